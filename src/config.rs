@@ -1,0 +1,445 @@
+//! Zone configuration: one versioned TOML file per TLD (`zones/<tld>.toml`).
+//!
+//! Owns parsing and checking of the file; every error names the file, the
+//! line and the key. Nothing here touches the SRS or the network. Relative
+//! paths in the file are relative to the file's own directory.
+
+use crate::name::Name;
+use serde::Deserialize;
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+
+/// The configuration format this build reads.
+pub const CONFIG_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ZoneConfig {
+    /// Format version; must be [`CONFIG_VERSION`].
+    pub version: u32,
+    /// The TLD, e.g. `mobile.`.
+    pub origin: String,
+    pub soa: SoaConfig,
+    #[serde(default)]
+    pub ttl: TtlConfig,
+    /// The TLD's own name servers; their in-zone addresses become apex glue.
+    pub apex_ns: Vec<ApexNs>,
+    #[serde(default)]
+    pub serial: SerialConfig,
+    #[serde(default)]
+    pub policy: PolicyConfig,
+    #[serde(default)]
+    pub server: ServerConfig,
+    #[serde(default)]
+    pub dnssec: DnssecConfig,
+    /// SRS database URL (`sqlite://PATH` or `postgres://...`); `--db` overrides.
+    #[serde(default)]
+    pub db: Option<String>,
+    /// Directory for state that must survive restarts (the last serial).
+    #[serde(default = "default_state_dir")]
+    pub state_dir: PathBuf,
+}
+
+fn default_state_dir() -> PathBuf {
+    PathBuf::from("var")
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct SoaConfig {
+    pub mname: String,
+    pub rname: String,
+    pub refresh: u32,
+    pub retry: u32,
+    pub expire: u32,
+    /// Negative-caching TTL (RFC 2308 §4).
+    pub minimum: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct TtlConfig {
+    pub soa: u32,
+    pub ns: u32,
+    pub ds: u32,
+    pub glue: u32,
+    pub dnskey: u32,
+}
+
+impl Default for TtlConfig {
+    fn default() -> Self {
+        TtlConfig { soa: 3600, ns: 172_800, ds: 86_400, glue: 172_800, dnskey: 3600 }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ApexNs {
+    pub name: String,
+    /// Addresses; required when the name is inside the zone (glue).
+    #[serde(default)]
+    pub addresses: Vec<IpAddr>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum SerialScheme {
+    /// Seconds since the epoch at build time, or last + 1 if that is not greater.
+    #[default]
+    Unixtime,
+    /// Last serial + 1.
+    Increment,
+    /// YYYYMMDDnn, or last + 1 if that is not greater.
+    Dateserial,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct SerialConfig {
+    #[serde(default)]
+    pub scheme: SerialScheme,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct PolicyConfig {
+    /// Spec 5 reserved names, one label per line (`#` comments).
+    pub reserved_list: Option<PathBuf>,
+    /// Spec 6 §6 name-collision block list, one label per line.
+    pub collision_list: Option<PathBuf>,
+    /// Extra record types allowed by an RSEP approval; empty by default.
+    #[serde(default)]
+    pub allowed_extra_types: Vec<String>,
+    /// Largest fraction of delegations a new version may add or lose
+    /// relative to the last published one before verify refuses it.
+    #[serde(default = "default_max_change")]
+    pub max_delegation_change: f64,
+}
+
+fn default_max_change() -> f64 {
+    0.1
+}
+
+impl Default for PolicyConfig {
+    fn default() -> Self {
+        PolicyConfig {
+            reserved_list: None,
+            collision_list: None,
+            allowed_extra_types: Vec::new(),
+            max_delegation_change: default_max_change(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ServerConfig {
+    pub listen: Vec<SocketAddr>,
+    /// UDP worker threads; 0 means one per core.
+    pub udp_workers: usize,
+    /// Largest UDP payload we send, whatever the client offers (RFC 6891 §6.2.5).
+    pub edns_max_payload: u16,
+    pub tcp_idle_timeout_ms: u64,
+    pub tcp_max_connections: usize,
+    /// Queries answered per TCP connection before it is closed (0 = no limit).
+    pub tcp_max_queries: u32,
+    /// NSID payload (RFC 5001), sent when the client asks; off when unset.
+    pub nsid: Option<String>,
+    /// Answer CHAOS TXT `id.server.`/`hostname.bind.` with this; off when unset.
+    pub identity: Option<String>,
+    /// Prometheus metrics on this address; off when unset.
+    pub metrics_listen: Option<SocketAddr>,
+    /// Rebuild from the SRS this often (seconds); 0 turns the timer off.
+    pub reload_interval_secs: u64,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: vec![SocketAddr::from(([127, 0, 0, 1], 5353))],
+            udp_workers: 0,
+            edns_max_payload: 1232,
+            tcp_idle_timeout_ms: 10_000,
+            tcp_max_connections: 1000,
+            tcp_max_queries: 0,
+            nsid: None,
+            identity: None,
+            metrics_listen: None,
+            reload_interval_secs: 300,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum KeyScheme {
+    /// Separate key-signing and zone-signing keys.
+    #[default]
+    KskZsk,
+    /// One combined signing key.
+    Csk,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct DnssecConfig {
+    pub enabled: bool,
+    /// Key directory (BIND K-files).
+    pub keys_dir: PathBuf,
+    /// 13 (ECDSA P-256, default), 15 (Ed25519) or 8 (RSA/SHA-256).
+    pub algorithm: u8,
+    pub scheme: KeyScheme,
+    /// RSA modulus size when algorithm is 8.
+    pub rsa_bits: u32,
+    pub ksk_lifetime_days: u32,
+    pub zsk_lifetime_days: u32,
+    /// RFC 9276: 0 iterations, empty salt.
+    pub nsec3_iterations: u16,
+    /// Hex, empty for none.
+    pub nsec3_salt: String,
+    pub nsec3_opt_out: bool,
+    pub nsec3_ttl: Option<u32>,
+    pub signature_validity_days: u32,
+    pub inception_backdate_secs: u32,
+    /// Re-sign when a signature has less than this left.
+    pub refresh_days: u32,
+    /// Spread of expiration times, so signatures don't all expire at once.
+    pub jitter_hours: u32,
+}
+
+impl Default for DnssecConfig {
+    fn default() -> Self {
+        DnssecConfig {
+            enabled: true,
+            keys_dir: PathBuf::from("keys"),
+            algorithm: 13,
+            scheme: KeyScheme::KskZsk,
+            rsa_bits: 2048,
+            ksk_lifetime_days: 0,
+            zsk_lifetime_days: 90,
+            nsec3_iterations: 0,
+            nsec3_salt: String::new(),
+            nsec3_opt_out: false,
+            nsec3_ttl: None,
+            signature_validity_days: 14,
+            inception_backdate_secs: 3600,
+            refresh_days: 7,
+            jitter_hours: 24,
+        }
+    }
+}
+
+/// A configuration error: file, line and key, and what is wrong.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{path}: cannot read: {error}")]
+    Read { path: PathBuf, error: std::io::Error },
+    #[error("{path}:{line}: {key}: {message}")]
+    Invalid { path: PathBuf, line: usize, key: String, message: String },
+}
+
+/// A checked configuration: the raw file plus the values derived from it.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub path: PathBuf,
+    pub zone: ZoneConfig,
+    pub origin: Name,
+    pub soa_mname: Name,
+    pub soa_rname: Name,
+    pub apex_ns: Vec<(Name, Vec<IpAddr>)>,
+    pub nsec3_salt: Vec<u8>,
+}
+
+impl Config {
+    /// Read and check `path`.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|error| ConfigError::Read { path: path.to_path_buf(), error })?;
+        Config::parse(path, &text)
+    }
+
+    /// Parse and check `text` as if read from `path`.
+    pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
+        let zone: ZoneConfig = toml::from_str(text).map_err(|e| {
+            let line = e.span().map(|s| line_of_offset(text, s.start)).unwrap_or(0);
+            let msg = e.message().to_string();
+            let key = key_from_message(&msg)
+                .or_else(|| e.span().map(|s| key_at(text, s.start)))
+                .unwrap_or_default();
+            ConfigError::Invalid { path: path.to_path_buf(), line, key, message: msg }
+        })?;
+        let invalid = |key: &str, message: String| ConfigError::Invalid {
+            path: path.to_path_buf(),
+            line: line_of_key(text, key),
+            key: key.to_string(),
+            message,
+        };
+        if zone.version != CONFIG_VERSION {
+            return Err(invalid(
+                "version",
+                format!("this build reads version {CONFIG_VERSION}, not {}", zone.version),
+            ));
+        }
+        let name = |key: &str, s: &str| Name::parse(s).map_err(|e| invalid(key, e.to_string()));
+        let origin = name("origin", &zone.origin)?;
+        if origin.label_count() != 1 {
+            return Err(invalid("origin", "a TLD has exactly one label".into()));
+        }
+        let soa_mname = name("mname", &zone.soa.mname)?;
+        let soa_rname = name("rname", &zone.soa.rname)?;
+        if zone.apex_ns.is_empty() {
+            return Err(invalid("apex-ns", "at least one name server is needed".into()));
+        }
+        let mut apex_ns = Vec::new();
+        for ns in &zone.apex_ns {
+            let n = name("name", &ns.name)?;
+            if n.is_subdomain_of(&origin) {
+                if n.label_count() < 3 {
+                    return Err(invalid(
+                        "name",
+                        format!(
+                            "{n}: an in-zone name server must be below a registered name (such as nic.{origin})"
+                        ),
+                    ));
+                }
+                if ns.addresses.is_empty() {
+                    return Err(invalid("addresses", format!("{n} is in the zone and needs glue")));
+                }
+            } else if !ns.addresses.is_empty() {
+                return Err(invalid(
+                    "addresses",
+                    format!("{n} is outside the zone; glue would be out of bailiwick"),
+                ));
+            }
+            apex_ns.push((n, ns.addresses.clone()));
+        }
+        if zone.server.listen.is_empty() {
+            return Err(invalid("listen", "at least one listen address is needed".into()));
+        }
+        if zone.server.edns_max_payload < 512 {
+            return Err(invalid("edns-max-payload", "must be at least 512 (RFC 6891 §6.2.5)".into()));
+        }
+        if !(0.0..=1.0).contains(&zone.policy.max_delegation_change) {
+            return Err(invalid("max-delegation-change", "must be a fraction between 0 and 1".into()));
+        }
+        if ![8, 13, 15].contains(&zone.dnssec.algorithm) {
+            return Err(invalid("algorithm", "supported: 8, 13, 15".into()));
+        }
+        let nsec3_salt = data_encoding::HEXLOWER_PERMISSIVE
+            .decode(zone.dnssec.nsec3_salt.as_bytes())
+            .map_err(|e| invalid("nsec3-salt", format!("not hex: {e}")))?;
+        if nsec3_salt.len() > 255 {
+            return Err(invalid("nsec3-salt", "longer than 255 octets".into()));
+        }
+        for t in &zone.policy.allowed_extra_types {
+            if crate::rr::type_from_str(t).is_none() {
+                return Err(invalid("allowed-extra-types", format!("unknown type {t}")));
+            }
+        }
+        Ok(Config {
+            path: path.to_path_buf(),
+            zone,
+            origin,
+            soa_mname,
+            soa_rname,
+            apex_ns,
+            nsec3_salt,
+        })
+    }
+
+    /// A path from the file, made relative to the file's directory.
+    pub fn resolve(&self, p: &Path) -> PathBuf {
+        if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            self.path.parent().unwrap_or(Path::new(".")).join(p)
+        }
+    }
+}
+
+fn line_of_offset(text: &str, off: usize) -> usize {
+    text[..off.min(text.len())].matches('\n').count() + 1
+}
+
+/// The key written at the start of the line holding `off`.
+fn key_at(text: &str, off: usize) -> String {
+    let start = text[..off.min(text.len())].rfind('\n').map(|i| i + 1).unwrap_or(0);
+    let line = &text[start..];
+    line.split(['=', '\n']).next().unwrap_or("").trim().to_string()
+}
+
+fn key_from_message(msg: &str) -> Option<String> {
+    // serde's messages name the key between backticks: "unknown field `x`", "missing field `y`".
+    let a = msg.find('`')?;
+    let b = msg[a + 1..].find('`')?;
+    Some(msg[a + 1..a + 1 + b].to_string())
+}
+
+/// First line that assigns `key` (1-based), or 0 if none does.
+fn line_of_key(text: &str, key: &str) -> usize {
+    text.lines()
+        .position(|l| {
+            let l = l.trim_start();
+            l.strip_prefix(key).is_some_and(|r| r.trim_start().starts_with('='))
+                || l.starts_with(&format!("[{key}]"))
+                || l.starts_with(&format!("[[{key}]]"))
+        })
+        .map(|i| i + 1)
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+version = 1
+origin = "mobile."
+[soa]
+mname = "a.nic.mobile."
+rname = "hostmaster.nic.mobile."
+refresh = 7200
+retry = 3600
+expire = 1209600
+minimum = 3600
+[[apex-ns]]
+name = "a.nic.mobile."
+addresses = ["127.0.0.1"]
+"#;
+
+    #[test]
+    fn minimal_config_parses() {
+        let c = Config::parse(Path::new("z.toml"), GOOD).unwrap();
+        assert_eq!(c.origin.to_string(), "mobile.");
+        assert!(c.zone.dnssec.enabled);
+        assert_eq!(c.zone.server.edns_max_payload, 1232);
+    }
+
+    #[test]
+    fn unknown_key_names_file_line_and_key() {
+        let bad = GOOD.replace("retry = 3600", "retry = 3600\nretyr = 5");
+        let e = Config::parse(Path::new("z.toml"), &bad).unwrap_err().to_string();
+        assert!(e.starts_with("z.toml:9: retyr:"), "{e}");
+    }
+
+    #[test]
+    fn semantic_error_names_line_and_key() {
+        let bad = GOOD.replace("origin = \"mobile.\"", "origin = \"a.mobile.\"");
+        let e = Config::parse(Path::new("z.toml"), &bad).unwrap_err().to_string();
+        assert!(e.starts_with("z.toml:3: origin:"), "{e}");
+    }
+
+    #[test]
+    fn wrong_type_names_line() {
+        let bad = GOOD.replace("refresh = 7200", "refresh = \"soon\"");
+        let e = Config::parse(Path::new("z.toml"), &bad).unwrap_err().to_string();
+        assert!(e.starts_with("z.toml:7: refresh"), "{e}");
+    }
+
+    #[test]
+    fn in_zone_ns_needs_glue() {
+        let bad = GOOD.replace("addresses = [\"127.0.0.1\"]", "");
+        let e = Config::parse(Path::new("z.toml"), &bad).unwrap_err().to_string();
+        assert!(e.contains("addresses"), "{e}");
+    }
+}

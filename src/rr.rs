@@ -1,0 +1,469 @@
+//! Resource records: type codes, typed RDATA for the types a TLD zone holds,
+//! and their wire and presentation forms (RFC 1035 §3.3, RFC 4034, RFC 5155,
+//! RFC 3597 for everything else).
+//!
+//! Owns RDATA encoding. Names inside RDATA are written uncompressed and in
+//! lower case, which is also the canonical form for signing (RFC 4034 §6.2).
+
+use crate::name::Name;
+use data_encoding::{BASE64, HEXLOWER_PERMISSIVE};
+use std::fmt::Write as _;
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+/// Type codes (IANA "Resource Record (RR) TYPEs").
+pub mod rtype {
+    pub const A: u16 = 1;
+    pub const NS: u16 = 2;
+    pub const CNAME: u16 = 5;
+    pub const SOA: u16 = 6;
+    pub const PTR: u16 = 12;
+    pub const HINFO: u16 = 13;
+    pub const MX: u16 = 15;
+    pub const TXT: u16 = 16;
+    pub const AAAA: u16 = 28;
+    pub const SRV: u16 = 33;
+    pub const OPT: u16 = 41;
+    pub const DS: u16 = 43;
+    pub const RRSIG: u16 = 46;
+    pub const NSEC: u16 = 47;
+    pub const DNSKEY: u16 = 48;
+    pub const NSEC3: u16 = 50;
+    pub const NSEC3PARAM: u16 = 51;
+    pub const CDS: u16 = 59;
+    pub const CDNSKEY: u16 = 60;
+    pub const TSIG: u16 = 250;
+    pub const IXFR: u16 = 251;
+    pub const AXFR: u16 = 252;
+    pub const ANY: u16 = 255;
+}
+
+/// Class codes.
+pub mod class {
+    pub const IN: u16 = 1;
+    pub const CH: u16 = 3;
+    pub const NONE: u16 = 254;
+    pub const ANY: u16 = 255;
+}
+
+const NAMES: &[(u16, &str)] = &[
+    (rtype::A, "A"),
+    (rtype::NS, "NS"),
+    (rtype::CNAME, "CNAME"),
+    (rtype::SOA, "SOA"),
+    (rtype::PTR, "PTR"),
+    (rtype::HINFO, "HINFO"),
+    (rtype::MX, "MX"),
+    (rtype::TXT, "TXT"),
+    (rtype::AAAA, "AAAA"),
+    (rtype::SRV, "SRV"),
+    (rtype::OPT, "OPT"),
+    (rtype::DS, "DS"),
+    (rtype::RRSIG, "RRSIG"),
+    (rtype::NSEC, "NSEC"),
+    (rtype::DNSKEY, "DNSKEY"),
+    (rtype::NSEC3, "NSEC3"),
+    (rtype::NSEC3PARAM, "NSEC3PARAM"),
+    (rtype::CDS, "CDS"),
+    (rtype::CDNSKEY, "CDNSKEY"),
+    (rtype::TSIG, "TSIG"),
+    (rtype::IXFR, "IXFR"),
+    (rtype::AXFR, "AXFR"),
+    (rtype::ANY, "ANY"),
+];
+
+/// Mnemonic of a type, `TYPEnnn` for unknown ones (RFC 3597 §5).
+pub fn type_name(t: u16) -> String {
+    NAMES
+        .iter()
+        .find(|(c, _)| *c == t)
+        .map(|(_, n)| (*n).to_string())
+        .unwrap_or_else(|| format!("TYPE{t}"))
+}
+
+/// Type from its mnemonic or `TYPEnnn`, case-insensitively.
+pub fn type_from_str(s: &str) -> Option<u16> {
+    let up = s.to_ascii_uppercase();
+    if let Some((c, _)) = NAMES.iter().find(|(_, n)| *n == up) {
+        return Some(*c);
+    }
+    up.strip_prefix("TYPE")?.parse().ok()
+}
+
+/// DNSSEC algorithm numbers tldns signs with (RFC 8624 recommended set).
+pub mod alg {
+    pub const RSASHA256: u8 = 8;
+    pub const ECDSAP256SHA256: u8 = 13;
+    pub const ECDSAP384SHA384: u8 = 14;
+    pub const ED25519: u8 = 15;
+    pub const ED448: u8 = 16;
+}
+
+/// DS digest types and their digest lengths (RFC 4034, 4509, 6605).
+pub fn ds_digest_len(digest_type: u8) -> Option<usize> {
+    match digest_type {
+        1 => Some(20), // SHA-1 (RFC 4034)
+        2 => Some(32), // SHA-256 (RFC 4509)
+        4 => Some(48), // SHA-384 (RFC 6605)
+        _ => None,
+    }
+}
+
+/// SOA RDATA (RFC 1035 §3.3.13).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Soa {
+    pub mname: Name,
+    pub rname: Name,
+    pub serial: u32,
+    pub refresh: u32,
+    pub retry: u32,
+    pub expire: u32,
+    pub minimum: u32,
+}
+
+impl Soa {
+    pub fn to_rdata(&self) -> Vec<u8> {
+        let mut v = Vec::with_capacity(self.mname.wire_len() + self.rname.wire_len() + 20);
+        v.extend_from_slice(self.mname.wire());
+        v.extend_from_slice(self.rname.wire());
+        for x in [self.serial, self.refresh, self.retry, self.expire, self.minimum] {
+            v.extend_from_slice(&x.to_be_bytes());
+        }
+        v
+    }
+}
+
+/// DS RDATA (RFC 4034 §5.1).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Ds {
+    pub key_tag: u16,
+    pub algorithm: u8,
+    pub digest_type: u8,
+    pub digest: Vec<u8>,
+}
+
+impl Ds {
+    pub fn to_rdata(&self) -> Vec<u8> {
+        let mut v = Vec::with_capacity(4 + self.digest.len());
+        v.extend_from_slice(&self.key_tag.to_be_bytes());
+        v.push(self.algorithm);
+        v.push(self.digest_type);
+        v.extend_from_slice(&self.digest);
+        v
+    }
+
+    pub fn from_rdata(r: &[u8]) -> Option<Ds> {
+        if r.len() < 5 {
+            return None;
+        }
+        Some(Ds {
+            key_tag: u16::from_be_bytes([r[0], r[1]]),
+            algorithm: r[2],
+            digest_type: r[3],
+            digest: r[4..].to_vec(),
+        })
+    }
+}
+
+/// A record in uncompressed wire form: the unit the zone model, the
+/// verifier, transfers and the CZDS export exchange.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    pub owner: Name,
+    pub ttl: u32,
+    pub rtype: u16,
+    pub rdata: Vec<u8>,
+}
+
+impl Record {
+    pub fn new(owner: Name, ttl: u32, rtype: u16, rdata: Vec<u8>) -> Record {
+        Record { owner, ttl, rtype, rdata }
+    }
+
+    /// One line of presentation format, fields separated by `sep`.
+    pub fn to_text(&self, sep: char) -> String {
+        format!(
+            "{}{sep}{}{sep}IN{sep}{}{sep}{}",
+            self.owner,
+            self.ttl,
+            type_name(self.rtype),
+            rdata_to_text(self.rtype, &self.rdata)
+        )
+    }
+}
+
+/// Read a name from uncompressed wire RDATA at `pos`; returns it and the
+/// position after it.
+pub fn read_name(r: &[u8], pos: usize) -> Option<(Name, usize)> {
+    let mut i = pos;
+    loop {
+        let len = *r.get(i)? as usize;
+        if len > 63 {
+            return None;
+        }
+        i += 1 + len;
+        if len == 0 {
+            break;
+        }
+    }
+    let n = Name::from_wire(r.get(pos..i)?).ok()?;
+    Some((n, i))
+}
+
+fn u16_at(r: &[u8], i: usize) -> Option<u16> {
+    Some(u16::from_be_bytes([*r.get(i)?, *r.get(i + 1)?]))
+}
+
+fn u32_at(r: &[u8], i: usize) -> Option<u32> {
+    Some(u32::from_be_bytes(r.get(i..i + 4)?.try_into().ok()?))
+}
+
+/// Presentation of a type bitmap (RFC 4034 §4.1.2), as type mnemonics.
+pub fn bitmap_to_text(mut b: &[u8]) -> Option<String> {
+    let mut out = String::new();
+    while !b.is_empty() {
+        let window = *b.first()? as u16;
+        let len = *b.get(1)? as usize;
+        let bits = b.get(2..2 + len)?;
+        for (i, byte) in bits.iter().enumerate() {
+            for bit in 0..8 {
+                if byte & (0x80 >> bit) != 0 {
+                    let t = window * 256 + (i as u16) * 8 + bit;
+                    if !out.is_empty() {
+                        out.push(' ');
+                    }
+                    out.push_str(&type_name(t));
+                }
+            }
+        }
+        b = &b[2 + len..];
+    }
+    Some(out)
+}
+
+/// Build a type bitmap (RFC 4034 §4.1.2) from type codes in any order.
+pub fn bitmap_from_types(types: &[u16]) -> Vec<u8> {
+    let mut t: Vec<u16> = types.to_vec();
+    t.sort_unstable();
+    t.dedup();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < t.len() {
+        let window = t[i] >> 8;
+        let mut bits = [0u8; 32];
+        let mut max = 0;
+        while i < t.len() && t[i] >> 8 == window {
+            let low = (t[i] & 0xff) as usize;
+            bits[low / 8] |= 0x80 >> (low % 8);
+            max = max.max(low / 8);
+            i += 1;
+        }
+        out.push(window as u8);
+        out.push((max + 1) as u8);
+        out.extend_from_slice(&bits[..=max]);
+    }
+    out
+}
+
+/// Base32hex without padding, lower case (RFC 4648 §7, RFC 5155 §3.3).
+pub fn base32hex_lower(b: &[u8]) -> String {
+    data_encoding::BASE32HEX_NOPAD.encode(b).to_ascii_lowercase()
+}
+
+/// Presentation form of RDATA; RFC 3597 `\# len hex` where the type is not
+/// known or the RDATA does not parse.
+pub fn rdata_to_text(t: u16, r: &[u8]) -> String {
+    known_rdata_to_text(t, r).unwrap_or_else(|| unknown_rdata_text(r))
+}
+
+fn unknown_rdata_text(r: &[u8]) -> String {
+    if r.is_empty() {
+        "\\# 0".to_string()
+    } else {
+        format!("\\# {} {}", r.len(), HEXLOWER_PERMISSIVE.encode(r))
+    }
+}
+
+fn known_rdata_to_text(t: u16, r: &[u8]) -> Option<String> {
+    let s = match t {
+        rtype::A => {
+            let o: [u8; 4] = r.try_into().ok()?;
+            Ipv4Addr::from(o).to_string()
+        }
+        rtype::AAAA => {
+            let o: [u8; 16] = r.try_into().ok()?;
+            Ipv6Addr::from(o).to_string()
+        }
+        rtype::NS | rtype::CNAME | rtype::PTR => {
+            let (n, end) = read_name(r, 0)?;
+            if end != r.len() {
+                return None;
+            }
+            n.to_string()
+        }
+        rtype::SOA => {
+            let (m, i) = read_name(r, 0)?;
+            let (rn, i) = read_name(r, i)?;
+            if r.len() != i + 20 {
+                return None;
+            }
+            format!(
+                "{m} {rn} {} {} {} {} {}",
+                u32_at(r, i)?,
+                u32_at(r, i + 4)?,
+                u32_at(r, i + 8)?,
+                u32_at(r, i + 12)?,
+                u32_at(r, i + 16)?
+            )
+        }
+        rtype::DS | rtype::CDS => {
+            if r.len() < 5 {
+                return None;
+            }
+            format!(
+                "{} {} {} {}",
+                u16_at(r, 0)?,
+                r[2],
+                r[3],
+                HEXLOWER_PERMISSIVE.encode(&r[4..])
+            )
+        }
+        rtype::DNSKEY | rtype::CDNSKEY => {
+            if r.len() < 5 {
+                return None;
+            }
+            format!("{} {} {} {}", u16_at(r, 0)?, r[2], r[3], BASE64.encode(&r[4..]))
+        }
+        rtype::RRSIG => {
+            if r.len() < 18 {
+                return None;
+            }
+            let (signer, i) = read_name(r, 18)?;
+            format!(
+                "{} {} {} {} {} {} {} {signer} {}",
+                type_name(u16_at(r, 0)?),
+                r[2],
+                r[3],
+                u32_at(r, 4)?,
+                rrsig_time(u32_at(r, 8)?),
+                rrsig_time(u32_at(r, 12)?),
+                u16_at(r, 16)?,
+                BASE64.encode(r.get(i..)?)
+            )
+        }
+        rtype::NSEC => {
+            let (next, i) = read_name(r, 0)?;
+            let bm = bitmap_to_text(&r[i..])?;
+            if bm.is_empty() { next.to_string() } else { format!("{next} {bm}") }
+        }
+        rtype::NSEC3 => {
+            let salt_len = *r.get(4)? as usize;
+            let salt = r.get(5..5 + salt_len)?;
+            let hlen = *r.get(5 + salt_len)? as usize;
+            let hash = r.get(6 + salt_len..6 + salt_len + hlen)?;
+            let bm = bitmap_to_text(&r[6 + salt_len + hlen..])?;
+            let mut s = format!(
+                "{} {} {} {} {}",
+                r[0],
+                r[1],
+                u16_at(r, 2)?,
+                salt_text(salt),
+                base32hex_lower(hash)
+            );
+            if !bm.is_empty() {
+                write!(s, " {bm}").ok()?;
+            }
+            s
+        }
+        rtype::NSEC3PARAM => {
+            let salt_len = *r.get(4)? as usize;
+            let salt = r.get(5..5 + salt_len)?;
+            if r.len() != 5 + salt_len {
+                return None;
+            }
+            format!("{} {} {} {}", r[0], r[1], u16_at(r, 2)?, salt_text(salt))
+        }
+        _ => return None,
+    };
+    Some(s)
+}
+
+fn salt_text(salt: &[u8]) -> String {
+    if salt.is_empty() { "-".to_string() } else { HEXLOWER_PERMISSIVE.encode(salt) }
+}
+
+/// RRSIG time as YYYYMMDDHHmmSS (RFC 4034 §3.2). Serial arithmetic on the
+/// 32-bit value is the caller's business; this prints the absolute time.
+pub fn rrsig_time(t: u32) -> String {
+    let secs = t as i64;
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}{m:02}{d:02}{:02}{:02}{:02}",
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60
+    )
+}
+
+/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian.
+pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn type_names_rfc3597() {
+        assert_eq!(type_name(rtype::NSEC3PARAM), "NSEC3PARAM");
+        assert_eq!(type_name(65534), "TYPE65534");
+        assert_eq!(type_from_str("type65534"), Some(65534));
+        assert_eq!(type_from_str("aaaa"), Some(rtype::AAAA));
+    }
+
+    #[test]
+    fn bitmap_round_trip() {
+        let bm = bitmap_from_types(&[rtype::NS, rtype::SOA, rtype::RRSIG, rtype::DNSKEY, rtype::NSEC3PARAM]);
+        assert_eq!(bitmap_to_text(&bm).unwrap(), "NS SOA RRSIG DNSKEY NSEC3PARAM");
+        // RFC 4034 §4.3 example: A MX RRSIG NSEC TYPE1234
+        let bm = bitmap_from_types(&[1, 15, 46, 47, 1234]);
+        let mut want = vec![0x00, 0x06, 0x40, 0x01, 0x00, 0x00, 0x00, 0x03, 0x04, 0x1b];
+        want.extend_from_slice(&[0u8; 26]);
+        want.push(0x20);
+        assert_eq!(bm, want);
+    }
+
+    #[test]
+    fn rrsig_time_format() {
+        assert_eq!(rrsig_time(0), "19700101000000");
+        assert_eq!(rrsig_time(1_700_000_000), "20231114221320");
+    }
+
+    #[test]
+    fn soa_text() {
+        let soa = Soa {
+            mname: Name::parse("a.nic.mobile.").unwrap(),
+            rname: Name::parse("hostmaster.nic.mobile.").unwrap(),
+            serial: 1,
+            refresh: 2,
+            retry: 3,
+            expire: 4,
+            minimum: 5,
+        };
+        assert_eq!(
+            rdata_to_text(rtype::SOA, &soa.to_rdata()),
+            "a.nic.mobile. hostmaster.nic.mobile. 1 2 3 4 5"
+        );
+    }
+}

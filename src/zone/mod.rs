@@ -1,0 +1,255 @@
+//! The zone model: what a published version of the TLD holds, in canonical
+//! order, with its DNSSEC data attached.
+//!
+//! A TLD zone is almost all delegations, so the model is delegation-centric:
+//! the apex (from configuration), a map of second-level delegations (NS set
+//! shared between delegations that use the same servers, DS), the glue for
+//! in-zone name servers, and, when signed, the NSEC3 chain and the RRSIGs.
+//!
+//! Three users shape it:
+//! - the server, which never reads this model on the query path: it reads the
+//!   compiled, precomputed form in [`crate::server::index`], built from this
+//!   model once per version;
+//! - incremental updates (change feed), which edit the maps in place: a
+//!   changed delegation touches its entry, its NSEC3 record and the records
+//!   around it, nothing else;
+//! - verification and export, which read [`Zone::records`].
+//!
+//! Published versions are immutable `Arc<SignedZone>` values swapped
+//! atomically; this module does no I/O.
+
+use crate::name::Name;
+use crate::rr::{Ds, Record, Soa, rtype};
+use std::collections::BTreeMap;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::sync::Arc;
+
+/// A delegation of a registered (second-level) name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delegation {
+    /// Name servers, in the order they will be published (sorted, unique).
+    /// Shared between delegations with the same set.
+    pub ns: Arc<[Name]>,
+    /// DS RRset (sorted, unique); empty for an insecure delegation.
+    pub ds: Vec<Ds>,
+}
+
+/// Addresses of an in-zone name server.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Glue {
+    pub a: Vec<Ipv4Addr>,
+    pub aaaa: Vec<Ipv6Addr>,
+}
+
+impl Glue {
+    pub fn push(&mut self, ip: IpAddr) {
+        match ip {
+            IpAddr::V4(v4) => {
+                if !self.a.contains(&v4) {
+                    self.a.push(v4);
+                    self.a.sort();
+                }
+            }
+            IpAddr::V6(v6) => {
+                if !self.aaaa.contains(&v6) {
+                    self.aaaa.push(v6);
+                    self.aaaa.sort();
+                }
+            }
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.a.is_empty() && self.aaaa.is_empty()
+    }
+}
+
+/// What the policy allows below the apex: delegations and their glue.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Content {
+    pub delegations: BTreeMap<Name, Delegation>,
+    /// Glue by host name; every host is below a published delegation and
+    /// used by at least one delegation (or by the apex NS set).
+    pub glue: BTreeMap<Name, Glue>,
+}
+
+/// TTLs of the records the zone holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ttls {
+    pub soa: u32,
+    pub ns: u32,
+    pub ds: u32,
+    pub glue: u32,
+    pub dnskey: u32,
+    /// NSEC3 and NSEC3PARAM: min(SOA TTL, SOA minimum) (RFC 5155 §3, RFC 9077).
+    pub nsec3: u32,
+}
+
+/// The unsigned zone: apex plus content.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Zone {
+    pub origin: Name,
+    pub soa: Soa,
+    pub apex_ns: Vec<Name>,
+    pub ttl: Ttls,
+    pub content: Content,
+}
+
+/// NSEC3PARAM (RFC 5155 §4).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Nsec3Param {
+    pub iterations: u16,
+    pub salt: Vec<u8>,
+    pub opt_out: bool,
+}
+
+impl Nsec3Param {
+    /// NSEC3PARAM RDATA: hash algorithm 1 (SHA-1), flags 0 (RFC 5155 §4.1.2).
+    pub fn to_rdata(&self) -> Vec<u8> {
+        let mut v = vec![1, 0];
+        v.extend_from_slice(&self.iterations.to_be_bytes());
+        v.push(self.salt.len() as u8);
+        v.extend_from_slice(&self.salt);
+        v
+    }
+}
+
+/// One NSEC3 record of the chain (RFC 5155 §3).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Nsec3 {
+    /// Next hashed owner name (raw SHA-1 output).
+    pub next: [u8; 20],
+    /// Flags: bit 0 is opt-out (RFC 5155 §3.1.2.1).
+    pub flags: u8,
+    /// Type bitmap in wire form (RFC 5155 §3.2.1).
+    pub types: Vec<u8>,
+    /// RRSIG RDATA over this record.
+    pub sigs: Vec<Vec<u8>>,
+}
+
+/// DNSSEC data of a signed version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dnssec {
+    /// DNSKEY RDATA published at the apex.
+    pub dnskeys: Vec<Vec<u8>>,
+    pub nsec3param: Nsec3Param,
+    /// RRSIG RDATA per apex RRset type (SOA, NS, DNSKEY, NSEC3PARAM).
+    pub apex_sigs: BTreeMap<u16, Vec<Vec<u8>>>,
+    /// RRSIG RDATA over each delegation's DS RRset.
+    pub ds_sigs: BTreeMap<Name, Vec<Vec<u8>>>,
+    /// The NSEC3 chain keyed by hashed owner (raw SHA-1 output, so the map
+    /// order is the chain order).
+    pub nsec3: BTreeMap<[u8; 20], Nsec3>,
+}
+
+/// A version ready to publish: the zone and, when signed, its DNSSEC data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedZone {
+    pub zone: Zone,
+    pub dnssec: Option<Dnssec>,
+}
+
+impl Zone {
+    pub fn serial(&self) -> u32 {
+        self.soa.serial
+    }
+
+    /// Apex glue: addresses of the TLD's own in-zone name servers.
+    pub fn apex_glue(&self) -> impl Iterator<Item = (&Name, &Glue)> {
+        self.apex_ns.iter().filter_map(|n| self.content.glue.get_key_value(n))
+    }
+
+    /// The records of the unsigned zone: SOA, apex NS, then per delegation
+    /// NS and DS, then glue. Canonical order within each group.
+    pub fn records(&self) -> Vec<Record> {
+        let mut out = Vec::with_capacity(4 + self.content.delegations.len() * 3);
+        let o = &self.origin;
+        out.push(Record::new(o.clone(), self.ttl.soa, rtype::SOA, self.soa.to_rdata()));
+        for ns in &self.apex_ns {
+            out.push(Record::new(o.clone(), self.ttl.ns, rtype::NS, ns.wire().to_vec()));
+        }
+        for (name, d) in &self.content.delegations {
+            for ns in d.ns.iter() {
+                out.push(Record::new(name.clone(), self.ttl.ns, rtype::NS, ns.wire().to_vec()));
+            }
+            for ds in &d.ds {
+                out.push(Record::new(name.clone(), self.ttl.ds, rtype::DS, ds.to_rdata()));
+            }
+        }
+        for (name, g) in &self.content.glue {
+            for a in &g.a {
+                out.push(Record::new(name.clone(), self.ttl.glue, rtype::A, a.octets().to_vec()));
+            }
+            for a in &g.aaaa {
+                out.push(Record::new(name.clone(), self.ttl.glue, rtype::AAAA, a.octets().to_vec()));
+            }
+        }
+        out
+    }
+}
+
+impl SignedZone {
+    pub fn serial(&self) -> u32 {
+        self.zone.serial()
+    }
+
+    /// Every record of the public zone: [`Zone::records`], then DNSKEY,
+    /// NSEC3PARAM and the RRSIGs at the apex, RRSIGs over DS, and the NSEC3
+    /// chain with its signatures.
+    pub fn records(&self) -> Vec<Record> {
+        let mut out = self.zone.records();
+        let Some(sec) = &self.dnssec else { return out };
+        let o = &self.zone.origin;
+        let t = &self.zone.ttl;
+        for k in &sec.dnskeys {
+            out.push(Record::new(o.clone(), t.dnskey, rtype::DNSKEY, k.clone()));
+        }
+        out.push(Record::new(o.clone(), t.nsec3, rtype::NSEC3PARAM, sec.nsec3param.to_rdata()));
+        for (ty, sigs) in &sec.apex_sigs {
+            let ttl = match *ty {
+                rtype::SOA => t.soa,
+                rtype::NS => t.ns,
+                rtype::DNSKEY => t.dnskey,
+                _ => t.nsec3,
+            };
+            for s in sigs {
+                out.push(Record::new(o.clone(), ttl, rtype::RRSIG, s.clone()));
+            }
+        }
+        for (name, sigs) in &sec.ds_sigs {
+            for s in sigs {
+                out.push(Record::new(name.clone(), t.ds, rtype::RRSIG, s.clone()));
+            }
+        }
+        for (hash, n3) in &sec.nsec3 {
+            let owner = nsec3_owner(hash, o);
+            out.push(Record::new(owner.clone(), t.nsec3, rtype::NSEC3, nsec3_rdata(&sec.nsec3param, n3)));
+            for s in &n3.sigs {
+                out.push(Record::new(owner.clone(), t.nsec3, rtype::RRSIG, s.clone()));
+            }
+        }
+        out
+    }
+}
+
+/// `<base32hex(hash)>.<origin>` (RFC 5155 §3).
+pub fn nsec3_owner(hash: &[u8; 20], origin: &Name) -> Name {
+    // A 20-octet hash is 32 base32hex characters: always a valid label.
+    origin
+        .prepend(crate::rr::base32hex_lower(hash).as_bytes())
+        .expect("32-character label below a TLD fits in a name")
+}
+
+/// NSEC3 RDATA (RFC 5155 §3.2).
+pub fn nsec3_rdata(p: &Nsec3Param, n: &Nsec3) -> Vec<u8> {
+    let mut v = Vec::with_capacity(26 + p.salt.len() + n.types.len());
+    v.push(1);
+    v.push(n.flags);
+    v.extend_from_slice(&p.iterations.to_be_bytes());
+    v.push(p.salt.len() as u8);
+    v.extend_from_slice(&p.salt);
+    v.push(20);
+    v.extend_from_slice(&n.next);
+    v.extend_from_slice(&n.types);
+    v
+}
