@@ -1,0 +1,1 @@
+//! DNSSEC signing: being written.

@@ -1,0 +1,1 @@
+//! Independent verification of a signed zone: being written.

@@ -1,0 +1,1 @@
+//! Zone-file reader (RFC 1035 §5): being written.
