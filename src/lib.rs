@@ -8,3 +8,5 @@ pub mod srs;
 pub mod verify;
 pub mod zone;
 pub mod zonefile;
+pub mod serial;
+pub mod server;

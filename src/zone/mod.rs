@@ -253,3 +253,42 @@ pub fn nsec3_rdata(p: &Nsec3Param, n: &Nsec3) -> Vec<u8> {
     v.extend_from_slice(&n.types);
     v
 }
+
+/// The zone from configuration (apex) and policy output (content).
+pub fn assemble(cfg: &crate::config::Config, mut content: Content, serial: u32) -> Zone {
+    let z = &cfg.zone;
+    for (name, addrs) in &cfg.apex_ns {
+        if name.is_subdomain_of(&cfg.origin) {
+            let g = content.glue.entry(name.clone()).or_default();
+            for a in addrs {
+                g.push(*a);
+            }
+        }
+    }
+    let mut apex_ns: Vec<Name> = cfg.apex_ns.iter().map(|(n, _)| n.clone()).collect();
+    apex_ns.sort();
+    apex_ns.dedup();
+    let soa_ttl = z.ttl.soa;
+    Zone {
+        origin: cfg.origin.clone(),
+        soa: Soa {
+            mname: cfg.soa_mname.clone(),
+            rname: cfg.soa_rname.clone(),
+            serial,
+            refresh: z.soa.refresh,
+            retry: z.soa.retry,
+            expire: z.soa.expire,
+            minimum: z.soa.minimum,
+        },
+        apex_ns,
+        ttl: Ttls {
+            soa: soa_ttl,
+            ns: z.ttl.ns,
+            ds: z.ttl.ds,
+            glue: z.ttl.glue,
+            dnskey: z.ttl.dnskey,
+            nsec3: z.dnssec.nsec3_ttl.unwrap_or(soa_ttl.min(z.soa.minimum)),
+        },
+        content,
+    }
+}

@@ -1,0 +1,825 @@
+//! `answer()`: one query in, one response out, as a pure function.
+//!
+//! No sockets, no allocation, no locks, no logging: the UDP workers, the TCP
+//! server and the tests all call it the same way. Malformed input becomes
+//! FORMERR or a drop, never a panic (a property test feeds it random bytes).
+//!
+//! Shapes of answer, for a TLD where every name below the apex is a
+//! second-level delegation or lies below one:
+//! - apex: the RRset with AA (RFC 1034 §4.3.2), NODATA with the SOA and the
+//!   apex NSEC3 (RFC 5155 §7.2.3) for types the apex does not have;
+//! - at or below a delegation: a referral, AA clear, NS in authority, glue
+//!   in additional, and with DO the DS RRset and its RRSIG or the NSEC3 proof
+//!   that there is no DS (RFC 4035 §3.1.4, RFC 5155 §7.2.7); a DS query at
+//!   the delegation is answered from this side of the cut (RFC 4035 §3.1.4.1);
+//! - anything else below the apex: NXDOMAIN with the SOA (RFC 2308) and with
+//!   DO the closest-encloser proof (RFC 5155 §7.2.2);
+//! - outside the zone: REFUSED.
+
+use super::index::{Index, Proof, nsec3_hash_wire};
+use crate::rr::{class, rtype};
+
+/// Transport the query came on; it sets the size limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transport {
+    Udp,
+    Tcp,
+}
+
+/// RCODEs (RFC 1035 §4.1.1, RFC 6891 §9).
+pub mod rcode {
+    pub const NOERROR: u8 = 0;
+    pub const FORMERR: u8 = 1;
+    pub const SERVFAIL: u8 = 2;
+    pub const NXDOMAIN: u8 = 3;
+    pub const NOTIMP: u8 = 4;
+    pub const REFUSED: u8 = 5;
+    pub const NOTAUTH: u8 = 9;
+    /// Extended: needs OPT (upper bits 1, lower 0).
+    pub const BADVERS: u16 = 16;
+}
+
+/// What was answered, for the caller's counters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Outcome {
+    /// Response length in `out`.
+    pub len: usize,
+    /// RCODE including extended bits.
+    pub rcode: u16,
+    pub qtype: u16,
+    /// What kind of answer it was.
+    pub kind: Kind,
+}
+
+/// Answer shapes, for metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Apex,
+    Referral,
+    Ds,
+    NxDomain,
+    NoData,
+    Refused,
+    Error,
+    Chaos,
+    Truncated,
+}
+
+/// Parsed EDNS(0) OPT of the query (RFC 6891 §6.1).
+#[derive(Debug, Clone, Copy, Default)]
+struct Edns {
+    present: bool,
+    payload: u16,
+    version: u8,
+    dnssec_ok: bool,
+    nsid: bool,
+}
+
+const HEADER: usize = 12;
+
+#[inline]
+fn u16_at(b: &[u8], i: usize) -> Option<u16> {
+    Some(u16::from_be_bytes([*b.get(i)?, *b.get(i + 1)?]))
+}
+
+/// Parse an uncompressed question name at `pos`, lower-casing it into
+/// `lc`. Returns its wire length. Compression in a question is refused: no
+/// real client sends it (RFC 1035 §4.1.4 allows it, but only to earlier names).
+#[inline]
+fn parse_qname(q: &[u8], pos: usize, lc: &mut [u8; 255]) -> Option<usize> {
+    let mut i = 0;
+    loop {
+        let len = *q.get(pos + i)? as usize;
+        if len > 63 {
+            return None;
+        }
+        if i + 1 + len > 255 {
+            return None;
+        }
+        lc[i] = len as u8;
+        if len == 0 {
+            return Some(i + 1);
+        }
+        let src = q.get(pos + i + 1..pos + i + 1 + len)?;
+        for (d, s) in lc[i + 1..i + 1 + len].iter_mut().zip(src) {
+            *d = s.to_ascii_lowercase();
+        }
+        i += 1 + len;
+    }
+}
+
+/// Skip a name (possibly compressed) in a message; returns the position after it.
+fn skip_name(q: &[u8], mut pos: usize) -> Option<usize> {
+    loop {
+        let len = *q.get(pos)? as usize;
+        if len & 0xC0 == 0xC0 {
+            q.get(pos + 1)?;
+            return Some(pos + 2);
+        }
+        if len > 63 {
+            return None;
+        }
+        pos += 1 + len;
+        if len == 0 {
+            return Some(pos);
+        }
+    }
+}
+
+/// Parse the additional section for OPT. `Err` means FORMERR.
+fn parse_additional(q: &[u8], mut pos: usize, count: u16) -> Result<Edns, ()> {
+    let mut e = Edns::default();
+    for _ in 0..count {
+        let name_start = pos;
+        pos = skip_name(q, pos).ok_or(())?;
+        let t = u16_at(q, pos).ok_or(())?;
+        let cls = u16_at(q, pos + 2).ok_or(())?;
+        let ttl = q.get(pos + 4..pos + 8).ok_or(())?;
+        let rdlen = u16_at(q, pos + 8).ok_or(())? as usize;
+        let rdata = q.get(pos + 10..pos + 10 + rdlen).ok_or(())?;
+        if t == rtype::OPT {
+            // RFC 6891 §6.1.1: one OPT, owner is the root.
+            if e.present || pos != name_start + 1 || q[name_start] != 0 {
+                return Err(());
+            }
+            e.present = true;
+            e.payload = cls.max(512);
+            e.version = ttl[1];
+            e.dnssec_ok = ttl[2] & 0x80 != 0;
+            let mut o = 0;
+            while o + 4 <= rdata.len() {
+                let code = u16::from_be_bytes([rdata[o], rdata[o + 1]]);
+                let olen = u16::from_be_bytes([rdata[o + 2], rdata[o + 3]]) as usize;
+                if o + 4 + olen > rdata.len() {
+                    return Err(());
+                }
+                if code == 3 {
+                    e.nsid = true;
+                }
+                o += 4 + olen;
+            }
+            if o != rdata.len() {
+                return Err(());
+            }
+        }
+        pos += 10 + rdlen;
+    }
+    Ok(e)
+}
+
+/// Response under construction.
+struct Resp<'a> {
+    out: &'a mut [u8],
+    pos: usize,
+    limit: usize,
+    qlen: usize,
+    body: usize,
+    counts: [u16; 3],
+    dnssec: bool,
+}
+
+impl Resp<'_> {
+    #[inline]
+    fn put(&mut self, f: &super::frag::Frag, section: usize) -> bool {
+        self.put_as(f, section, self.dnssec)
+    }
+
+    #[inline]
+    fn put_as(&mut self, f: &super::frag::Frag, section: usize, dnssec: bool) -> bool {
+        match f.put(self.out, self.pos, self.limit, dnssec, self.qlen, self.body) {
+            Some(end) => {
+                self.pos = end;
+                self.counts[section] += f.rrs(dnssec);
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+/// Answer one DNS message. `out` should be at least 65535 octets for TCP
+/// and at least the configured EDNS payload for UDP. `None`: drop it.
+pub fn answer(ix: &Index, q: &[u8], transport: Transport, out: &mut [u8]) -> Option<Outcome> {
+    if q.len() < HEADER || out.len() < 512 {
+        return None;
+    }
+    // Never answer a response (RFC 1035 §4.1.1 QR).
+    if q[2] & 0x80 != 0 {
+        return None;
+    }
+    let opcode = (q[2] >> 3) & 0x0F;
+    let qdcount = u16_at(q, 4)?;
+    let ancount = u16_at(q, 6)?;
+    let nscount = u16_at(q, 8)?;
+    let arcount = u16_at(q, 10)?;
+
+    let mut lc = [0u8; 255];
+    let parsed = if qdcount == 1 {
+        parse_qname(q, HEADER, &mut lc).and_then(|ql| {
+            let qtype = u16_at(q, HEADER + ql)?;
+            let qclass = u16_at(q, HEADER + ql + 2)?;
+            Some((ql, qtype, qclass))
+        })
+    } else {
+        None
+    };
+
+    // Header: ID, QR, opcode, RD and CD copied (RFC 1035 §4.1.1, RFC 4035 §3.2.2).
+    out[0] = q[0];
+    out[1] = q[1];
+    out[2] = 0x80 | (opcode << 3) | (q[2] & 0x01);
+    out[3] = q[3] & 0x10;
+    out[4..12].fill(0);
+
+    let Some((qlen, qtype, qclass)) = parsed else {
+        return Some(bare(out, rcode::FORMERR, 0, Kind::Error));
+    };
+    let qend = HEADER + qlen + 4;
+    out[HEADER..qend].copy_from_slice(&q[HEADER..qend]);
+    out[5] = 1;
+
+    if opcode != 0 {
+        return Some(bare(out, rcode::NOTIMP, qend, Kind::Error).with_qtype(qtype));
+    }
+    if ancount != 0 || nscount != 0 {
+        return Some(bare(out, rcode::FORMERR, qend, Kind::Error).with_qtype(qtype));
+    }
+    let Ok(edns) = parse_additional(q, qend, arcount) else {
+        return Some(bare(out, rcode::FORMERR, qend, Kind::Error).with_qtype(qtype));
+    };
+
+    let max = match transport {
+        Transport::Tcp => out.len().min(65535),
+        Transport::Udp if edns.present => (edns.payload.min(ix.opts.edns_max_payload.max(512)) as usize).min(out.len()),
+        Transport::Udp => 512,
+    };
+    // Room for our OPT: 11 octets, plus NSID.
+    let nsid = if edns.nsid { ix.opts.nsid.as_deref() } else { None };
+    let opt_len = if edns.present { 11 + nsid.map_or(0, |n| 4 + n.len()) } else { 0 };
+
+    let mut r = Resp {
+        out,
+        pos: qend,
+        limit: max.saturating_sub(opt_len),
+        qlen,
+        body: qend,
+        counts: [0; 3],
+        dnssec: edns.present && edns.dnssec_ok,
+    };
+
+    let (rc, kind) = if edns.present && edns.version > 0 {
+        // RFC 6891 §6.1.3: BADVERS, no answer.
+        (rcode::BADVERS, Kind::Error)
+    } else if qclass == class::IN {
+        zone_answer(ix, &lc[..qlen], qtype, transport, &mut r)
+    } else if qclass == class::CH {
+        chaos(ix, &lc[..qlen], qtype, &mut r)
+    } else {
+        (rcode::REFUSED as u16, Kind::Refused)
+    };
+
+    let (rc, kind) = if kind == Kind::Truncated {
+        // RFC 2181 §9: set TC and send what fits; we send no records.
+        r.pos = qend;
+        r.counts = [0; 3];
+        r.out[2] |= 0x02;
+        (rc, kind)
+    } else {
+        (rc, kind)
+    };
+    r.out[3] |= (rc & 0x0F) as u8;
+    let mut pos = r.pos;
+    let mut arcount = r.counts[2];
+    if edns.present {
+        // OPT (RFC 6891 §6.1.2): our payload size, extended RCODE, DO copied (RFC 3225 §3).
+        let o = &mut r.out[pos..pos + opt_len];
+        o[0] = 0;
+        o[1..3].copy_from_slice(&rtype::OPT.to_be_bytes());
+        o[3..5].copy_from_slice(&ix.opts.edns_max_payload.to_be_bytes());
+        o[5] = (rc >> 4) as u8;
+        o[6] = 0;
+        o[7] = if edns.dnssec_ok { 0x80 } else { 0 };
+        o[8] = 0;
+        let rdlen = opt_len - 11;
+        o[9..11].copy_from_slice(&(rdlen as u16).to_be_bytes());
+        if let Some(n) = nsid {
+            o[11..13].copy_from_slice(&3u16.to_be_bytes());
+            o[13..15].copy_from_slice(&(n.len() as u16).to_be_bytes());
+            o[15..15 + n.len()].copy_from_slice(n);
+        }
+        pos += opt_len;
+        arcount += 1;
+    }
+    r.out[6..8].copy_from_slice(&r.counts[0].to_be_bytes());
+    r.out[8..10].copy_from_slice(&r.counts[1].to_be_bytes());
+    r.out[10..12].copy_from_slice(&arcount.to_be_bytes());
+    Some(Outcome { len: pos, rcode: rc, qtype, kind })
+}
+
+trait WithQtype {
+    fn with_qtype(self, t: u16) -> Self;
+}
+impl WithQtype for Outcome {
+    fn with_qtype(mut self, t: u16) -> Self {
+        self.qtype = t;
+        self
+    }
+}
+
+/// A response with no records: header (and question, if `len` > 12).
+fn bare(out: &mut [u8], rc: u8, len: usize, kind: Kind) -> Outcome {
+    if len <= HEADER {
+        out[4..6].fill(0);
+    }
+    out[3] |= rc;
+    Outcome { len: len.max(HEADER), rcode: rc as u16, qtype: 0, kind }
+}
+
+/// IN-class answers.
+#[inline]
+fn zone_answer(ix: &Index, qname: &[u8], qtype: u16, transport: Transport, r: &mut Resp<'_>) -> (u16, Kind) {
+    let origin = ix.origin.wire();
+    let olen = origin.len();
+    if qname.len() < olen || &qname[qname.len() - olen..] != origin {
+        return (rcode::REFUSED as u16, Kind::Refused);
+    }
+    // The suffix must start on a label boundary, and find the label just
+    // above the origin: the second-level label, which decides everything.
+    let mut i = 0;
+    let mut sl = None;
+    while i < qname.len() - olen {
+        let l = qname[i] as usize;
+        sl = Some(i);
+        i += 1 + l;
+    }
+    if i != qname.len() - olen {
+        return (rcode::REFUSED as u16, Kind::Refused);
+    }
+    if matches!(qtype, rtype::AXFR | rtype::IXFR) {
+        // Transfers are handled before answer() on TCP; over UDP they are an error.
+        return match transport {
+            Transport::Udp => (rcode::FORMERR as u16, Kind::Error),
+            Transport::Tcp => (rcode::REFUSED as u16, Kind::Refused),
+        };
+    }
+    let aa = |r: &mut Resp<'_>| r.out[2] |= 0x04;
+    let Some(sl) = sl else {
+        aa(r);
+        return apex(ix, qtype, r);
+    };
+    let label = &qname[sl + 1..sl + 1 + qname[sl] as usize];
+    let Some(d) = ix.delegation(label) else {
+        aa(r);
+        return nxdomain(ix, &qname[sl..], r);
+    };
+    if sl == 0 && qtype == rtype::DS {
+        // RFC 4035 §3.1.4.1: the parent side answers DS.
+        aa(r);
+        if !d.ds.is_empty() {
+            return fit(r.put(&d.ds, 0), rcode::NOERROR, Kind::Ds);
+        }
+        if !r.put(&ix.apex.neg_soa, 1) {
+            return trunc();
+        }
+        if r.dnssec {
+            let ok = match (d.proof, &ix.nsec3) {
+                (Proof::Match(m), Some(n3)) => r.put(&n3.recs[m as usize], 1),
+                (Proof::OptOut(c), Some(n3)) => {
+                    // RFC 5155 §7.2.4: closest provable encloser and an opt-out cover.
+                    r.put(&n3.recs[n3.apex as usize], 1) && (c == n3.apex || r.put(&n3.recs[c as usize], 1))
+                }
+                _ => true,
+            };
+            if !ok {
+                return trunc();
+            }
+        }
+        return (rcode::NOERROR as u16, Kind::NoData);
+    }
+    // Referral: AA clear (RFC 1034 §4.3.2 step 3b).
+    if !r.put(&d.ns, 1) {
+        return trunc();
+    }
+    if r.dnssec {
+        let ok = match (d.proof, &ix.nsec3) {
+            (Proof::Ds, _) => r.put(&d.ds, 1),
+            (Proof::Match(m), Some(n3)) => r.put(&n3.recs[m as usize], 1),
+            (Proof::OptOut(c), Some(n3)) => {
+                r.put(&n3.recs[n3.apex as usize], 1) && (c == n3.apex || r.put(&n3.recs[c as usize], 1))
+            }
+            _ => true,
+        };
+        if !ok {
+            return trunc();
+        }
+    }
+    // RFC 9471: glue for in-domain name servers must fit, or TC.
+    fit(r.put(&d.glue, 2), rcode::NOERROR, Kind::Referral)
+}
+
+#[inline]
+fn trunc() -> (u16, Kind) {
+    (rcode::NOERROR as u16, Kind::Truncated)
+}
+
+#[inline]
+fn fit(ok: bool, rc: u8, kind: Kind) -> (u16, Kind) {
+    if ok { (rc as u16, kind) } else { trunc() }
+}
+
+fn apex(ix: &Index, qtype: u16, r: &mut Resp<'_>) -> (u16, Kind) {
+    let a = &ix.apex;
+    let f = match qtype {
+        rtype::SOA | rtype::ANY => &a.soa,
+        rtype::NS => {
+            if !r.put(&a.ns, 0) {
+                return trunc();
+            }
+            // Glue for our own servers: what fits (it is not required here).
+            r.put_as(&a.ns_glue, 2, false);
+            return (rcode::NOERROR as u16, Kind::Apex);
+        }
+        rtype::DNSKEY if !a.dnskey.is_empty() => &a.dnskey,
+        rtype::NSEC3PARAM if !a.nsec3param.is_empty() => &a.nsec3param,
+        _ => return nodata_apex(ix, r),
+    };
+    // RFC 8482 §4.2: ANY gets one RRset, the SOA.
+    fit(r.put(f, 0), rcode::NOERROR, Kind::Apex)
+}
+
+/// NODATA at the apex: SOA, and the apex NSEC3 with DO (RFC 5155 §7.2.3).
+fn nodata_apex(ix: &Index, r: &mut Resp<'_>) -> (u16, Kind) {
+    if !r.put(&ix.apex.neg_soa, 1) {
+        return trunc();
+    }
+    if r.dnssec
+        && let Some(n3) = &ix.nsec3
+        && !r.put(&n3.recs[n3.apex as usize], 1)
+    {
+        return trunc();
+    }
+    (rcode::NOERROR as u16, Kind::NoData)
+}
+
+/// NXDOMAIN: SOA, and with DO the closest encloser (the apex), the cover of
+/// the next closer name and the cover of the wildcard (RFC 5155 §7.2.2).
+/// `next_closer` is the lower-case wire name of the second-level name.
+fn nxdomain(ix: &Index, next_closer: &[u8], r: &mut Resp<'_>) -> (u16, Kind) {
+    if !r.put(&ix.apex.neg_soa, 1) {
+        return trunc();
+    }
+    if r.dnssec
+        && let Some(n3) = &ix.nsec3
+    {
+        let h = nsec3_hash_wire(next_closer, &n3.salt, n3.iterations);
+        let (nc, _) = n3.find(&h);
+        let mut ok = r.put(&n3.recs[n3.apex as usize], 1);
+        if nc != n3.apex {
+            ok = ok && r.put(&n3.recs[nc as usize], 1);
+        }
+        if n3.wildcard_cover != n3.apex && n3.wildcard_cover != nc {
+            ok = ok && r.put(&n3.recs[n3.wildcard_cover as usize], 1);
+        }
+        if !ok {
+            return trunc();
+        }
+    }
+    (rcode::NXDOMAIN as u16, Kind::NxDomain)
+}
+
+/// CHAOS TXT `id.server.` and `hostname.bind.` when an identity is
+/// configured (RFC 4892); anything else in CHAOS is refused.
+fn chaos(ix: &Index, qname: &[u8], qtype: u16, r: &mut Resp<'_>) -> (u16, Kind) {
+    const ID_SERVER: &[u8] = b"\x02id\x06server\x00";
+    const HOSTNAME_BIND: &[u8] = b"\x08hostname\x04bind\x00";
+    let Some(id) = ix.opts.identity.as_deref() else {
+        return (rcode::REFUSED as u16, Kind::Refused);
+    };
+    if !(qname == ID_SERVER || qname == HOSTNAME_BIND) || !(qtype == rtype::TXT || qtype == rtype::ANY) {
+        return (rcode::REFUSED as u16, Kind::Refused);
+    }
+    let id = &id[..id.len().min(255)];
+    let need = 2 + 10 + 1 + id.len();
+    if r.pos + need > r.limit {
+        return trunc();
+    }
+    let o = &mut r.out[r.pos..r.pos + need];
+    o[0..2].copy_from_slice(&[0xC0, 12]);
+    o[2..4].copy_from_slice(&rtype::TXT.to_be_bytes());
+    o[4..6].copy_from_slice(&class::CH.to_be_bytes());
+    o[6..10].fill(0);
+    o[10..12].copy_from_slice(&((1 + id.len()) as u16).to_be_bytes());
+    o[12] = id.len() as u8;
+    o[13..].copy_from_slice(id);
+    r.pos += need;
+    r.counts[0] += 1;
+    r.out[2] |= 0x04;
+    (rcode::NOERROR as u16, Kind::Chaos)
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::name::Name;
+    use crate::rr::{Ds, Soa};
+    use crate::server::index::{Index, Options};
+    use crate::zone::{Content, Delegation, Glue, SignedZone, Ttls, Zone};
+    use std::sync::Arc;
+
+    pub(crate) fn n(s: &str) -> Name {
+        Name::parse(s).unwrap()
+    }
+
+    /// A small unsigned TLD: nic (with the apex servers' glue), example
+    /// (in-bailiwick NS with glue), other (out-of-zone NS, DS).
+    pub(crate) fn test_zone() -> SignedZone {
+        let mut c = Content::default();
+        let nic_ns: Arc<[Name]> = vec![n("a.nic.mobile."), n("b.nic.mobile.")].into();
+        c.delegations.insert(n("nic.mobile."), Delegation { ns: nic_ns, ds: vec![] });
+        c.delegations.insert(
+            n("example.mobile."),
+            Delegation { ns: vec![n("ns1.example.mobile."), n("ns2.example.mobile.")].into(), ds: vec![] },
+        );
+        c.delegations.insert(
+            n("other.mobile."),
+            Delegation {
+                ns: vec![n("ns1.host.net."), n("ns2.host.net.")].into(),
+                ds: vec![Ds { key_tag: 1, algorithm: 13, digest_type: 2, digest: vec![7; 32] }],
+            },
+        );
+        for (h, ip) in [
+            ("a.nic.mobile.", "192.0.2.1"),
+            ("b.nic.mobile.", "2001:db8::2"),
+            ("ns1.example.mobile.", "192.0.2.10"),
+            ("ns1.example.mobile.", "2001:db8::10"),
+            ("ns2.example.mobile.", "192.0.2.11"),
+        ] {
+            c.glue.entry(n(h)).or_insert_with(Glue::default).push(ip.parse().unwrap());
+        }
+        SignedZone {
+            zone: Zone {
+                origin: n("mobile."),
+                soa: Soa {
+                    mname: n("a.nic.mobile."),
+                    rname: n("hostmaster.nic.mobile."),
+                    serial: 7,
+                    refresh: 7200,
+                    retry: 3600,
+                    expire: 1209600,
+                    minimum: 900,
+                },
+                apex_ns: vec![n("a.nic.mobile."), n("b.nic.mobile.")],
+                ttl: Ttls { soa: 3600, ns: 172800, ds: 86400, glue: 172800, dnskey: 3600, nsec3: 900 },
+                content: c,
+            },
+            dnssec: None,
+        }
+    }
+
+    pub(crate) fn query(name: &str, qtype: u16, edns: Option<(u16, bool)>) -> Vec<u8> {
+        let mut q = vec![0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, edns.is_some() as u8];
+        for l in name.trim_end_matches('.').split('.').filter(|l| !l.is_empty()) {
+            q.push(l.len() as u8);
+            q.extend_from_slice(l.as_bytes());
+        }
+        q.push(0);
+        q.extend_from_slice(&qtype.to_be_bytes());
+        q.extend_from_slice(&1u16.to_be_bytes());
+        if let Some((size, d_o)) = edns {
+            q.extend_from_slice(&[0, 0, 41]);
+            q.extend_from_slice(&size.to_be_bytes());
+            q.extend_from_slice(&[0, 0, if d_o { 0x80 } else { 0 }, 0, 0, 0]);
+        }
+        q
+    }
+
+    pub(crate) struct Parsed {
+        pub flags: u16,
+        pub counts: [u16; 4],
+        /// (section, owner, type, rdata text)
+        pub rrs: Vec<(usize, String, u16, String)>,
+    }
+
+    /// Decompress a name from a full message.
+    fn read_name(m: &[u8], mut pos: usize) -> (String, usize) {
+        let mut out = String::new();
+        let mut end = None;
+        loop {
+            let l = m[pos] as usize;
+            if l & 0xC0 == 0xC0 {
+                if end.is_none() {
+                    end = Some(pos + 2);
+                }
+                pos = ((l & 0x3F) << 8) | m[pos + 1] as usize;
+                continue;
+            }
+            if l == 0 {
+                break;
+            }
+            out.push_str(&String::from_utf8_lossy(&m[pos + 1..pos + 1 + l]));
+            out.push('.');
+            pos += 1 + l;
+        }
+        if out.is_empty() {
+            out.push('.');
+        }
+        (out, end.unwrap_or(pos + 1))
+    }
+
+    pub(crate) fn parse(m: &[u8]) -> Parsed {
+        let counts = [0, 1, 2, 3].map(|i| u16::from_be_bytes([m[4 + 2 * i], m[5 + 2 * i]]));
+        let mut pos = 12;
+        for _ in 0..counts[0] {
+            pos = read_name(m, pos).1 + 4;
+        }
+        let mut rrs = Vec::new();
+        for (sec, &cnt) in counts[1..].iter().enumerate() {
+            for _ in 0..cnt {
+                let (owner, p) = read_name(m, pos);
+                let t = u16::from_be_bytes([m[p], m[p + 1]]);
+                let rdlen = u16::from_be_bytes([m[p + 8], m[p + 9]]) as usize;
+                let rd = &m[p + 10..p + 10 + rdlen];
+                let text = match t {
+                    rtype::NS => read_name(m, p + 10).0,
+                    rtype::SOA => read_name(m, p + 10).0,
+                    _ => crate::rr::rdata_to_text(t, rd),
+                };
+                rrs.push((sec, owner, t, text));
+                pos = p + 10 + rdlen;
+            }
+        }
+        assert_eq!(pos, m.len(), "trailing octets");
+        Parsed { flags: u16::from_be_bytes([m[2], m[3]]), counts, rrs }
+    }
+
+    fn ask(ix: &Index, q: &[u8]) -> (Outcome, Parsed) {
+        let mut out = vec![0u8; 65535];
+        let o = answer(ix, q, Transport::Udp, &mut out).expect("answered");
+        let p = parse(&out[..o.len]);
+        (o, p)
+    }
+
+    fn index() -> Index {
+        Index::build(&test_zone(), Options { edns_max_payload: 1232, ..Default::default() })
+    }
+
+    #[test]
+    fn apex_soa_is_authoritative() {
+        let (o, p) = ask(&index(), &query("MOBILE.", rtype::SOA, None));
+        assert_eq!(o.rcode, 0);
+        assert_ne!(p.flags & 0x0400, 0, "AA");
+        assert_eq!(p.counts, [1, 1, 0, 0]);
+        assert_eq!(p.rrs[0].1, "MOBILE.", "query-name case preserved");
+        assert_eq!(p.rrs[0].3, "a.nic.MOBILE.");
+    }
+
+    #[test]
+    fn referral_has_glue_and_no_aa() {
+        let (o, p) = ask(&index(), &query("www.Example.mobile", rtype::A, None));
+        assert_eq!(o.kind, Kind::Referral);
+        assert_eq!(p.flags & 0x0400, 0, "AA clear on referrals");
+        assert_eq!(p.counts, [1, 0, 2, 3]);
+        let owners: Vec<_> = p.rrs.iter().map(|r| (r.0, r.1.as_str(), r.2)).collect();
+        assert_eq!(
+            owners,
+            vec![
+                (1, "Example.mobile.", rtype::NS),
+                (1, "Example.mobile.", rtype::NS),
+                (2, "ns1.Example.mobile.", rtype::A),
+                (2, "ns1.Example.mobile.", rtype::AAAA),
+                (2, "ns2.Example.mobile.", rtype::A),
+            ]
+        );
+        assert_eq!(p.rrs[3].3, "2001:db8::10");
+    }
+
+    #[test]
+    fn ds_only_with_do_in_referrals() {
+        let ix = index();
+        let (_, p) = ask(&ix, &query("other.mobile", rtype::A, Some((1232, false))));
+        assert!(p.rrs.iter().all(|r| r.2 != rtype::DS));
+        assert_eq!(p.rrs[0].3, "ns1.host.net.");
+        let (_, p) = ask(&ix, &query("other.mobile", rtype::DS, None));
+        assert_eq!(p.counts[1], 1, "DS query answered from the parent side");
+        assert_ne!(p.flags & 0x0400, 0);
+    }
+
+    #[test]
+    fn nxdomain_and_nodata() {
+        let ix = index();
+        let (o, p) = ask(&ix, &query("nothere.mobile", rtype::A, None));
+        assert_eq!(o.rcode, 3);
+        assert_eq!(p.counts, [1, 0, 1, 0]);
+        assert_eq!(p.rrs[0].2, rtype::SOA);
+        let (o, p) = ask(&ix, &query("mobile", rtype::A, None));
+        assert_eq!((o.rcode, o.kind), (0, Kind::NoData));
+        assert_eq!(p.counts, [1, 0, 1, 0]);
+    }
+
+    #[test]
+    fn refused_outside_the_zone() {
+        let ix = index();
+        assert_eq!(ask(&ix, &query("example.com", rtype::A, None)).0.rcode, 5);
+        assert_eq!(ask(&ix, &query("xmobile", rtype::A, None)).0.rcode, 5);
+        assert_eq!(ask(&ix, &query(".", rtype::NS, None)).0.rcode, 5);
+    }
+
+    #[test]
+    fn edns_badvers_and_payload() {
+        let ix = index();
+        let mut q = query("mobile", rtype::SOA, Some((4096, true)));
+        let (o, p) = ask(&ix, &q);
+        assert_eq!(o.rcode, 0);
+        assert_eq!(p.counts[3], 1, "OPT echoed");
+        let n = q.len();
+        q[n - 5] = 1; // EDNS version 1
+        let (o, p) = ask(&ix, &q);
+        assert_eq!(o.rcode, rcode::BADVERS);
+        assert_eq!(p.counts, [1, 0, 0, 1]);
+    }
+
+    #[test]
+    fn formerr_and_notimp() {
+        let ix = index();
+        let mut q = query("mobile", rtype::SOA, None);
+        q[2] |= 0x20; // opcode 4 (NOTIFY) — not for this path yet
+        assert_eq!(ask(&ix, &q).0.rcode, rcode::NOTIMP as u16);
+        let mut q = query("mobile", rtype::SOA, None);
+        q[5] = 2; // two questions
+        assert_eq!(ask(&ix, &q).0.rcode, rcode::FORMERR as u16);
+        let mut out = vec![0u8; 512];
+        assert!(answer(&ix, &[0u8; 5], Transport::Udp, &mut out).is_none());
+    }
+
+    #[test]
+    fn truncation_sets_tc() {
+        // A referral with many name servers does not fit in 512 octets.
+        let mut sz = test_zone();
+        let ns: Vec<Name> = (0..30).map(|i| n(&format!("ns{i}.a-very-long-hosting-provider-name.net."))).collect();
+        sz.zone.content.delegations.insert(n("big.mobile."), Delegation { ns: ns.into(), ds: vec![] });
+        let ix = Index::build(&sz, Options { edns_max_payload: 1232, ..Default::default() });
+        let (o, p) = ask(&ix, &query("big.mobile", rtype::A, None));
+        assert_eq!(o.kind, Kind::Truncated);
+        assert_ne!(p.flags & 0x0200, 0, "TC");
+        let mut out = vec![0u8; 65535];
+        let o = answer(&ix, &query("big.mobile", rtype::A, None), Transport::Tcp, &mut out).unwrap();
+        assert_eq!(o.kind, Kind::Referral);
+    }
+
+    #[test]
+    fn chaos_only_when_configured() {
+        let mut q = query("id.server", rtype::TXT, None);
+        let n = q.len();
+        q[n - 1] = 3; // class CH
+        assert_eq!(ask(&index(), &q).0.rcode, 5);
+        let ix = Index::build(
+            &test_zone(),
+            Options { edns_max_payload: 1232, identity: Some(b"ns1".to_vec().into()), ..Default::default() },
+        );
+        let (o, p) = ask(&ix, &q);
+        assert_eq!((o.rcode, p.counts[1]), (0, 1));
+    }
+
+    /// Malformed packets never panic (a property test over random bytes and
+    /// random mutations of real queries).
+    #[test]
+    fn random_bytes_never_panic() {
+        let ix = index();
+        let mut out = vec![0u8; 65535];
+        let mut s: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut rnd = || {
+            s = s.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = s;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^ (z >> 31)
+        };
+        let seeds = [
+            query("www.example.mobile", rtype::A, Some((1232, true))),
+            query("mobile", rtype::DNSKEY, Some((512, true))),
+            query("x.y.z.nothere.mobile", rtype::AAAA, None),
+        ];
+        for i in 0..200_000 {
+            let mut q = if i % 2 == 0 {
+                let len = (rnd() % 300) as usize;
+                (0..len).map(|_| rnd() as u8).collect::<Vec<u8>>()
+            } else {
+                seeds[i % 3].clone()
+            };
+            if !q.is_empty() {
+                for _ in 0..(rnd() % 4) {
+                    let at = (rnd() as usize) % q.len();
+                    q[at] = rnd() as u8;
+                }
+            }
+            if q.len() > 2 && rnd() % 2 == 0 {
+                q[2] &= 0x7F; // mostly queries, so the deep paths run
+            }
+            for t in [Transport::Udp, Transport::Tcp] {
+                if let Some(o) = answer(&ix, &q, t, &mut out) {
+                    assert!(o.len >= 12 && o.len <= out.len());
+                }
+            }
+        }
+    }
+}

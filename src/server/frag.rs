@@ -1,0 +1,241 @@
+//! Precomputed answer fragments: wire-format records with their compression
+//! pointers left open, to be closed by arithmetic at query time.
+//!
+//! Every name the TLD's answers carry ends in a suffix of the query name
+//! (the origin, or the delegation the query falls under), or repeats a name
+//! written earlier in the same answer. So a fragment is built once per zone
+//! version with each pointer recorded as a [`Target`]; at query time the only
+//! unknown is the length of the query name, and each pointer is one addition
+//! (NSD's and Knot's "name compression by table lookup" is not needed).
+//! Owns no zone data; does no allocation when assembling.
+
+use crate::name::Name;
+
+/// Where a compression pointer points.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    /// The suffix of the query name that is `n` octets long in wire form
+    /// (the origin, or the delegation name the query is at or below).
+    QnameSuffix(u16),
+    /// An offset from the start of the answer section (only fragments placed
+    /// first in the answer body, or pointing into the one placed first).
+    Body(u16),
+}
+
+const BODY_FLAG: u16 = 0x8000;
+
+/// A run of resource records in wire form. The first `plain_len` octets
+/// (`plain_rrs` records) are what a query without DO gets; the rest are its
+/// DNSSEC records (RRSIGs), sent only with DO set.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Frag {
+    bytes: Box<[u8]>,
+    /// (position in `bytes`, encoded target)
+    patches: Box<[(u16, u16)]>,
+    plain_len: u16,
+    plain_rrs: u16,
+    rrs: u16,
+}
+
+impl Frag {
+    pub fn is_empty(&self) -> bool {
+        self.rrs == 0
+    }
+
+    /// Records sent with or without DNSSEC.
+    pub fn rrs(&self, dnssec: bool) -> u16 {
+        if dnssec { self.rrs } else { self.plain_rrs }
+    }
+
+    pub fn len(&self, dnssec: bool) -> usize {
+        if dnssec { self.bytes.len() } else { self.plain_len as usize }
+    }
+
+    /// Copy into `out` at `pos`, closing pointers. `qname_len` is the wire
+    /// length of the question name, `body` the offset of the answer section.
+    /// Returns the new position, or `None` if it does not fit before `limit`.
+    #[inline]
+    pub fn put(
+        &self,
+        out: &mut [u8],
+        pos: usize,
+        limit: usize,
+        dnssec: bool,
+        qname_len: usize,
+        body: usize,
+    ) -> Option<usize> {
+        let n = self.len(dnssec);
+        let end = pos + n;
+        if end > limit || end > out.len() {
+            return None;
+        }
+        out[pos..end].copy_from_slice(&self.bytes[..n]);
+        for &(at, t) in self.patches.iter() {
+            let at = at as usize;
+            if at >= n {
+                break;
+            }
+            let v = if t & BODY_FLAG != 0 {
+                body + (t & !BODY_FLAG) as usize
+            } else {
+                12 + qname_len - t as usize
+            };
+            let p = 0xC000 | (v as u16 & 0x3FFF);
+            out[pos + at..pos + at + 2].copy_from_slice(&p.to_be_bytes());
+        }
+        Some(end)
+    }
+}
+
+/// Builds a [`Frag`].
+pub struct FragBuilder {
+    buf: Vec<u8>,
+    patches: Vec<(u16, u16)>,
+    /// Names whose wire form ends at a known target: (lower-case wire suffix, target).
+    known: Vec<(Vec<u8>, Target)>,
+    /// Offset of this fragment from the start of the answer body, if known
+    /// (then names written here become targets for later names).
+    base: Option<usize>,
+    rrs: u16,
+    plain: Option<(u16, u16)>,
+}
+
+impl FragBuilder {
+    /// `suffixes`: query-name suffixes every query using this fragment has
+    /// (e.g. the origin and the delegation). `base`: this fragment's offset in
+    /// the answer body when fixed (first fragment), else `None`.
+    pub fn new(suffixes: &[&Name], base: Option<usize>) -> FragBuilder {
+        let known = suffixes
+            .iter()
+            .map(|n| (n.wire().to_vec(), Target::QnameSuffix(n.wire_len() as u16)))
+            .collect();
+        FragBuilder { buf: Vec::new(), patches: Vec::new(), known, base, rrs: 0, plain: None }
+    }
+
+    /// Make names written by another fragment (placed first in the body)
+    /// known here, e.g. NS targets for the glue that follows them.
+    pub fn learn(&mut self, other: &FragBuilder) {
+        for (n, t) in &other.known {
+            if matches!(t, Target::Body(_)) {
+                self.known.push((n.clone(), *t));
+            }
+        }
+    }
+
+    /// Write `name`, compressed against known suffixes.
+    pub fn name(&mut self, name: &Name) {
+        self.name_inner(name, true)
+    }
+
+    /// Write `name` uncompressed (RRSIG signer, RFC 3597 §4).
+    pub fn name_uncompressed(&mut self, name: &Name) {
+        self.name_inner(name, false)
+    }
+
+    fn name_inner(&mut self, name: &Name, compress: bool) {
+        let w = name.wire();
+        let mut i = 0;
+        let start = self.buf.len();
+        let mut written = Vec::new();
+        loop {
+            let suffix = &w[i..];
+            if suffix.len() == 1 {
+                self.buf.push(0);
+                break;
+            }
+            if compress {
+                // Longest known suffix first: we walk from the left, so the first hit is longest.
+                if let Some((_, t)) = self.known.iter().find(|(k, _)| k.as_slice() == suffix) {
+                    let enc = match *t {
+                        Target::QnameSuffix(n) => n,
+                        Target::Body(o) => o | BODY_FLAG,
+                    };
+                    self.patches.push((self.buf.len() as u16, enc));
+                    self.buf.extend_from_slice(&[0xC0, 0]);
+                    break;
+                }
+            }
+            written.push((suffix.to_vec(), self.buf.len() - start));
+            let l = w[i] as usize;
+            self.buf.extend_from_slice(&w[i..i + 1 + l]);
+            i += 1 + l;
+        }
+        if let (Some(base), true) = (self.base, compress) {
+            for (suffix, off) in written {
+                let at = base + start + off;
+                if at < 0x3FFF {
+                    self.known.push((suffix, Target::Body(at as u16)));
+                }
+            }
+        }
+    }
+
+    /// Write one record; RDATA from `rdata` (which may write names).
+    pub fn rr(&mut self, owner: &Name, rtype: u16, ttl: u32, rdata: impl FnOnce(&mut FragBuilder)) {
+        self.name(owner);
+        self.buf.extend_from_slice(&rtype.to_be_bytes());
+        self.buf.extend_from_slice(&1u16.to_be_bytes());
+        self.buf.extend_from_slice(&ttl.to_be_bytes());
+        let len_at = self.buf.len();
+        self.buf.extend_from_slice(&[0, 0]);
+        rdata(self);
+        let rdlen = (self.buf.len() - len_at - 2) as u16;
+        self.buf[len_at..len_at + 2].copy_from_slice(&rdlen.to_be_bytes());
+        self.rrs += 1;
+    }
+
+    /// Append raw RDATA octets.
+    pub fn bytes(&mut self, b: &[u8]) {
+        self.buf.extend_from_slice(b);
+    }
+
+    /// A record whose RDATA has no names to compress.
+    pub fn rr_raw(&mut self, owner: &Name, rtype: u16, ttl: u32, rdata: &[u8]) {
+        self.rr(owner, rtype, ttl, |b| b.bytes(rdata));
+    }
+
+    /// An RRSIG: the signer name inside must stay uncompressed.
+    pub fn rrsig(&mut self, owner: &Name, ttl: u32, rdata: &[u8]) {
+        self.rr_raw(owner, crate::rr::rtype::RRSIG, ttl, rdata);
+    }
+
+    /// Everything written so far is the plain part; what follows is DNSSEC.
+    pub fn end_plain(&mut self) {
+        self.plain = Some((self.buf.len() as u16, self.rrs));
+    }
+
+    pub fn finish(self) -> Frag {
+        let (plain_len, plain_rrs) = self.plain.unwrap_or((self.buf.len() as u16, self.rrs));
+        Frag {
+            bytes: self.buf.into_boxed_slice(),
+            patches: self.patches.into_boxed_slice(),
+            plain_len,
+            plain_rrs,
+            rrs: self.rrs,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rr::rtype;
+
+    #[test]
+    fn pointers_follow_the_query_name() {
+        let origin = Name::parse("mobile.").unwrap();
+        let d = Name::parse("example.mobile.").unwrap();
+        let mut b = FragBuilder::new(&[&origin, &d], Some(0));
+        let ns = Name::parse("ns1.example.mobile.").unwrap();
+        b.rr(&d, rtype::NS, 60, |b| b.name(&ns));
+        let f = b.finish();
+        // Query "www.example.mobile": qname wire length 20, example.mobile. is 16.
+        let mut out = [0u8; 100];
+        let end = f.put(&mut out, 40, 100, false, 20, 40).unwrap();
+        // Owner: pointer to 12 + 20 - 16 = 16.
+        assert_eq!(&out[40..42], &[0xC0, 16]);
+        // RDATA: "ns1" then the same pointer.
+        assert_eq!(&out[52..58], &[3, b'n', b's', b'1', 0xC0, 16]);
+        assert_eq!(end, 58);
+    }
+}
