@@ -57,7 +57,7 @@ pub struct SoaConfig {
 }
 
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
 pub struct TtlConfig {
     pub soa: u32,
     pub ns: u32,
@@ -68,7 +68,13 @@ pub struct TtlConfig {
 
 impl Default for TtlConfig {
     fn default() -> Self {
-        TtlConfig { soa: 3600, ns: 172_800, ds: 86_400, glue: 172_800, dnskey: 3600 }
+        TtlConfig {
+            soa: 3600,
+            ns: 172_800,
+            ds: 86_400,
+            glue: 172_800,
+            dnskey: 3600,
+        }
     }
 }
 
@@ -101,7 +107,7 @@ pub struct SerialConfig {
 }
 
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
 pub struct PolicyConfig {
     /// Spec 5 reserved names, one label per line (`#` comments).
     pub reserved_list: Option<PathBuf>,
@@ -132,7 +138,7 @@ impl Default for PolicyConfig {
 }
 
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
 pub struct ServerConfig {
     pub listen: Vec<SocketAddr>,
     /// UDP worker threads; 0 means one per core.
@@ -181,7 +187,7 @@ pub enum KeyScheme {
 }
 
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
 pub struct DnssecConfig {
     pub enabled: bool,
     /// Key directory (BIND K-files).
@@ -233,9 +239,17 @@ impl Default for DnssecConfig {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("{path}: cannot read: {error}")]
-    Read { path: PathBuf, error: std::io::Error },
+    Read {
+        path: PathBuf,
+        error: std::io::Error,
+    },
     #[error("{path}:{line}: {key}: {message}")]
-    Invalid { path: PathBuf, line: usize, key: String, message: String },
+    Invalid {
+        path: PathBuf,
+        line: usize,
+        key: String,
+        message: String,
+    },
 }
 
 /// A checked configuration: the raw file plus the values derived from it.
@@ -253,8 +267,10 @@ pub struct Config {
 impl Config {
     /// Read and check `path`.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|error| ConfigError::Read { path: path.to_path_buf(), error })?;
+        let text = std::fs::read_to_string(path).map_err(|error| ConfigError::Read {
+            path: path.to_path_buf(),
+            error,
+        })?;
         Config::parse(path, &text)
     }
 
@@ -266,7 +282,12 @@ impl Config {
             let key = key_from_message(&msg)
                 .or_else(|| e.span().map(|s| key_at(text, s.start)))
                 .unwrap_or_default();
-            ConfigError::Invalid { path: path.to_path_buf(), line, key, message: msg }
+            ConfigError::Invalid {
+                path: path.to_path_buf(),
+                line,
+                key,
+                message: msg,
+            }
         })?;
         let invalid = |key: &str, message: String| ConfigError::Invalid {
             path: path.to_path_buf(),
@@ -277,7 +298,10 @@ impl Config {
         if zone.version != CONFIG_VERSION {
             return Err(invalid(
                 "version",
-                format!("this build reads version {CONFIG_VERSION}, not {}", zone.version),
+                format!(
+                    "this build reads version {CONFIG_VERSION}, not {}",
+                    zone.version
+                ),
             ));
         }
         let name = |key: &str, s: &str| Name::parse(s).map_err(|e| invalid(key, e.to_string()));
@@ -288,7 +312,10 @@ impl Config {
         let soa_mname = name("mname", &zone.soa.mname)?;
         let soa_rname = name("rname", &zone.soa.rname)?;
         if zone.apex_ns.is_empty() {
-            return Err(invalid("apex-ns", "at least one name server is needed".into()));
+            return Err(invalid(
+                "apex-ns",
+                "at least one name server is needed".into(),
+            ));
         }
         let mut apex_ns = Vec::new();
         for ns in &zone.apex_ns {
@@ -303,7 +330,10 @@ impl Config {
                     ));
                 }
                 if ns.addresses.is_empty() {
-                    return Err(invalid("addresses", format!("{n} is in the zone and needs glue")));
+                    return Err(invalid(
+                        "addresses",
+                        format!("{n} is in the zone and needs glue"),
+                    ));
                 }
             } else if !ns.addresses.is_empty() {
                 return Err(invalid(
@@ -314,13 +344,22 @@ impl Config {
             apex_ns.push((n, ns.addresses.clone()));
         }
         if zone.server.listen.is_empty() {
-            return Err(invalid("listen", "at least one listen address is needed".into()));
+            return Err(invalid(
+                "listen",
+                "at least one listen address is needed".into(),
+            ));
         }
         if zone.server.edns_max_payload < 512 {
-            return Err(invalid("edns-max-payload", "must be at least 512 (RFC 6891 §6.2.5)".into()));
+            return Err(invalid(
+                "edns-max-payload",
+                "must be at least 512 (RFC 6891 §6.2.5)".into(),
+            ));
         }
         if !(0.0..=1.0).contains(&zone.policy.max_delegation_change) {
-            return Err(invalid("max-delegation-change", "must be a fraction between 0 and 1".into()));
+            return Err(invalid(
+                "max-delegation-change",
+                "must be a fraction between 0 and 1".into(),
+            ));
         }
         if ![8, 13, 15].contains(&zone.dnssec.algorithm) {
             return Err(invalid("algorithm", "supported: 8, 13, 15".into()));
@@ -363,9 +402,16 @@ fn line_of_offset(text: &str, off: usize) -> usize {
 
 /// The key written at the start of the line holding `off`.
 fn key_at(text: &str, off: usize) -> String {
-    let start = text[..off.min(text.len())].rfind('\n').map(|i| i + 1).unwrap_or(0);
+    let start = text[..off.min(text.len())]
+        .rfind('\n')
+        .map(|i| i + 1)
+        .unwrap_or(0);
     let line = &text[start..];
-    line.split(['=', '\n']).next().unwrap_or("").trim().to_string()
+    line.split(['=', '\n'])
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_string()
 }
 
 fn key_from_message(msg: &str) -> Option<String> {
@@ -380,7 +426,8 @@ fn line_of_key(text: &str, key: &str) -> usize {
     text.lines()
         .position(|l| {
             let l = l.trim_start();
-            l.strip_prefix(key).is_some_and(|r| r.trim_start().starts_with('='))
+            l.strip_prefix(key)
+                .is_some_and(|r| r.trim_start().starts_with('='))
                 || l.starts_with(&format!("[{key}]"))
                 || l.starts_with(&format!("[[{key}]]"))
         })
@@ -418,28 +465,36 @@ addresses = ["127.0.0.1"]
     #[test]
     fn unknown_key_names_file_line_and_key() {
         let bad = GOOD.replace("retry = 3600", "retry = 3600\nretyr = 5");
-        let e = Config::parse(Path::new("z.toml"), &bad).unwrap_err().to_string();
+        let e = Config::parse(Path::new("z.toml"), &bad)
+            .unwrap_err()
+            .to_string();
         assert!(e.starts_with("z.toml:9: retyr:"), "{e}");
     }
 
     #[test]
     fn semantic_error_names_line_and_key() {
         let bad = GOOD.replace("origin = \"mobile.\"", "origin = \"a.mobile.\"");
-        let e = Config::parse(Path::new("z.toml"), &bad).unwrap_err().to_string();
+        let e = Config::parse(Path::new("z.toml"), &bad)
+            .unwrap_err()
+            .to_string();
         assert!(e.starts_with("z.toml:3: origin:"), "{e}");
     }
 
     #[test]
     fn wrong_type_names_line() {
         let bad = GOOD.replace("refresh = 7200", "refresh = \"soon\"");
-        let e = Config::parse(Path::new("z.toml"), &bad).unwrap_err().to_string();
+        let e = Config::parse(Path::new("z.toml"), &bad)
+            .unwrap_err()
+            .to_string();
         assert!(e.starts_with("z.toml:7: refresh"), "{e}");
     }
 
     #[test]
     fn in_zone_ns_needs_glue() {
         let bad = GOOD.replace("addresses = [\"127.0.0.1\"]", "");
-        let e = Config::parse(Path::new("z.toml"), &bad).unwrap_err().to_string();
+        let e = Config::parse(Path::new("z.toml"), &bad)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("addresses"), "{e}");
     }
 }

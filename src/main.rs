@@ -1,1 +1,562 @@
-fn main() {}
+//! The `tldns` command line: SRS maintenance, building, serving.
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand, ValueEnum};
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+use tldns::config::Config;
+use tldns::publish::Pipeline;
+use tldns::server::{self, Current, stats::Stats};
+use tldns::srs::Srs;
+use tracing::{error, info, warn};
+
+#[derive(Parser)]
+#[command(
+    name = "tldns",
+    version,
+    about = "Authoritative nameserver for a gTLD registry"
+)]
+struct Cli {
+    /// Zone configuration file.
+    #[arg(
+        long,
+        global = true,
+        default_value = "zones/mobile.toml",
+        env = "TLDNS_CONFIG"
+    )]
+    config: PathBuf,
+    /// SRS database: sqlite://PATH or postgres://... (overrides the config's `db`).
+    #[arg(long, global = true, env = "TLDNS_DB")]
+    db: Option<String>,
+    /// Log format.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Human)]
+    log_format: LogFormat,
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LogFormat {
+    Human,
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Registry database (SRS) maintenance.
+    Srs {
+        #[command(subcommand)]
+        cmd: SrsCmd,
+    },
+    /// Build the zone from the SRS and report refused rows (publishes nothing).
+    Build {
+        /// Write the refusal report (JSON) here.
+        #[arg(long)]
+        report: Option<PathBuf>,
+    },
+    /// Serve the zone over UDP and TCP.
+    Serve {
+        /// Listen address (repeatable); overrides the config's `listen`.
+        #[arg(long)]
+        listen: Vec<SocketAddr>,
+    },
+    /// Check a zone configuration file.
+    CheckConfig { file: PathBuf },
+    /// DNSSEC keys (BIND K-files in the configured keys directory).
+    Keys {
+        #[command(subcommand)]
+        cmd: KeysCmd,
+    },
+    /// Build, sign and verify the zone from the SRS; publish nothing.
+    Verify,
+    /// NSEC3 hash of a name (RFC 5155 §5), like ldns-nsec3-hash.
+    Nsec3Hash {
+        name: String,
+        /// Salt in hex; "-" or empty for none.
+        #[arg(long, short = 's', default_value = "")]
+        salt: String,
+        #[arg(long, short = 't', default_value_t = 0)]
+        iterations: u16,
+    },
+    /// The demo: create and seed the SQLite SRS if it is empty, then serve.
+    Demo {
+        /// Domains to seed.
+        #[arg(long, default_value_t = 10_000)]
+        domains: usize,
+        /// UDP/TCP port on 127.0.0.1.
+        #[arg(long, default_value_t = 5353)]
+        port: u16,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysCmd {
+    /// Generate keys by the configured key policy.
+    Generate,
+    /// Show the zone's keys: state, tag, algorithm, and the DS for the parent.
+    List,
+}
+
+#[derive(Subcommand)]
+enum SrsCmd {
+    /// Create the schema (idempotent).
+    Init,
+    /// Add deterministic synthetic registrations.
+    Seed {
+        #[arg(long)]
+        domains: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+    /// Load delegations, glue and DS of a TLD zone file into the SRS.
+    Import {
+        file: PathBuf,
+        /// Write the refused records (JSON) here.
+        #[arg(long)]
+        report: Option<PathBuf>,
+    },
+    /// Print registered domains, one per line.
+    List {
+        #[arg(long)]
+        with_ds: bool,
+        #[arg(long)]
+        limit: Option<usize>,
+    },
+    /// Register a domain with name servers.
+    AddDomain {
+        name: String,
+        #[arg(long = "ns", required = true)]
+        ns: Vec<String>,
+    },
+    /// Delete a domain.
+    RemoveDomain { name: String },
+    /// Replace a domain's name servers.
+    SetNs {
+        name: String,
+        #[arg(long = "ns", required = true)]
+        ns: Vec<String>,
+    },
+    /// Add a DS record to a domain.
+    AddDs {
+        name: String,
+        #[arg(long)]
+        key_tag: u16,
+        #[arg(long)]
+        algorithm: u8,
+        #[arg(long)]
+        digest_type: u8,
+        #[arg(long)]
+        digest: String,
+    },
+    /// Remove a domain's DS records with this key tag.
+    RemoveDs {
+        name: String,
+        #[arg(long)]
+        key_tag: u16,
+    },
+    /// Put a domain on serverHold.
+    Hold { name: String },
+    /// Remove clientHold/serverHold.
+    Unhold { name: String },
+    /// Create a host or add addresses to it.
+    AddHost {
+        name: String,
+        #[arg(long = "addr", required = true)]
+        addr: Vec<IpAddr>,
+    },
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let b = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Human => b.init(),
+        LogFormat::Json => b.json().init(),
+    }
+}
+
+fn main() {
+    let cli = Cli::parse();
+    init_logging(cli.log_format);
+    if let Err(e) = run(cli) {
+        eprintln!("tldns: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
+    if let Cmd::CheckConfig { file } = &cli.cmd {
+        let c = Config::load(file)?;
+        tldns::policy::Lists::load(&c)?;
+        println!(
+            "{}: ok ({} apex name servers, listen {:?})",
+            file.display(),
+            c.apex_ns.len(),
+            c.zone.server.listen
+        );
+        return Ok(());
+    }
+    if let Cmd::Nsec3Hash {
+        name,
+        salt,
+        iterations,
+    } = &cli.cmd
+    {
+        let salt = if salt == "-" { "" } else { salt.as_str() };
+        println!(
+            "{}",
+            tldns::dnssec::nsec3::nsec3_hash_text(name, salt, *iterations)?
+        );
+        return Ok(());
+    }
+    if let Cmd::Keys { cmd } = &cli.cmd {
+        return keys_cmd(cmd, &Config::load(&cli.config)?);
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    rt.block_on(run_async(cli))
+}
+
+fn db_url(cli_db: &Option<String>, config: &Config) -> String {
+    cli_db
+        .clone()
+        .or_else(|| config.zone.db.clone())
+        .unwrap_or_else(|| {
+            let zone = config.origin.to_string();
+            let p = config
+                .resolve(&config.zone.state_dir)
+                .join(format!("{}.sqlite", zone.trim_end_matches('.')));
+            format!("sqlite://{}", p.display())
+        })
+}
+
+async fn run_async(cli: Cli) -> Result<()> {
+    let config = Config::load(&cli.config)?;
+    let url = db_url(&cli.db, &config);
+    let srs = Srs::connect(&url).await?;
+    match cli.cmd {
+        Cmd::CheckConfig { .. } | Cmd::Nsec3Hash { .. } | Cmd::Keys { .. } => {
+            unreachable!("handled before the runtime starts")
+        }
+        Cmd::Verify => {
+            let mut p = Pipeline::new(config, srs).await?;
+            let built = p.build().await?;
+            println!(
+                "verified serial {}: {} delegations; sign {:.2}s, verify {:.2}s",
+                built.zone.serial(),
+                built.zone.zone.content.delegations.len(),
+                built.timings.sign.as_secs_f64(),
+                built.timings.verify.as_secs_f64()
+            );
+            Ok(())
+        }
+        Cmd::Srs { cmd } => srs_cmd(cmd, &srs, &config).await,
+        Cmd::Build { report } => {
+            let mut p = Pipeline::new(config, srs).await?;
+            let built = p.build().await?;
+            let c = &built.report.counts;
+            println!(
+                "built serial {}: {} delegations, {} glue hosts, {} DS; {} rows refused; {:.2}s",
+                built.zone.serial(),
+                built.zone.zone.content.delegations.len(),
+                c.glue_hosts,
+                c.ds_published,
+                built.report.refused.len(),
+                built.timings.total.as_secs_f64()
+            );
+            if let Some(path) = report {
+                built.report.write_json(&path)?;
+                println!("report: {}", path.display());
+            }
+            Ok(())
+        }
+        Cmd::Serve { listen } => {
+            let mut config = config;
+            if !listen.is_empty() {
+                config.zone.server.listen = listen;
+            }
+            serve(config, srs, None).await
+        }
+        Cmd::Demo { domains, port } => {
+            srs.init().await?;
+            if srs.list(false, Some(1)).await?.is_empty() {
+                info!(domains, "seeding the demo SRS");
+                tldns::srs::seed(
+                    &srs,
+                    &config.origin,
+                    &config.apex_ns,
+                    domains,
+                    1,
+                    progress_wanted(),
+                )
+                .await?;
+            }
+            let mut config = config;
+            config.zone.server.listen = vec![SocketAddr::from(([127, 0, 0, 1], port))];
+            serve(config, srs, Some(port)).await
+        }
+    }
+}
+
+fn keys_cmd(cmd: &KeysCmd, config: &Config) -> Result<()> {
+    use tldns::dnssec::keys::KeyStore;
+    let dir = config.resolve(&config.zone.dnssec.keys_dir);
+    let now = tldns::publish::unix_now();
+    let keys = match cmd {
+        KeysCmd::Generate => KeyStore::generate(&dir, &config.origin, &config.zone.dnssec, now)?,
+        KeysCmd::List => KeyStore::load(&dir, &config.origin)?,
+    };
+    for k in &keys {
+        println!(
+            "{} tag {} algorithm {} flags {} {:?}",
+            k.base_name(),
+            k.key_tag,
+            k.algorithm,
+            k.flags,
+            k.state(now)
+        );
+        if k.is_sep() {
+            println!("  DS for the parent: {}", k.ds_text(2, config.zone.ttl.ds)?);
+        }
+    }
+    Ok(())
+}
+
+fn progress_wanted() -> bool {
+    use std::io::IsTerminal;
+    std::io::stderr().is_terminal()
+}
+
+async fn srs_cmd(cmd: SrsCmd, srs: &Srs, config: &Config) -> Result<()> {
+    match cmd {
+        SrsCmd::Init => {
+            srs.init().await?;
+            println!("SRS ready: {}", srs.url());
+        }
+        SrsCmd::Seed { domains, seed } => {
+            srs.init().await?;
+            tldns::srs::seed(
+                srs,
+                &config.origin,
+                &config.apex_ns,
+                domains,
+                seed,
+                progress_wanted(),
+            )
+            .await?;
+            println!("seeded {domains} domains (seed {seed})");
+        }
+        SrsCmd::Import { file, report } => {
+            srs.init().await?;
+            let r = tldns::srs::import(srs, &config.origin, &file).await?;
+            // The whole report: counts, and every refused record with its rule.
+            println!("{}", serde_json::to_string_pretty(&r)?);
+            if let Some(p) = report {
+                std::fs::write(&p, serde_json::to_string_pretty(&r)?)
+                    .with_context(|| format!("writing {}", p.display()))?;
+            }
+        }
+        SrsCmd::List { with_ds, limit } => {
+            use std::io::Write;
+            let names = srs.list(with_ds, limit).await?;
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            for n in names {
+                writeln!(out, "{n}")?;
+            }
+        }
+        SrsCmd::AddDomain { name, ns } => srs.add_domain(&name, &ns).await?,
+        SrsCmd::RemoveDomain { name } => srs.remove_domain(&name).await?,
+        SrsCmd::SetNs { name, ns } => srs.set_ns(&name, &ns).await?,
+        SrsCmd::AddDs {
+            name,
+            key_tag,
+            algorithm,
+            digest_type,
+            digest,
+        } => {
+            srs.add_ds(&name, key_tag, algorithm, digest_type, &digest)
+                .await?
+        }
+        SrsCmd::RemoveDs { name, key_tag } => {
+            if srs.remove_ds(&name, key_tag).await? == 0 {
+                bail!("{name} has no DS with key tag {key_tag}");
+            }
+        }
+        SrsCmd::Hold { name } => srs.hold(&name).await?,
+        SrsCmd::Unhold { name } => srs.unhold(&name).await?,
+        SrsCmd::AddHost { name, addr } => srs.add_host(&name, &addr).await?,
+    }
+    Ok(())
+}
+
+async fn serve(config: Config, srs: Srs, demo_port: Option<u16>) -> Result<()> {
+    let cfg_path = config.path.clone();
+    let server_cfg = config.zone.server.clone();
+    let mut pipeline = Pipeline::new(config, srs).await?;
+    let built = pipeline
+        .build()
+        .await
+        .context("building the first version")?;
+    info!(
+        serial = built.zone.serial(),
+        delegations = built.zone.zone.content.delegations.len(),
+        refused = built.report.refused.len(),
+        seconds = built.timings.total.as_secs_f64(),
+        "built"
+    );
+    let served = pipeline.publish(&built, None)?;
+    let current: Current = Arc::new(arc_swap::ArcSwap::new(served));
+    drop(built);
+
+    if let Some(addr) = server_cfg.metrics_listen {
+        metrics_exporter_prometheus::PrometheusBuilder::new()
+            .with_http_listener(addr)
+            .install()
+            .with_context(|| format!("metrics listener on {addr}"))?;
+        info!(%addr, "metrics");
+    }
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let stats = Arc::new(Stats::default());
+    let workers = if server_cfg.udp_workers == 0 {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    } else {
+        server_cfg.udp_workers
+    };
+    let mut threads = Vec::new();
+    let mut tcp_tasks = Vec::new();
+    for &addr in &server_cfg.listen {
+        // Both sockets are bound before anything is served: an address in
+        // use is one clear error, not a half-started server.
+        let listener = server::tcp_listener(addr)?;
+        threads.extend(server::spawn_udp(
+            addr,
+            workers,
+            current.clone(),
+            stats.clone(),
+            stop.clone(),
+        )?);
+        tcp_tasks.push(tokio::spawn(server::serve_tcp(
+            listener,
+            server_cfg.clone(),
+            current.clone(),
+            stats.clone(),
+            None,
+            stop.clone(),
+        )));
+        info!(%addr, udp_workers = workers, "listening");
+    }
+    if let Some(port) = demo_port {
+        let z = &current.load().zone.zone;
+        let example = z
+            .content
+            .delegations
+            .keys()
+            .find(|n| n.first_label() != Some(b"nic"))
+            .cloned();
+        println!(
+            "tldns is serving {} (serial {}) on 127.0.0.1:{port}. Try:",
+            z.origin, z.soa.serial
+        );
+        println!("  dig @127.0.0.1 -p {port} {} SOA +dnssec +multi", z.origin);
+        if let Some(e) = example {
+            println!("  dig @127.0.0.1 -p {port} {e} A +dnssec");
+        }
+        println!(
+            "  dig @127.0.0.1 -p {port} no-such-name.{} A +dnssec",
+            z.origin
+        );
+        for k in pipeline.keys().iter().filter(|k| k.is_sep()) {
+            println!(
+                "DS for a validator's trust anchor:\n  {}",
+                k.ds_text(2, 3600)?
+            );
+        }
+    }
+
+    // Counters into metrics now and then.
+    {
+        let stats = stats.clone();
+        tokio::spawn(async move {
+            let mut t = tokio::time::interval(Duration::from_secs(2));
+            loop {
+                t.tick().await;
+                stats.export();
+            }
+        });
+    }
+
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut hup = signal(SignalKind::hangup())?;
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    let interval = server_cfg.reload_interval_secs;
+    let mut timer = tokio::time::interval(Duration::from_secs(interval.max(1)));
+    timer.tick().await;
+    loop {
+        let forced = tokio::select! {
+            _ = hup.recv() => true,
+            _ = timer.tick(), if interval > 0 => false,
+            _ = term.recv() => break,
+            _ = int.recv() => break,
+        };
+        if forced {
+            info!("SIGHUP: reloading configuration and zone");
+            match Config::load(&cfg_path) {
+                Ok(c) => {
+                    let srs = pipeline.srs.clone();
+                    match Pipeline::new(c, srs).await {
+                        Ok(p) => pipeline = p,
+                        Err(e) => {
+                            warn!(error = %e, "new configuration refused; keeping the old one")
+                        }
+                    }
+                }
+                Err(e) => warn!(error = %e, "new configuration refused; keeping the old one"),
+            }
+        } else {
+            match pipeline.srs_changed().await {
+                Ok(false) => continue,
+                Ok(true) => {}
+                Err(e) => {
+                    warn!(error = %e, "cannot read the SRS journal");
+                    continue;
+                }
+            }
+        }
+        match pipeline.build().await {
+            Ok(built) => match pipeline.publish(&built, Some(&current)) {
+                Ok(_) => info!(
+                    serial = built.zone.serial(),
+                    refused = built.report.refused.len(),
+                    "published"
+                ),
+                Err(e) => error!(error = %e, "not published; the previous version keeps serving"),
+            },
+            Err(e) => {
+                metrics::counter!("tldns_build_failures_total").increment(1);
+                error!(error = %e, "build failed; the previous version keeps serving");
+            }
+        }
+    }
+    info!("shutting down");
+    stop.store(true, Ordering::Relaxed);
+    for t in tcp_tasks {
+        let _ = t.await;
+    }
+    for t in threads {
+        let _ = t.join();
+    }
+    Ok(())
+}

@@ -136,7 +136,10 @@ impl Name {
 
     /// Labels from left to right, without the root label.
     pub fn labels(&self) -> Labels<'_> {
-        Labels { wire: &self.0, pos: 0 }
+        Labels {
+            wire: &self.0,
+            pos: 0,
+        }
     }
 
     /// Number of labels, without the root label.
@@ -161,14 +164,18 @@ impl Name {
     /// `label.self`
     pub fn prepend(&self, label: &[u8]) -> Result<Name, NameError> {
         if label.is_empty() || label.len() > MAX_LABEL_LEN {
-            return Err(NameError::LabelTooLong(String::from_utf8_lossy(label).into()));
+            return Err(NameError::LabelTooLong(
+                String::from_utf8_lossy(label).into(),
+            ));
         }
         let mut w = Vec::with_capacity(self.0.len() + 1 + label.len());
         w.push(label.len() as u8);
         w.extend(label.iter().map(|b| b.to_ascii_lowercase()));
         w.extend_from_slice(&self.0);
         if w.len() > MAX_NAME_LEN {
-            return Err(NameError::NameTooLong(String::from_utf8_lossy(label).into()));
+            return Err(NameError::NameTooLong(
+                String::from_utf8_lossy(label).into(),
+            ));
         }
         Ok(Name(w.into_boxed_slice()))
     }
@@ -180,7 +187,7 @@ impl Name {
             return false;
         }
         let off = a.len() - b.len();
-        if &a[off..] != &b[..] {
+        if a[off..] != b[..] {
             return false;
         }
         // The suffix must start on a label boundary.
@@ -225,15 +232,30 @@ impl<'a> Iterator for Labels<'a> {
 /// prefix of another sorts first, and a name with fewer labels sorts first.
 impl Ord for Name {
     fn cmp(&self, other: &Self) -> Ordering {
-        let a: Vec<&[u8]> = self.labels().collect();
-        let b: Vec<&[u8]> = other.labels().collect();
-        for (la, lb) in a.iter().rev().zip(b.iter().rev()) {
+        // Label start offsets on the stack: a name has at most 127 labels.
+        fn starts(w: &[u8], buf: &mut [u8; 128]) -> usize {
+            let (mut i, mut n) = (0usize, 0usize);
+            while w[i] != 0 {
+                buf[n] = i as u8;
+                n += 1;
+                i += 1 + w[i] as usize;
+            }
+            n
+        }
+        let (a, b) = (&self.0, &other.0);
+        let (mut sa, mut sb) = ([0u8; 128], [0u8; 128]);
+        let (na, nb) = (starts(a, &mut sa), starts(b, &mut sb));
+        for k in 1..=na.min(nb) {
+            let ia = sa[na - k] as usize;
+            let ib = sb[nb - k] as usize;
+            let la = &a[ia + 1..ia + 1 + a[ia] as usize];
+            let lb = &b[ib + 1..ib + 1 + b[ib] as usize];
             match la.cmp(lb) {
                 Ordering::Equal => continue,
                 o => return o,
             }
         }
-        a.len().cmp(&b.len())
+        na.cmp(&nb)
     }
 }
 
@@ -295,7 +317,10 @@ mod tests {
     #[test]
     fn parse_errors() {
         assert!(matches!(Name::parse("a..b"), Err(NameError::EmptyLabel(_))));
-        assert!(matches!(Name::parse(&"a".repeat(64)), Err(NameError::LabelTooLong(_))));
+        assert!(matches!(
+            Name::parse(&"a".repeat(64)),
+            Err(NameError::LabelTooLong(_))
+        ));
         let long = vec!["abcdefgh"; 40].join(".");
         assert!(matches!(Name::parse(&long), Err(NameError::NameTooLong(_))));
     }
@@ -304,8 +329,14 @@ mod tests {
     #[test]
     fn rfc4034_section_6_1_canonical_order() {
         let ordered = [
-            "example.", "a.example.", "yljkjljk.a.example.", "Z.a.example.",
-            "zABC.a.EXAMPLE.", "z.example.", "\\001.z.example.", "*.z.example.",
+            "example.",
+            "a.example.",
+            "yljkjljk.a.example.",
+            "Z.a.example.",
+            "zABC.a.EXAMPLE.",
+            "z.example.",
+            "\\001.z.example.",
+            "*.z.example.",
             "\\200.z.example.",
         ];
         let names: Vec<Name> = ordered.iter().map(|s| n(s)).collect();
@@ -322,6 +353,9 @@ mod tests {
         assert!(!n("amobile.").is_subdomain_of(&o));
         assert!(!n("x.amobile.").is_subdomain_of(&o));
         assert_eq!(n("a.b.mobile").parent().unwrap(), n("b.mobile"));
-        assert_eq!(n("a.b.mobile").strip_origin(&o).unwrap(), vec![&b"a"[..], b"b"]);
+        assert_eq!(
+            n("a.b.mobile").strip_origin(&o).unwrap(),
+            vec![&b"a"[..], b"b"]
+        );
     }
 }

@@ -125,7 +125,13 @@ impl Soa {
         let mut v = Vec::with_capacity(self.mname.wire_len() + self.rname.wire_len() + 20);
         v.extend_from_slice(self.mname.wire());
         v.extend_from_slice(self.rname.wire());
-        for x in [self.serial, self.refresh, self.retry, self.expire, self.minimum] {
+        for x in [
+            self.serial,
+            self.refresh,
+            self.retry,
+            self.expire,
+            self.minimum,
+        ] {
             v.extend_from_slice(&x.to_be_bytes());
         }
         v
@@ -176,7 +182,12 @@ pub struct Record {
 
 impl Record {
     pub fn new(owner: Name, ttl: u32, rtype: u16, rdata: Vec<u8>) -> Record {
-        Record { owner, ttl, rtype, rdata }
+        Record {
+            owner,
+            ttl,
+            rtype,
+            rdata,
+        }
     }
 
     /// One line of presentation format, fields separated by `sep`.
@@ -266,7 +277,9 @@ pub fn bitmap_from_types(types: &[u16]) -> Vec<u8> {
 
 /// Base32hex without padding, lower case (RFC 4648 §7, RFC 5155 §3.3).
 pub fn base32hex_lower(b: &[u8]) -> String {
-    data_encoding::BASE32HEX_NOPAD.encode(b).to_ascii_lowercase()
+    data_encoding::BASE32HEX_NOPAD
+        .encode(b)
+        .to_ascii_lowercase()
 }
 
 /// Presentation form of RDATA; RFC 3597 `\# len hex` where the type is not
@@ -331,7 +344,13 @@ fn known_rdata_to_text(t: u16, r: &[u8]) -> Option<String> {
             if r.len() < 5 {
                 return None;
             }
-            format!("{} {} {} {}", u16_at(r, 0)?, r[2], r[3], BASE64.encode(&r[4..]))
+            format!(
+                "{} {} {} {}",
+                u16_at(r, 0)?,
+                r[2],
+                r[3],
+                BASE64.encode(&r[4..])
+            )
         }
         rtype::RRSIG => {
             if r.len() < 18 {
@@ -353,7 +372,11 @@ fn known_rdata_to_text(t: u16, r: &[u8]) -> Option<String> {
         rtype::NSEC => {
             let (next, i) = read_name(r, 0)?;
             let bm = bitmap_to_text(&r[i..])?;
-            if bm.is_empty() { next.to_string() } else { format!("{next} {bm}") }
+            if bm.is_empty() {
+                next.to_string()
+            } else {
+                format!("{next} {bm}")
+            }
         }
         rtype::NSEC3 => {
             let salt_len = *r.get(4)? as usize;
@@ -388,7 +411,11 @@ fn known_rdata_to_text(t: u16, r: &[u8]) -> Option<String> {
 }
 
 fn salt_text(salt: &[u8]) -> String {
-    if salt.is_empty() { "-".to_string() } else { HEXLOWER_PERMISSIVE.encode(salt) }
+    if salt.is_empty() {
+        "-".to_string()
+    } else {
+        HEXLOWER_PERMISSIVE.encode(salt)
+    }
 }
 
 /// RRSIG time as YYYYMMDDHHmmSS (RFC 4034 §3.2). Serial arithmetic on the
@@ -434,8 +461,17 @@ mod tests {
 
     #[test]
     fn bitmap_round_trip() {
-        let bm = bitmap_from_types(&[rtype::NS, rtype::SOA, rtype::RRSIG, rtype::DNSKEY, rtype::NSEC3PARAM]);
-        assert_eq!(bitmap_to_text(&bm).unwrap(), "NS SOA RRSIG DNSKEY NSEC3PARAM");
+        let bm = bitmap_from_types(&[
+            rtype::NS,
+            rtype::SOA,
+            rtype::RRSIG,
+            rtype::DNSKEY,
+            rtype::NSEC3PARAM,
+        ]);
+        assert_eq!(
+            bitmap_to_text(&bm).unwrap(),
+            "NS SOA RRSIG DNSKEY NSEC3PARAM"
+        );
         // RFC 4034 §4.3 example: A MX RRSIG NSEC TYPE1234
         let bm = bitmap_from_types(&[1, 15, 46, 47, 1234]);
         let mut want = vec![0x00, 0x06, 0x40, 0x01, 0x00, 0x00, 0x00, 0x03, 0x04, 0x1b];

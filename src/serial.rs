@@ -21,13 +21,15 @@ pub fn next_serial(last: Option<u32>, scheme: SerialScheme, now: u64) -> u32 {
             (y as u32) * 1_000_000 + m * 10_000 + d * 100
         }
     };
-    match last {
-        Some(l) if !serial_gt(candidate, l) => {
-            let n = l.wrapping_add(1);
-            // RFC 1982: zero is a valid serial but some software treats it as unset.
-            if n == 0 { 1 } else { n }
-        }
+    let next = match last {
+        Some(l) if !serial_gt(candidate, l) => l.wrapping_add(1),
         _ => candidate,
+    };
+    // Zero is a valid serial (RFC 1982) but some software reads it as unset.
+    match (next, last) {
+        (0, Some(l)) if serial_gt(1, l) => 1,
+        (0, None) => 1,
+        _ => next,
     }
 }
 
@@ -35,7 +37,10 @@ pub fn next_serial(last: Option<u32>, scheme: SerialScheme, now: u64) -> u32 {
 #[derive(Debug, thiserror::Error)]
 pub enum SerialError {
     #[error("{path}: {error}")]
-    Io { path: PathBuf, error: std::io::Error },
+    Io {
+        path: PathBuf,
+        error: std::io::Error,
+    },
     #[error("{path}: not a serial: {text:?}")]
     Parse { path: PathBuf, text: String },
 }
@@ -50,24 +55,31 @@ impl SerialState {
     pub fn new(state_dir: &Path, origin: &crate::name::Name) -> SerialState {
         let zone = origin.to_string();
         let zone = zone.trim_end_matches('.');
-        SerialState { path: state_dir.join(format!("{zone}.serial")) }
+        SerialState {
+            path: state_dir.join(format!("{zone}.serial")),
+        }
     }
 
     pub fn load(&self) -> Result<Option<u32>, SerialError> {
         match std::fs::read_to_string(&self.path) {
-            Ok(t) => t
-                .trim()
-                .parse()
-                .map(Some)
-                .map_err(|_| SerialError::Parse { path: self.path.clone(), text: t }),
+            Ok(t) => t.trim().parse().map(Some).map_err(|_| SerialError::Parse {
+                path: self.path.clone(),
+                text: t,
+            }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(error) => Err(SerialError::Io { path: self.path.clone(), error }),
+            Err(error) => Err(SerialError::Io {
+                path: self.path.clone(),
+                error,
+            }),
         }
     }
 
     /// Write atomically (temp file, fsync, rename) before the version is published.
     pub fn store(&self, serial: u32) -> Result<(), SerialError> {
-        let err = |error| SerialError::Io { path: self.path.clone(), error };
+        let err = |error| SerialError::Io {
+            path: self.path.clone(),
+            error,
+        };
         if let Some(dir) = self.path.parent() {
             std::fs::create_dir_all(dir).map_err(err)?;
         }
@@ -96,11 +108,23 @@ mod tests {
 
     #[test]
     fn never_goes_backwards() {
-        assert_eq!(next_serial(Some(2_000_000_000), SerialScheme::Unixtime, 1_000), 2_000_000_001);
-        assert_eq!(next_serial(None, SerialScheme::Unixtime, 1_700_000_000), 1_700_000_000);
+        assert_eq!(
+            next_serial(Some(2_000_000_000), SerialScheme::Unixtime, 1_000),
+            2_000_000_001
+        );
+        assert_eq!(
+            next_serial(None, SerialScheme::Unixtime, 1_700_000_000),
+            1_700_000_000
+        );
         assert_eq!(next_serial(Some(u32::MAX), SerialScheme::Increment, 0), 1);
-        assert_eq!(next_serial(None, SerialScheme::Dateserial, 1_700_000_000), 2023111400);
-        assert_eq!(next_serial(Some(2023111400), SerialScheme::Dateserial, 1_700_000_000), 2023111401);
+        assert_eq!(
+            next_serial(None, SerialScheme::Dateserial, 1_700_000_000),
+            2023111400
+        );
+        assert_eq!(
+            next_serial(Some(2023111400), SerialScheme::Dateserial, 1_700_000_000),
+            2023111401
+        );
     }
 
     #[test]

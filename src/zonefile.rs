@@ -1,1 +1,925 @@
-//! Zone-file reader (RFC 1035 §5): being written.
+//! Zone-file reader: RFC 1035 §5 master files.
+//!
+//! Owns the presentation format going in: `$ORIGIN`, `$TTL` (RFC 2308 §4),
+//! `@`, blank owners, relative names, parentheses across lines, comments,
+//! quoted strings, class and TTL in either order, and RFC 3597 `\#`
+//! generic RDATA. `$INCLUDE` is refused: an import reads one file, so what
+//! is imported is what the operator named. Entries keep their RDATA as
+//! tokens; [`rdata_to_wire`] turns them into wire form for the types a TLD
+//! zone holds. Nothing here knows about the SRS or policy.
+
+use crate::name::{Name, NameError};
+use crate::rr::{class, rtype, type_from_str, type_name};
+use data_encoding::{BASE32HEX_NOPAD, BASE64, HEXLOWER_PERMISSIVE};
+use std::net::{Ipv4Addr, Ipv6Addr};
+use std::path::{Path, PathBuf};
+
+/// One resource record as written in the file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// Line the record starts on (1-based).
+    pub line: usize,
+    pub owner: Name,
+    pub ttl: u32,
+    pub class: u16,
+    pub rtype: u16,
+    /// RDATA fields as written; quoted strings keep their quotes.
+    pub rdata: Vec<String>,
+    /// The `$ORIGIN` in effect, for relative names inside the RDATA.
+    pub origin: Option<Name>,
+}
+
+impl Entry {
+    /// The RDATA in wire form (see [`rdata_to_wire`]).
+    pub fn rdata_wire(&self) -> Result<Vec<u8>, RdataError> {
+        rdata_to_wire(self.rtype, &self.rdata, self.origin.as_ref())
+    }
+}
+
+/// A zone file that cannot be read: the file, the line and what is wrong.
+#[derive(Debug, thiserror::Error)]
+pub enum ZoneFileError {
+    #[error("{path}: cannot read: {error}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        error: std::io::Error,
+    },
+    #[error("{path}:{line}: {problem}")]
+    Syntax {
+        path: PathBuf,
+        line: usize,
+        problem: Problem,
+    },
+}
+
+/// What is wrong on a line.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Problem {
+    #[error("$INCLUDE is not supported: import one file at a time")]
+    Include,
+    #[error("unknown directive {0} (RFC 1035 §5.1)")]
+    UnknownDirective(String),
+    #[error("{0} needs an argument")]
+    MissingArgument(&'static str),
+    #[error("unbalanced parentheses (RFC 1035 §5.1)")]
+    Parenthesis,
+    #[error("unterminated quoted string")]
+    Quote,
+    #[error("blank owner but no previous record (RFC 1035 §5.1)")]
+    NoPreviousOwner,
+    #[error("relative name {0:?} but no $ORIGIN")]
+    NoOrigin(String),
+    #[error("bad name {text:?}: {error}")]
+    Name { text: String, error: NameError },
+    #[error("bad TTL {0:?} (RFC 2181 §8: 0 to 2147483647)")]
+    Ttl(String),
+    #[error("no record type")]
+    MissingType,
+    #[error("unknown record type {0:?}")]
+    UnknownType(String),
+    #[error("no TTL given and no $TTL before it (RFC 2308 §4)")]
+    NoTtl,
+    #[error(transparent)]
+    Rdata(#[from] RdataError),
+}
+
+/// RDATA that does not parse.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RdataError {
+    #[error("{rtype}: {got} fields, expected {expected}")]
+    FieldCount {
+        rtype: String,
+        expected: &'static str,
+        got: usize,
+    },
+    #[error("{rtype}: bad {field} {value:?}")]
+    Field {
+        rtype: String,
+        field: &'static str,
+        value: String,
+    },
+    #[error("{rtype}: no presentation-format parser here; write it as \\# (RFC 3597 §5)")]
+    Unsupported { rtype: String },
+    #[error("\\# says {declared} octets but the data has {actual} (RFC 3597 §5)")]
+    GenericLength { declared: usize, actual: usize },
+}
+
+/// Read and parse the zone file at `path`. `origin` is the initial
+/// `$ORIGIN` (the zone's name, usually).
+pub fn read_file(path: &Path, origin: Option<&Name>) -> Result<Vec<Entry>, ZoneFileError> {
+    let text = std::fs::read_to_string(path).map_err(|error| ZoneFileError::Read {
+        path: path.to_path_buf(),
+        error,
+    })?;
+    parse_str(&text, path, origin)
+}
+
+/// Parse zone-file `text`; `path` is only for messages.
+pub fn parse_str(
+    text: &str,
+    path: &Path,
+    origin: Option<&Name>,
+) -> Result<Vec<Entry>, ZoneFileError> {
+    let err = |line, problem| ZoneFileError::Syntax {
+        path: path.to_path_buf(),
+        line,
+        problem,
+    };
+    let lines = tokenize(text).map_err(|(line, p)| err(line, p))?;
+    let mut st = State {
+        origin: origin.cloned(),
+        default_ttl: None,
+        last_ttl: None,
+        last_owner: None,
+        last_class: class::IN,
+    };
+    let mut out = Vec::new();
+    for l in lines {
+        if let Some(e) = st.entry(l).map_err(|(line, p)| err(line, p))? {
+            out.push(e);
+        }
+    }
+    Ok(out)
+}
+
+#[derive(Debug)]
+struct Token {
+    text: String,
+    quoted: bool,
+}
+
+/// One record's worth of tokens (parentheses joined).
+#[derive(Debug)]
+struct Logical {
+    line: usize,
+    blank_owner: bool,
+    tokens: Vec<Token>,
+}
+
+/// Split into logical lines: comments dropped, parentheses joined, quoted
+/// strings kept whole with their quotes, escapes kept as written.
+fn tokenize(text: &str) -> Result<Vec<Logical>, (usize, Problem)> {
+    let mut out = Vec::new();
+    let mut cur = Logical {
+        line: 1,
+        blank_owner: false,
+        tokens: Vec::new(),
+    };
+    let mut tok = String::new();
+    let mut depth = 0usize;
+    let mut paren_line = 0;
+    let mut line = 1;
+    let mut line_start = true;
+    let mut chars = text.chars().peekable();
+    fn flush(tok: &mut String, cur: &mut Logical) {
+        if !tok.is_empty() {
+            cur.tokens.push(Token {
+                text: std::mem::take(tok),
+                quoted: false,
+            });
+        }
+    }
+    while let Some(c) = chars.next() {
+        if line_start {
+            line_start = false;
+            if depth == 0 {
+                cur.line = line;
+                cur.blank_owner = c == ' ' || c == '\t';
+            }
+        }
+        match c {
+            '\n' => {
+                flush(&mut tok, &mut cur);
+                if depth == 0 && !cur.tokens.is_empty() {
+                    out.push(std::mem::replace(
+                        &mut cur,
+                        Logical {
+                            line: line + 1,
+                            blank_owner: false,
+                            tokens: Vec::new(),
+                        },
+                    ));
+                }
+                line += 1;
+                line_start = true;
+            }
+            ' ' | '\t' | '\r' => flush(&mut tok, &mut cur),
+            ';' => {
+                flush(&mut tok, &mut cur);
+                while chars.peek().is_some_and(|&c| c != '\n') {
+                    chars.next();
+                }
+            }
+            '(' => {
+                flush(&mut tok, &mut cur);
+                if depth == 0 {
+                    paren_line = line;
+                }
+                depth += 1;
+            }
+            ')' => {
+                flush(&mut tok, &mut cur);
+                if depth == 0 {
+                    return Err((line, Problem::Parenthesis));
+                }
+                depth -= 1;
+            }
+            '"' => {
+                flush(&mut tok, &mut cur);
+                let start = line;
+                let mut s = String::from('"');
+                loop {
+                    match chars.next() {
+                        None => return Err((start, Problem::Quote)),
+                        Some('"') => break,
+                        Some('\\') => {
+                            s.push('\\');
+                            if let Some(n) = chars.next() {
+                                if n == '\n' {
+                                    line += 1;
+                                }
+                                s.push(n);
+                            }
+                        }
+                        Some(n) => {
+                            if n == '\n' {
+                                line += 1;
+                            }
+                            s.push(n);
+                        }
+                    }
+                }
+                s.push('"');
+                cur.tokens.push(Token {
+                    text: s,
+                    quoted: true,
+                });
+            }
+            '\\' => {
+                tok.push('\\');
+                if let Some(n) = chars.next() {
+                    tok.push(n);
+                }
+            }
+            c => tok.push(c),
+        }
+    }
+    if depth > 0 {
+        return Err((paren_line, Problem::Parenthesis));
+    }
+    flush(&mut tok, &mut cur);
+    if !cur.tokens.is_empty() {
+        out.push(cur);
+    }
+    Ok(out)
+}
+
+struct State {
+    origin: Option<Name>,
+    default_ttl: Option<u32>,
+    last_ttl: Option<u32>,
+    last_owner: Option<Name>,
+    last_class: u16,
+}
+
+impl State {
+    fn entry(&mut self, l: Logical) -> Result<Option<Entry>, (usize, Problem)> {
+        let line = l.line;
+        let e = |p| (line, p);
+        let toks = &l.tokens;
+        if !l.blank_owner && !toks[0].quoted && toks[0].text.starts_with('$') {
+            let d = toks[0].text.to_ascii_uppercase();
+            match d.as_str() {
+                "$ORIGIN" => {
+                    let arg = toks.get(1).ok_or(e(Problem::MissingArgument("$ORIGIN")))?;
+                    self.origin = Some(name_in(&arg.text, self.origin.as_ref()).map_err(e)?);
+                }
+                "$TTL" => {
+                    let arg = toks.get(1).ok_or(e(Problem::MissingArgument("$TTL")))?;
+                    self.default_ttl = Some(
+                        parse_ttl(&arg.text).ok_or_else(|| e(Problem::Ttl(arg.text.clone())))?,
+                    );
+                }
+                "$INCLUDE" => return Err(e(Problem::Include)),
+                _ => return Err(e(Problem::UnknownDirective(toks[0].text.clone()))),
+            }
+            return Ok(None);
+        }
+        let (owner, mut rest) = if l.blank_owner {
+            (
+                self.last_owner.clone().ok_or(e(Problem::NoPreviousOwner))?,
+                &toks[..],
+            )
+        } else if toks[0].text == "@" {
+            (
+                self.origin
+                    .clone()
+                    .ok_or_else(|| e(Problem::NoOrigin("@".into())))?,
+                &toks[1..],
+            )
+        } else {
+            (
+                name_in(&toks[0].text, self.origin.as_ref()).map_err(e)?,
+                &toks[1..],
+            )
+        };
+        let mut ttl = None;
+        let mut cls = None;
+        for _ in 0..2 {
+            let Some(t) = rest.first() else { break };
+            if ttl.is_none() && t.text.starts_with(|c: char| c.is_ascii_digit()) {
+                ttl = Some(parse_ttl(&t.text).ok_or_else(|| e(Problem::Ttl(t.text.clone())))?);
+            } else if cls.is_none() && class_from_str(&t.text).is_some() {
+                cls = class_from_str(&t.text);
+            } else {
+                break;
+            }
+            rest = &rest[1..];
+        }
+        let t = rest.first().ok_or(e(Problem::MissingType))?;
+        let rt = type_from_str(&t.text).ok_or_else(|| e(Problem::UnknownType(t.text.clone())))?;
+        let rdata: Vec<String> = rest[1..].iter().map(|t| t.text.clone()).collect();
+        let ttl = match ttl {
+            Some(t) => {
+                self.last_ttl = Some(t);
+                t
+            }
+            None => match self.default_ttl.or(self.last_ttl) {
+                Some(t) => t,
+                // RFC 1035 zones without $TTL took the SOA minimum.
+                None if rt == rtype::SOA && rdata.len() == 7 => {
+                    let t =
+                        parse_ttl(&rdata[6]).ok_or_else(|| e(Problem::Ttl(rdata[6].clone())))?;
+                    self.last_ttl = Some(t);
+                    t
+                }
+                None => return Err(e(Problem::NoTtl)),
+            },
+        };
+        let class = cls.unwrap_or(self.last_class);
+        self.last_class = class;
+        self.last_owner = Some(owner.clone());
+        Ok(Some(Entry {
+            line,
+            owner,
+            ttl,
+            class,
+            rtype: rt,
+            rdata,
+            origin: self.origin.clone(),
+        }))
+    }
+}
+
+fn class_from_str(s: &str) -> Option<u16> {
+    match s.to_ascii_uppercase().as_str() {
+        "IN" => Some(class::IN),
+        "CH" => Some(class::CH),
+        "HS" => Some(4),
+        "CS" => Some(2),
+        u => u.strip_prefix("CLASS")?.parse().ok(),
+    }
+}
+
+/// A TTL in seconds or with BIND units (`1w2d3h4m5s`); at most 2^31 - 1
+/// (RFC 2181 §8).
+pub fn parse_ttl(s: &str) -> Option<u32> {
+    let mut total: u64 = 0;
+    let mut n: Option<u64> = None;
+    for c in s.chars() {
+        if let Some(d) = c.to_digit(10) {
+            n = Some(n.unwrap_or(0).checked_mul(10)?.checked_add(u64::from(d))?);
+            if n? > u64::from(u32::MAX) {
+                return None;
+            }
+        } else {
+            let mult = match c.to_ascii_lowercase() {
+                's' => 1,
+                'm' => 60,
+                'h' => 3600,
+                'd' => 86_400,
+                'w' => 604_800,
+                _ => return None,
+            };
+            total += n.take()? * mult;
+        }
+    }
+    total += n.unwrap_or(0);
+    if s.is_empty() || total > 0x7fff_ffff {
+        return None;
+    }
+    Some(total as u32)
+}
+
+/// True if the presentation-format name ends with an unescaped dot.
+fn is_absolute(text: &str) -> bool {
+    let Some(body) = text.strip_suffix('.') else {
+        return false;
+    };
+    let slashes = body.bytes().rev().take_while(|&b| b == b'\\').count();
+    slashes % 2 == 0
+}
+
+/// A name as written in the file: absolute, `@`, or relative to `origin`.
+pub fn name_in(text: &str, origin: Option<&Name>) -> Result<Name, Problem> {
+    let bad = |error| Problem::Name {
+        text: text.to_string(),
+        error,
+    };
+    if text == "@" {
+        return origin
+            .cloned()
+            .ok_or_else(|| Problem::NoOrigin(text.to_string()));
+    }
+    if is_absolute(text) {
+        return Name::parse(text).map_err(bad);
+    }
+    let origin = origin.ok_or_else(|| Problem::NoOrigin(text.to_string()))?;
+    let full = if origin.is_root() {
+        format!("{text}.")
+    } else {
+        format!("{text}.{origin}")
+    };
+    Name::parse(&full).map_err(bad)
+}
+
+fn field(rt: u16, field: &'static str, value: &str) -> RdataError {
+    RdataError::Field {
+        rtype: type_name(rt),
+        field,
+        value: value.to_string(),
+    }
+}
+
+fn count(rt: u16, toks: &[String], expected: &'static str, ok: bool) -> Result<(), RdataError> {
+    if ok {
+        Ok(())
+    } else {
+        Err(RdataError::FieldCount {
+            rtype: type_name(rt),
+            expected,
+            got: toks.len(),
+        })
+    }
+}
+
+fn num<T: std::str::FromStr>(rt: u16, name: &'static str, s: &str) -> Result<T, RdataError> {
+    s.parse().map_err(|_| field(rt, name, s))
+}
+
+fn name_field(
+    rt: u16,
+    which: &'static str,
+    s: &str,
+    origin: Option<&Name>,
+) -> Result<Name, RdataError> {
+    name_in(s, origin).map_err(|_| field(rt, which, s))
+}
+
+/// RRSIG time: `YYYYMMDDHHmmSS` or seconds (RFC 4034 §3.2), modulo 2^32.
+fn rrsig_time(rt: u16, which: &'static str, s: &str) -> Result<u32, RdataError> {
+    let bad = || field(rt, which, s);
+    if s.len() == 14 && s.bytes().all(|b| b.is_ascii_digit()) {
+        let p = |a: usize, b: usize| s[a..b].parse::<i64>().map_err(|_| bad());
+        let (y, mo, d, h, mi, se) = (
+            p(0, 4)?,
+            p(4, 6)?,
+            p(6, 8)?,
+            p(8, 10)?,
+            p(10, 12)?,
+            p(12, 14)?,
+        );
+        if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || se > 60 {
+            return Err(bad());
+        }
+        let days = days_from_civil(y, mo as u32, d as u32);
+        let secs = days * 86_400 + h * 3600 + mi * 60 + se;
+        Ok(secs.rem_euclid(1 << 32) as u32)
+    } else {
+        s.parse().map_err(|_| bad())
+    }
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date.
+fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = i64::from((m + 9) % 12);
+    let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+fn salt(rt: u16, s: &str) -> Result<Vec<u8>, RdataError> {
+    if s == "-" {
+        return Ok(Vec::new());
+    }
+    let v = HEXLOWER_PERMISSIVE
+        .decode(s.as_bytes())
+        .map_err(|_| field(rt, "salt", s))?;
+    if v.len() > 255 {
+        return Err(field(rt, "salt", s));
+    }
+    Ok(v)
+}
+
+fn bitmap(rt: u16, toks: &[String]) -> Result<Vec<u8>, RdataError> {
+    let types = toks
+        .iter()
+        .map(|t| type_from_str(t).ok_or_else(|| field(rt, "type", t)))
+        .collect::<Result<Vec<u16>, _>>()?;
+    Ok(crate::rr::bitmap_from_types(&types))
+}
+
+/// One `<character-string>` (RFC 1035 §3.3), quoted or not, escapes decoded.
+fn character_string(rt: u16, s: &str) -> Result<Vec<u8>, RdataError> {
+    let inner = s
+        .strip_prefix('"')
+        .and_then(|x| x.strip_suffix('"'))
+        .unwrap_or(s);
+    let b = inner.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'\\' {
+            let r = &b[i + 1..];
+            if r.len() >= 3 && r[..3].iter().all(u8::is_ascii_digit) {
+                let v = u32::from(r[0] - b'0') * 100
+                    + u32::from(r[1] - b'0') * 10
+                    + u32::from(r[2] - b'0');
+                out.push(u8::try_from(v).map_err(|_| field(rt, "string", s))?);
+                i += 4;
+            } else if let Some(&c) = r.first() {
+                out.push(c);
+                i += 2;
+            } else {
+                return Err(field(rt, "string", s));
+            }
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    if out.len() > 255 {
+        return Err(field(rt, "string", s));
+    }
+    Ok(out)
+}
+
+/// RDATA tokens to wire form for A, AAAA, NS, CNAME, PTR, MX, TXT, SOA,
+/// DS, CDS, DNSKEY, CDNSKEY, RRSIG, NSEC, NSEC3, NSEC3PARAM, and any type
+/// written as RFC 3597 `\# length hex`. Relative names resolve against
+/// `origin`. Names are written uncompressed and lower-cased.
+pub fn rdata_to_wire(
+    rt: u16,
+    toks: &[String],
+    origin: Option<&Name>,
+) -> Result<Vec<u8>, RdataError> {
+    if toks.first().is_some_and(|t| t == "\\#") {
+        count(rt, toks, "\\# length [hex]", toks.len() >= 2)?;
+        let declared: usize = num(rt, "length", &toks[1])?;
+        let data = HEXLOWER_PERMISSIVE
+            .decode(toks[2..].concat().as_bytes())
+            .map_err(|_| field(rt, "hex", &toks[2..].concat()))?;
+        if data.len() != declared {
+            return Err(RdataError::GenericLength {
+                declared,
+                actual: data.len(),
+            });
+        }
+        return Ok(data);
+    }
+    let mut w = Vec::new();
+    match rt {
+        rtype::A => {
+            count(rt, toks, "1", toks.len() == 1)?;
+            let a: Ipv4Addr = num(rt, "address", &toks[0])?;
+            w.extend_from_slice(&a.octets());
+        }
+        rtype::AAAA => {
+            count(rt, toks, "1", toks.len() == 1)?;
+            let a: Ipv6Addr = num(rt, "address", &toks[0])?;
+            w.extend_from_slice(&a.octets());
+        }
+        rtype::NS | rtype::CNAME | rtype::PTR => {
+            count(rt, toks, "1", toks.len() == 1)?;
+            w.extend_from_slice(name_field(rt, "name", &toks[0], origin)?.wire());
+        }
+        rtype::MX => {
+            count(rt, toks, "2", toks.len() == 2)?;
+            w.extend_from_slice(&num::<u16>(rt, "preference", &toks[0])?.to_be_bytes());
+            w.extend_from_slice(name_field(rt, "exchange", &toks[1], origin)?.wire());
+        }
+        rtype::TXT => {
+            count(rt, toks, "1 or more", !toks.is_empty())?;
+            for t in toks {
+                let s = character_string(rt, t)?;
+                w.push(s.len() as u8);
+                w.extend_from_slice(&s);
+            }
+        }
+        rtype::SOA => {
+            count(rt, toks, "7", toks.len() == 7)?;
+            w.extend_from_slice(name_field(rt, "mname", &toks[0], origin)?.wire());
+            w.extend_from_slice(name_field(rt, "rname", &toks[1], origin)?.wire());
+            w.extend_from_slice(&num::<u32>(rt, "serial", &toks[2])?.to_be_bytes());
+            for (t, which) in toks[3..]
+                .iter()
+                .zip(["refresh", "retry", "expire", "minimum"])
+            {
+                w.extend_from_slice(
+                    &parse_ttl(t)
+                        .ok_or_else(|| field(rt, which, t))?
+                        .to_be_bytes(),
+                );
+            }
+        }
+        rtype::DS | rtype::CDS => {
+            count(rt, toks, "4 or more", toks.len() >= 4)?;
+            w.extend_from_slice(&num::<u16>(rt, "key tag", &toks[0])?.to_be_bytes());
+            w.push(num(rt, "algorithm", &toks[1])?);
+            w.push(num(rt, "digest type", &toks[2])?);
+            let hex = toks[3..].concat();
+            w.extend(
+                HEXLOWER_PERMISSIVE
+                    .decode(hex.as_bytes())
+                    .map_err(|_| field(rt, "digest", &hex))?,
+            );
+        }
+        rtype::DNSKEY | rtype::CDNSKEY => {
+            count(rt, toks, "4 or more", toks.len() >= 4)?;
+            w.extend_from_slice(&num::<u16>(rt, "flags", &toks[0])?.to_be_bytes());
+            w.push(num(rt, "protocol", &toks[1])?);
+            w.push(num(rt, "algorithm", &toks[2])?);
+            let b64 = toks[3..].concat();
+            w.extend(
+                BASE64
+                    .decode(b64.as_bytes())
+                    .map_err(|_| field(rt, "public key", &b64))?,
+            );
+        }
+        rtype::RRSIG => {
+            count(rt, toks, "9 or more", toks.len() >= 9)?;
+            let covered =
+                type_from_str(&toks[0]).ok_or_else(|| field(rt, "type covered", &toks[0]))?;
+            w.extend_from_slice(&covered.to_be_bytes());
+            w.push(num(rt, "algorithm", &toks[1])?);
+            w.push(num(rt, "labels", &toks[2])?);
+            w.extend_from_slice(&num::<u32>(rt, "original TTL", &toks[3])?.to_be_bytes());
+            w.extend_from_slice(&rrsig_time(rt, "expiration", &toks[4])?.to_be_bytes());
+            w.extend_from_slice(&rrsig_time(rt, "inception", &toks[5])?.to_be_bytes());
+            w.extend_from_slice(&num::<u16>(rt, "key tag", &toks[6])?.to_be_bytes());
+            w.extend_from_slice(name_field(rt, "signer", &toks[7], origin)?.wire());
+            let b64 = toks[8..].concat();
+            w.extend(
+                BASE64
+                    .decode(b64.as_bytes())
+                    .map_err(|_| field(rt, "signature", &b64))?,
+            );
+        }
+        rtype::NSEC => {
+            count(rt, toks, "1 or more", !toks.is_empty())?;
+            w.extend_from_slice(name_field(rt, "next name", &toks[0], origin)?.wire());
+            w.extend(bitmap(rt, &toks[1..])?);
+        }
+        rtype::NSEC3 => {
+            count(rt, toks, "5 or more", toks.len() >= 5)?;
+            w.push(num(rt, "algorithm", &toks[0])?);
+            w.push(num(rt, "flags", &toks[1])?);
+            w.extend_from_slice(&num::<u16>(rt, "iterations", &toks[2])?.to_be_bytes());
+            let s = salt(rt, &toks[3])?;
+            w.push(s.len() as u8);
+            w.extend(s);
+            let h = BASE32HEX_NOPAD
+                .decode(toks[4].to_ascii_uppercase().as_bytes())
+                .map_err(|_| field(rt, "next hashed owner", &toks[4]))?;
+            if h.is_empty() || h.len() > 255 {
+                return Err(field(rt, "next hashed owner", &toks[4]));
+            }
+            w.push(h.len() as u8);
+            w.extend(h);
+            w.extend(bitmap(rt, &toks[5..])?);
+        }
+        rtype::NSEC3PARAM => {
+            count(rt, toks, "4", toks.len() == 4)?;
+            w.push(num(rt, "algorithm", &toks[0])?);
+            w.push(num(rt, "flags", &toks[1])?);
+            w.extend_from_slice(&num::<u16>(rt, "iterations", &toks[2])?.to_be_bytes());
+            let s = salt(rt, &toks[3])?;
+            w.push(s.len() as u8);
+            w.extend(s);
+        }
+        _ => {
+            return Err(RdataError::Unsupported {
+                rtype: type_name(rt),
+            });
+        }
+    }
+    Ok(w)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rr::rdata_to_text;
+
+    fn n(s: &str) -> Name {
+        Name::parse(s).unwrap()
+    }
+
+    fn parse(text: &str) -> Vec<Entry> {
+        parse_str(text, Path::new("t.zone"), Some(&n("mobile."))).unwrap()
+    }
+
+    fn parse_err(text: &str) -> String {
+        parse_str(text, Path::new("t.zone"), Some(&n("mobile.")))
+            .unwrap_err()
+            .to_string()
+    }
+
+    const ZONE: &str = r#"; a TLD zone
+$TTL 1h
+@   IN  SOA a.nic ( hostmaster.nic.mobile.  ; comment inside
+            2024010101 7200 3600
+            1209600 3600 )
+    86400 IN NS a.nic.mobile.
+        IN 3600 NS b.nic.example.
+example 172800 NS ns1.example
+        NS ns2.example.net.
+ns1.example A 192.0.2.1
+            AAAA 2001:db8::1
+example DS 12345 13 2 ( 2BB183AF5F22588179A53B0A98631FAD1A292118
+                         0000000000000000 )
+
+$ORIGIN sub.mobile.
+www CH TXT "hello world" plain "a\"b" "\065"
+x  TYPE65534 \# 3 abcdef
+"#;
+
+    #[test]
+    fn rfc1035_section_5_1_master_file_features() {
+        let es = parse(ZONE);
+        let got: Vec<(usize, String, u32, u16, String)> = es
+            .iter()
+            .map(|e| {
+                (
+                    e.line,
+                    e.owner.to_string(),
+                    e.ttl,
+                    e.class,
+                    type_name(e.rtype),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (3, "mobile.".into(), 3600, 1, "SOA".into()),
+                (6, "mobile.".into(), 86400, 1, "NS".into()),
+                (7, "mobile.".into(), 3600, 1, "NS".into()),
+                (8, "example.mobile.".into(), 172800, 1, "NS".into()),
+                (9, "example.mobile.".into(), 3600, 1, "NS".into()),
+                (10, "ns1.example.mobile.".into(), 3600, 1, "A".into()),
+                (11, "ns1.example.mobile.".into(), 3600, 1, "AAAA".into()),
+                (12, "example.mobile.".into(), 3600, 1, "DS".into()),
+                (16, "www.sub.mobile.".into(), 3600, 3, "TXT".into()),
+                (17, "x.sub.mobile.".into(), 3600, 3, "TYPE65534".into()),
+            ]
+        );
+        let text = |i: usize| rdata_to_text(es[i].rtype, &es[i].rdata_wire().unwrap());
+        assert_eq!(
+            text(0),
+            "a.nic.mobile. hostmaster.nic.mobile. 2024010101 7200 3600 1209600 3600"
+        );
+        assert_eq!(text(3), "ns1.example.mobile.");
+        assert_eq!(text(4), "ns2.example.net.");
+        assert_eq!(text(6), "2001:db8::1");
+        assert_eq!(
+            text(7),
+            "12345 13 2 2bb183af5f22588179a53b0a98631fad1a2921180000000000000000"
+        );
+        assert_eq!(
+            es[8].rdata,
+            vec!["\"hello world\"", "plain", "\"a\\\"b\"", "\"\\065\""]
+        );
+        assert_eq!(
+            es[8].rdata_wire().unwrap(),
+            b"\x0bhello world\x05plain\x03a\"b\x01A"
+        );
+        assert_eq!(es[9].rdata_wire().unwrap(), vec![0xab, 0xcd, 0xef]);
+    }
+
+    #[test]
+    fn without_ttl_rfc1035_uses_last_ttl_and_soa_minimum() {
+        let es = parse("@ SOA a. b. 1 2 3 4 300\n@ NS a.\nx 60 NS a.\nx DS 1 13 2 00\n");
+        assert_eq!(
+            es.iter().map(|e| e.ttl).collect::<Vec<_>>(),
+            vec![300, 300, 60, 60]
+        );
+        assert!(parse_err("x NS a.\n").contains("t.zone:1: no TTL"));
+    }
+
+    #[test]
+    fn errors_name_file_and_line() {
+        assert_eq!(
+            parse_err("$TTL 60\n\n$INCLUDE other.zone\n"),
+            "t.zone:3: $INCLUDE is not supported: import one file at a time"
+        );
+        assert!(
+            parse_err("$TTL 60\n  NS a.\n").starts_with("t.zone:2: blank owner"),
+            "{}",
+            parse_err("$TTL 60\n  NS a.\n")
+        );
+        assert!(parse_err("$TTL 60\nx NS ( a.\n\n").starts_with("t.zone:2: unbalanced"));
+        assert!(parse_err("$TTL 60\nx FOO a.\n").starts_with("t.zone:2: unknown record type"));
+        assert!(parse_err("$TTL 60\nx 99999999999 NS a.\n").starts_with("t.zone:2: bad TTL"));
+        assert!(parse_err("$TTL 60\nx TXT \"open\n").starts_with("t.zone:2: unterminated"));
+        let e = parse_str("x NS a.\n", Path::new("t.zone"), None)
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("t.zone:1: relative name"), "{e}");
+    }
+
+    #[test]
+    fn ttl_units() {
+        assert_eq!(
+            parse_ttl("1w2d3h4m5s"),
+            Some(604_800 + 2 * 86_400 + 3 * 3600 + 4 * 60 + 5)
+        );
+        assert_eq!(parse_ttl("3600"), Some(3600));
+        assert_eq!(parse_ttl("2147483648"), None);
+        assert_eq!(parse_ttl("h"), None);
+    }
+
+    #[test]
+    fn escaped_dot_is_not_absolute() {
+        assert!(is_absolute("a.b."));
+        assert!(!is_absolute("a\\."));
+        assert!(is_absolute("a\\\\."));
+    }
+
+    /// RFC 4034 §3.3 and §2.3 examples round-trip through wire form.
+    #[test]
+    fn rfc4034_examples_round_trip() {
+        let es = parse(
+            "$TTL 3600\n\
+             host.example.com. 86400 IN RRSIG A 5 3 86400 20030322173103 ( 20030220173103 2642 example.com. \
+             oJB1W6WNGv+ldvQ3WDG0MQkg5IEhjRip8WTrPYGv07h108dUKGMeDPKijVCH \
+             X3DxKdfb+v6oB9wfuh3DTJXUAfI/M0zmO/zz8bW0Rznl8O3tGNazPwQKkRN2 \
+             0XPXV6nwwfoXmJQbsLNrLfkGJ5D6fwFm8nN+6pBzeDQfsS3Ap3o= )\n\
+             example.com. 86400 IN DNSKEY 256 3 5 ( AQPSKmynfzW4kyBv015MUG2DeIQ3 \
+             Cbl+BBZH4b/0PY1kxkmvHjcZc8no kfzj31GajIQKY+5CptLr3buXA10h WqTkF7H6RfoRqXQeogmMHfpftf6z \
+             Mv1LyBUgia7za6ZEzOJBOztyvhjL 742iU/TpPSEDhm2SNKLijfUppn1U aNvv4w== )\n\
+             0p9mhaveqvm6t7vbl5lop2u3t2rp3tom.example. NSEC3 1 1 12 aabbccdd ( 2t7b4g4vsa5smi47k61mv5bv1a22bojr MX DNSKEY NS SOA NSEC3PARAM RRSIG )\n\
+             example. NSEC3PARAM 1 0 12 aabbccdd\n\
+             alfa.example.com. 86400 IN NSEC host.example.com. ( A MX RRSIG NSEC TYPE1234 )\n",
+        );
+        let text: Vec<String> = es
+            .iter()
+            .map(|e| rdata_to_text(e.rtype, &e.rdata_wire().unwrap()))
+            .collect();
+        assert!(
+            text[0].starts_with(
+                "A 5 3 86400 20030322173103 20030220173103 2642 example.com. oJB1W6WNGv+ldvQ3"
+            ),
+            "{}",
+            text[0]
+        );
+        assert!(
+            text[1].starts_with("256 3 5 AQPSKmynfzW4kyBv015MUG2DeIQ3Cbl+BBZH4b/0PY1kxkmvHjcZc8no")
+        );
+        assert_eq!(
+            text[2],
+            "1 1 12 aabbccdd 2t7b4g4vsa5smi47k61mv5bv1a22bojr NS SOA MX RRSIG DNSKEY NSEC3PARAM"
+        );
+        assert_eq!(text[3], "1 0 12 aabbccdd");
+        assert_eq!(text[4], "host.example.com. A MX RRSIG NSEC TYPE1234");
+    }
+
+    #[test]
+    fn generic_rdata_rfc3597_section_5() {
+        let es = parse("$TTL 60\na A \\# 4 0A000001\nb TYPE731 \\# 0\n");
+        assert_eq!(es[0].rdata_wire().unwrap(), vec![10, 0, 0, 1]);
+        assert_eq!(es[1].rdata_wire().unwrap(), Vec::<u8>::new());
+        let bad = parse("$TTL 60\na A \\# 5 0A000001\n");
+        assert_eq!(
+            bad[0].rdata_wire().unwrap_err(),
+            RdataError::GenericLength {
+                declared: 5,
+                actual: 4
+            }
+        );
+    }
+
+    #[test]
+    fn unsupported_types_keep_tokens() {
+        let es = parse("$TTL 60\na SRV 0 5 5060 sip\n");
+        assert_eq!(es[0].rdata, vec!["0", "5", "5060", "sip"]);
+        assert!(matches!(
+            es[0].rdata_wire(),
+            Err(RdataError::Unsupported { .. })
+        ));
+    }
+}

@@ -250,12 +250,22 @@ pub fn answer(ix: &Index, q: &[u8], transport: Transport, out: &mut [u8]) -> Opt
 
     let max = match transport {
         Transport::Tcp => out.len().min(65535),
-        Transport::Udp if edns.present => (edns.payload.min(ix.opts.edns_max_payload.max(512)) as usize).min(out.len()),
+        Transport::Udp if edns.present => {
+            (edns.payload.min(ix.opts.edns_max_payload.max(512)) as usize).min(out.len())
+        }
         Transport::Udp => 512,
     };
     // Room for our OPT: 11 octets, plus NSID.
-    let nsid = if edns.nsid { ix.opts.nsid.as_deref() } else { None };
-    let opt_len = if edns.present { 11 + nsid.map_or(0, |n| 4 + n.len()) } else { 0 };
+    let nsid = if edns.nsid {
+        ix.opts.nsid.as_deref()
+    } else {
+        None
+    };
+    let opt_len = if edns.present {
+        11 + nsid.map_or(0, |n| 4 + n.len())
+    } else {
+        0
+    };
 
     let mut r = Resp {
         out,
@@ -313,7 +323,12 @@ pub fn answer(ix: &Index, q: &[u8], transport: Transport, out: &mut [u8]) -> Opt
     r.out[6..8].copy_from_slice(&r.counts[0].to_be_bytes());
     r.out[8..10].copy_from_slice(&r.counts[1].to_be_bytes());
     r.out[10..12].copy_from_slice(&arcount.to_be_bytes());
-    Some(Outcome { len: pos, rcode: rc, qtype, kind })
+    Some(Outcome {
+        len: pos,
+        rcode: rc,
+        qtype,
+        kind,
+    })
 }
 
 trait WithQtype {
@@ -332,12 +347,23 @@ fn bare(out: &mut [u8], rc: u8, len: usize, kind: Kind) -> Outcome {
         out[4..6].fill(0);
     }
     out[3] |= rc;
-    Outcome { len: len.max(HEADER), rcode: rc as u16, qtype: 0, kind }
+    Outcome {
+        len: len.max(HEADER),
+        rcode: rc as u16,
+        qtype: 0,
+        kind,
+    }
 }
 
 /// IN-class answers.
 #[inline]
-fn zone_answer(ix: &Index, qname: &[u8], qtype: u16, transport: Transport, r: &mut Resp<'_>) -> (u16, Kind) {
+fn zone_answer(
+    ix: &Index,
+    qname: &[u8],
+    qtype: u16,
+    transport: Transport,
+    r: &mut Resp<'_>,
+) -> (u16, Kind) {
     let origin = ix.origin.wire();
     let olen = origin.len();
     if qname.len() < olen || &qname[qname.len() - olen..] != origin {
@@ -386,7 +412,8 @@ fn zone_answer(ix: &Index, qname: &[u8], qtype: u16, transport: Transport, r: &m
                 (Proof::Match(m), Some(n3)) => r.put(&n3.recs[m as usize], 1),
                 (Proof::OptOut(c), Some(n3)) => {
                     // RFC 5155 §7.2.4: closest provable encloser and an opt-out cover.
-                    r.put(&n3.recs[n3.apex as usize], 1) && (c == n3.apex || r.put(&n3.recs[c as usize], 1))
+                    r.put(&n3.recs[n3.apex as usize], 1)
+                        && (c == n3.apex || r.put(&n3.recs[c as usize], 1))
                 }
                 _ => true,
             };
@@ -405,7 +432,8 @@ fn zone_answer(ix: &Index, qname: &[u8], qtype: u16, transport: Transport, r: &m
             (Proof::Ds, _) => r.put(&d.ds, 1),
             (Proof::Match(m), Some(n3)) => r.put(&n3.recs[m as usize], 1),
             (Proof::OptOut(c), Some(n3)) => {
-                r.put(&n3.recs[n3.apex as usize], 1) && (c == n3.apex || r.put(&n3.recs[c as usize], 1))
+                r.put(&n3.recs[n3.apex as usize], 1)
+                    && (c == n3.apex || r.put(&n3.recs[c as usize], 1))
             }
             _ => true,
         };
@@ -495,7 +523,9 @@ fn chaos(ix: &Index, qname: &[u8], qtype: u16, r: &mut Resp<'_>) -> (u16, Kind) 
     let Some(id) = ix.opts.identity.as_deref() else {
         return (rcode::REFUSED as u16, Kind::Refused);
     };
-    if !(qname == ID_SERVER || qname == HOSTNAME_BIND) || !(qtype == rtype::TXT || qtype == rtype::ANY) {
+    if !(qname == ID_SERVER || qname == HOSTNAME_BIND)
+        || !(qtype == rtype::TXT || qtype == rtype::ANY)
+    {
         return (rcode::REFUSED as u16, Kind::Refused);
     }
     let id = &id[..id.len().min(255)];
@@ -535,16 +565,30 @@ pub(crate) mod tests {
     pub(crate) fn test_zone() -> SignedZone {
         let mut c = Content::default();
         let nic_ns: Arc<[Name]> = vec![n("a.nic.mobile."), n("b.nic.mobile.")].into();
-        c.delegations.insert(n("nic.mobile."), Delegation { ns: nic_ns, ds: vec![] });
+        c.delegations.insert(
+            n("nic.mobile."),
+            Delegation {
+                ns: nic_ns,
+                ds: vec![],
+            },
+        );
         c.delegations.insert(
             n("example.mobile."),
-            Delegation { ns: vec![n("ns1.example.mobile."), n("ns2.example.mobile.")].into(), ds: vec![] },
+            Delegation {
+                ns: vec![n("ns1.example.mobile."), n("ns2.example.mobile.")].into(),
+                ds: vec![],
+            },
         );
         c.delegations.insert(
             n("other.mobile."),
             Delegation {
                 ns: vec![n("ns1.host.net."), n("ns2.host.net.")].into(),
-                ds: vec![Ds { key_tag: 1, algorithm: 13, digest_type: 2, digest: vec![7; 32] }],
+                ds: vec![Ds {
+                    key_tag: 1,
+                    algorithm: 13,
+                    digest_type: 2,
+                    digest: vec![7; 32],
+                }],
             },
         );
         for (h, ip) in [
@@ -554,7 +598,10 @@ pub(crate) mod tests {
             ("ns1.example.mobile.", "2001:db8::10"),
             ("ns2.example.mobile.", "192.0.2.11"),
         ] {
-            c.glue.entry(n(h)).or_insert_with(Glue::default).push(ip.parse().unwrap());
+            c.glue
+                .entry(n(h))
+                .or_insert_with(Glue::default)
+                .push(ip.parse().unwrap());
         }
         SignedZone {
             zone: Zone {
@@ -569,7 +616,14 @@ pub(crate) mod tests {
                     minimum: 900,
                 },
                 apex_ns: vec![n("a.nic.mobile."), n("b.nic.mobile.")],
-                ttl: Ttls { soa: 3600, ns: 172800, ds: 86400, glue: 172800, dnskey: 3600, nsec3: 900 },
+                ttl: Ttls {
+                    soa: 3600,
+                    ns: 172800,
+                    ds: 86400,
+                    glue: 172800,
+                    dnskey: 3600,
+                    nsec3: 900,
+                },
                 content: c,
             },
             dnssec: None,
@@ -577,8 +631,25 @@ pub(crate) mod tests {
     }
 
     pub(crate) fn query(name: &str, qtype: u16, edns: Option<(u16, bool)>) -> Vec<u8> {
-        let mut q = vec![0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, edns.is_some() as u8];
-        for l in name.trim_end_matches('.').split('.').filter(|l| !l.is_empty()) {
+        let mut q = vec![
+            0x12,
+            0x34,
+            0x01,
+            0x00,
+            0,
+            1,
+            0,
+            0,
+            0,
+            0,
+            0,
+            edns.is_some() as u8,
+        ];
+        for l in name
+            .trim_end_matches('.')
+            .split('.')
+            .filter(|l| !l.is_empty())
+        {
             q.push(l.len() as u8);
             q.extend_from_slice(l.as_bytes());
         }
@@ -649,7 +720,11 @@ pub(crate) mod tests {
             }
         }
         assert_eq!(pos, m.len(), "trailing octets");
-        Parsed { flags: u16::from_be_bytes([m[2], m[3]]), counts, rrs }
+        Parsed {
+            flags: u16::from_be_bytes([m[2], m[3]]),
+            counts,
+            rrs,
+        }
     }
 
     fn ask(ix: &Index, q: &[u8]) -> (Outcome, Parsed) {
@@ -660,7 +735,13 @@ pub(crate) mod tests {
     }
 
     fn index() -> Index {
-        Index::build(&test_zone(), Options { edns_max_payload: 1232, ..Default::default() })
+        Index::build(
+            &test_zone(),
+            Options {
+                edns_max_payload: 1232,
+                ..Default::default()
+            },
+        )
     }
 
     #[test]
@@ -755,14 +836,34 @@ pub(crate) mod tests {
     fn truncation_sets_tc() {
         // A referral with many name servers does not fit in 512 octets.
         let mut sz = test_zone();
-        let ns: Vec<Name> = (0..30).map(|i| n(&format!("ns{i}.a-very-long-hosting-provider-name.net."))).collect();
-        sz.zone.content.delegations.insert(n("big.mobile."), Delegation { ns: ns.into(), ds: vec![] });
-        let ix = Index::build(&sz, Options { edns_max_payload: 1232, ..Default::default() });
+        let ns: Vec<Name> = (0..30)
+            .map(|i| n(&format!("ns{i}.a-very-long-hosting-provider-name.net.")))
+            .collect();
+        sz.zone.content.delegations.insert(
+            n("big.mobile."),
+            Delegation {
+                ns: ns.into(),
+                ds: vec![],
+            },
+        );
+        let ix = Index::build(
+            &sz,
+            Options {
+                edns_max_payload: 1232,
+                ..Default::default()
+            },
+        );
         let (o, p) = ask(&ix, &query("big.mobile", rtype::A, None));
         assert_eq!(o.kind, Kind::Truncated);
         assert_ne!(p.flags & 0x0200, 0, "TC");
         let mut out = vec![0u8; 65535];
-        let o = answer(&ix, &query("big.mobile", rtype::A, None), Transport::Tcp, &mut out).unwrap();
+        let o = answer(
+            &ix,
+            &query("big.mobile", rtype::A, None),
+            Transport::Tcp,
+            &mut out,
+        )
+        .unwrap();
         assert_eq!(o.kind, Kind::Referral);
     }
 
@@ -774,7 +875,11 @@ pub(crate) mod tests {
         assert_eq!(ask(&index(), &q).0.rcode, 5);
         let ix = Index::build(
             &test_zone(),
-            Options { edns_max_payload: 1232, identity: Some(b"ns1".to_vec().into()), ..Default::default() },
+            Options {
+                edns_max_payload: 1232,
+                identity: Some(b"ns1".to_vec().into()),
+                ..Default::default()
+            },
         );
         let (o, p) = ask(&ix, &q);
         assert_eq!((o.rcode, p.counts[1]), (0, 1));

@@ -48,7 +48,11 @@ impl Frag {
     }
 
     pub fn len(&self, dnssec: bool) -> usize {
-        if dnssec { self.bytes.len() } else { self.plain_len as usize }
+        if dnssec {
+            self.bytes.len()
+        } else {
+            self.plain_len as usize
+        }
     }
 
     /// Copy into `out` at `pos`, closing pointers. `qname_len` is the wire
@@ -109,7 +113,14 @@ impl FragBuilder {
             .iter()
             .map(|n| (n.wire().to_vec(), Target::QnameSuffix(n.wire_len() as u16)))
             .collect();
-        FragBuilder { buf: Vec::new(), patches: Vec::new(), known, base, rrs: 0, plain: None }
+        FragBuilder {
+            buf: Vec::new(),
+            patches: Vec::new(),
+            known,
+            base,
+            rrs: 0,
+            plain: None,
+        }
     }
 
     /// Make names written by another fragment (placed first in the body)

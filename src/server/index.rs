@@ -144,7 +144,9 @@ impl Index {
         let ttl = z.ttl;
         let sec = sz.dnssec.as_ref();
         let apex_sigs = |t: u16| -> &[Vec<u8>] {
-            sec.and_then(|s| s.apex_sigs.get(&t)).map(|v| v.as_slice()).unwrap_or(&[])
+            sec.and_then(|s| s.apex_sigs.get(&t))
+                .map(|v| v.as_slice())
+                .unwrap_or(&[])
         };
 
         // NSEC3 chain.
@@ -207,15 +209,25 @@ impl Index {
             }
             b.finish()
         };
-        let (apex_ns, apex_glue) = ns_and_glue(origin, origin, &z.apex_ns, ttl.ns, apex_sigs(rtype::NS), sz);
+        let (apex_ns, apex_glue) =
+            ns_and_glue(origin, origin, &z.apex_ns, ttl.ns, apex_sigs(rtype::NS), sz);
         let apex = Apex {
             soa: soa_frag(ttl.soa, Some(0)),
             neg_soa: soa_frag(ttl.soa.min(z.soa.minimum), None),
             ns: apex_ns,
             ns_glue: apex_glue,
-            dnskey: sec.map(|s| apex_frag(rtype::DNSKEY, ttl.dnskey, &s.dnskeys, Some(0))).unwrap_or_default(),
+            dnskey: sec
+                .map(|s| apex_frag(rtype::DNSKEY, ttl.dnskey, &s.dnskeys, Some(0)))
+                .unwrap_or_default(),
             nsec3param: sec
-                .map(|s| apex_frag(rtype::NSEC3PARAM, ttl.nsec3, &[s.nsec3param.to_rdata()], Some(0)))
+                .map(|s| {
+                    apex_frag(
+                        rtype::NSEC3PARAM,
+                        ttl.nsec3,
+                        &[s.nsec3param.to_rdata()],
+                        Some(0),
+                    )
+                })
                 .unwrap_or_default(),
         };
 
@@ -247,9 +259,25 @@ impl Index {
                 }
             };
             let label: Box<[u8]> = name.first_label().unwrap_or_default().into();
-            delegations.insert(label, Referral { name_len: name.wire_len() as u16, ns, glue, ds, proof });
+            delegations.insert(
+                label,
+                Referral {
+                    name_len: name.wire_len() as u16,
+                    ns,
+                    glue,
+                    ds,
+                    proof,
+                },
+            );
         }
-        Index { origin: origin.clone(), serial: z.soa.serial, delegations, apex, nsec3, opts }
+        Index {
+            origin: origin.clone(),
+            serial: z.soa.serial,
+            delegations,
+            apex,
+            nsec3,
+            opts,
+        }
     }
 
     /// The referral for a lower-case second-level label.

@@ -43,7 +43,11 @@ pub type Current = Arc<ArcSwap<Served>>;
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
     #[error("cannot listen on {addr} ({proto}): {error}")]
-    Listen { addr: SocketAddr, proto: &'static str, error: io::Error },
+    Listen {
+        addr: SocketAddr,
+        proto: &'static str,
+        error: io::Error,
+    },
 }
 
 fn udp_socket(addr: SocketAddr) -> io::Result<std::net::UdpSocket> {
@@ -71,7 +75,11 @@ pub fn spawn_udp(
     let workers = workers.max(1);
     let mut sockets = Vec::with_capacity(workers);
     for _ in 0..workers {
-        sockets.push(udp_socket(addr).map_err(|error| ServeError::Listen { addr, proto: "udp", error })?);
+        sockets.push(udp_socket(addr).map_err(|error| ServeError::Listen {
+            addr,
+            proto: "udp",
+            error,
+        })?);
     }
     let mut handles = Vec::new();
     for (i, sock) in sockets.into_iter().enumerate() {
@@ -81,7 +89,11 @@ pub fn spawn_udp(
         let h = std::thread::Builder::new()
             .name(format!("udp-{i}"))
             .spawn(move || udp_worker(sock, current, &stats, &stop))
-            .map_err(|error| ServeError::Listen { addr, proto: "udp", error })?;
+            .map_err(|error| ServeError::Listen {
+                addr,
+                proto: "udp",
+                error,
+            })?;
         handles.push(h);
     }
     Ok(handles)
@@ -94,7 +106,16 @@ fn udp_worker(sock: std::net::UdpSocket, current: Current, stats: &Stats, stop: 
     while !stop.load(Ordering::Relaxed) {
         let (n, peer) = match sock.recv_from(&mut buf) {
             Ok(x) => x,
-            Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut | io::ErrorKind::Interrupted) => continue,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock
+                        | io::ErrorKind::TimedOut
+                        | io::ErrorKind::Interrupted
+                ) =>
+            {
+                continue;
+            }
             Err(_) => {
                 worker.dropped();
                 continue;
@@ -116,8 +137,13 @@ fn udp_worker(sock: std::net::UdpSocket, current: Current, stats: &Stats, stop: 
 /// Bind a TCP listener (SO_REUSEADDR, so a restart does not wait for TIME_WAIT).
 pub fn tcp_listener(addr: SocketAddr) -> Result<std::net::TcpListener, ServeError> {
     use socket2::{Domain, Protocol, Socket, Type};
-    let err = |error| ServeError::Listen { addr, proto: "tcp", error };
-    let s = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP)).map_err(err)?;
+    let err = |error| ServeError::Listen {
+        addr,
+        proto: "tcp",
+        error,
+    };
+    let s =
+        Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP)).map_err(err)?;
     s.set_reuse_address(true).map_err(err)?;
     if addr.is_ipv6() {
         s.set_only_v6(true).map_err(err)?;
@@ -130,9 +156,7 @@ pub fn tcp_listener(addr: SocketAddr) -> Result<std::net::TcpListener, ServeErro
 
 /// Hook for TCP messages that are not plain queries (zone transfers).
 /// Returns the response messages if it handled the message itself.
-pub type TcpHook = Arc<
-    dyn Fn(&[u8], SocketAddr, &Served) -> Option<Vec<Vec<u8>>> + Send + Sync,
->;
+pub type TcpHook = Arc<dyn Fn(&[u8], SocketAddr, &Served) -> Option<Vec<Vec<u8>>> + Send + Sync>;
 
 /// Serve TCP on `listener` until `stop` is set.
 pub async fn serve_tcp(

@@ -10,7 +10,17 @@ use std::sync::{Arc, Mutex};
 const RCODES: usize = 17;
 const KINDS: usize = 9;
 /// Query types counted by name; the rest go to "other".
-const QTYPES: [u16; 9] = [rtype::A, rtype::NS, rtype::SOA, rtype::AAAA, rtype::DS, rtype::DNSKEY, rtype::ANY, rtype::TXT, rtype::NSEC3PARAM];
+const QTYPES: [u16; 9] = [
+    rtype::A,
+    rtype::NS,
+    rtype::SOA,
+    rtype::AAAA,
+    rtype::DS,
+    rtype::DNSKEY,
+    rtype::ANY,
+    rtype::TXT,
+    rtype::NSEC3PARAM,
+];
 
 /// Counters of one worker (one UDP thread or one TCP connection).
 #[derive(Debug)]
@@ -44,7 +54,10 @@ impl Worker {
         let ti = matches!(t, Transport::Tcp) as usize;
         bump(&self.rcode[ti][(o.rcode as usize).min(RCODES - 1)]);
         bump(&self.kind[o.kind as usize]);
-        let qi = QTYPES.iter().position(|&q| q == o.qtype).unwrap_or(QTYPES.len());
+        let qi = QTYPES
+            .iter()
+            .position(|&q| q == o.qtype)
+            .unwrap_or(QTYPES.len());
         bump(&self.qtype[qi]);
     }
 
@@ -75,7 +88,10 @@ impl Stats {
     /// A new counter set for a worker (taken once, at worker start).
     pub fn worker(&self) -> Arc<Worker> {
         let w = Arc::new(Worker::default());
-        self.workers.lock().unwrap_or_else(|e| e.into_inner()).push(w.clone());
+        self.workers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(w.clone());
         w
     }
 
@@ -88,7 +104,10 @@ impl Stats {
         let mut t = Totals::default();
         for (ti, tname) in ["udp", "tcp"].iter().enumerate() {
             for rc in 0..RCODES {
-                let n: u64 = ws.iter().map(|w| w.rcode[ti][rc].load(Ordering::Relaxed)).sum();
+                let n: u64 = ws
+                    .iter()
+                    .map(|w| w.rcode[ti][rc].load(Ordering::Relaxed))
+                    .sum();
                 if n > 0 {
                     t.by_rcode.push((tname, rc as u16, n));
                 }
@@ -106,12 +125,18 @@ impl Stats {
             (Kind::Truncated, "truncated"),
         ];
         for (k, name) in kinds {
-            let n: u64 = ws.iter().map(|w| w.kind[k as usize].load(Ordering::Relaxed)).sum();
+            let n: u64 = ws
+                .iter()
+                .map(|w| w.kind[k as usize].load(Ordering::Relaxed))
+                .sum();
             t.by_kind.push((name, n));
         }
         for i in 0..=QTYPES.len() {
             let n: u64 = ws.iter().map(|w| w.qtype[i].load(Ordering::Relaxed)).sum();
-            let name = QTYPES.get(i).map(|&q| crate::rr::type_name(q)).unwrap_or_else(|| "other".into());
+            let name = QTYPES
+                .get(i)
+                .map(|&q| crate::rr::type_name(q))
+                .unwrap_or_else(|| "other".into());
             t.by_qtype.push((name, n));
         }
         t.dropped = ws.iter().map(|w| w.dropped.load(Ordering::Relaxed)).sum();

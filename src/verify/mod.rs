@@ -1,1 +1,586 @@
-//! Independent verification of a signed zone: being written.
+//! Independent verification of a signed zone before it is published.
+//!
+//! A second reading of the records of a version ([`crate::zone::SignedZone::records`]),
+//! written against the RFCs and the registry agreement, not against the
+//! signer: it shares no code with `crate::dnssec` (CONTRACT.md, .se 2022:
+//! "verify every signed version independently before it goes out"). It uses
+//! only primitives: `ring`, [`crate::name`], [`crate::rr`].
+//!
+//! What it checks, cheapest first, stopping at the first failure:
+//! - [`content`]: one SOA at the apex, Exhibit A types only, no wildcards,
+//!   nothing outside the origin, nothing below a delegation but glue;
+//! - [`delegation`]: the number of delegations did not change implausibly
+//!   (.se 2009);
+//! - [`dnskey`]: unique key tags (.de 2026), a SEP key, keys that parse;
+//! - [`nsec3`]: the NSEC3 chain (RFC 5155), recomputing every hash;
+//! - [`rrsig`]: every RRSIG validates and every authoritative RRset is signed
+//!   (RFC 4034, 4035), using every core.
+//!
+//! It does no I/O and never panics on bad input: every failure is a
+//! [`VerifyError`] naming the owner, the type and the rule broken.
+
+mod content;
+mod delegation;
+mod dnskey;
+mod nsec3;
+mod rrsig;
+#[cfg(test)]
+mod text;
+
+#[cfg(test)]
+mod tests;
+
+use crate::name::Name;
+use crate::rr::{Record, rtype, type_name};
+use std::collections::{HashMap, HashSet};
+use std::time::{Duration, Instant};
+
+pub use dnskey::key_tag;
+pub use nsec3::nsec3_hash;
+
+/// What the caller knows that the records do not say.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VerifyOptions {
+    /// Current time, seconds since the epoch (RRSIG validity, RFC 4034 §3.1.5).
+    pub now: u32,
+    /// Delegation count of the last published version, if any.
+    pub previous_delegations: Option<usize>,
+    /// Largest accepted relative change of the delegation count (0.1 = 10%).
+    pub max_delegation_change: f64,
+    /// Types an operator allowed beyond Exhibit A (RSEP approval).
+    pub allowed_extra_types: Vec<u16>,
+    /// Refuse an unsigned zone (Specification 6 §1.3: the zone is signed).
+    pub require_signed: bool,
+}
+
+impl Default for VerifyOptions {
+    fn default() -> Self {
+        VerifyOptions {
+            now: 0,
+            previous_delegations: None,
+            max_delegation_change: 0.1,
+            allowed_extra_types: Vec::new(),
+            require_signed: true,
+        }
+    }
+}
+
+/// What was checked, for logs and metrics.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VerifyReport {
+    pub records: usize,
+    /// RRSIG records whose signature was verified.
+    pub rrsigs_checked: usize,
+    pub delegations: usize,
+    pub nsec3_records: usize,
+    /// DNSKEY records at the apex.
+    pub keys: usize,
+    /// Names whose NSEC3 hash was recomputed.
+    pub hashes_computed: usize,
+    /// Whole run.
+    pub elapsed: Duration,
+    /// The signature-checking phase alone.
+    pub signature_elapsed: Duration,
+    /// Threads used for the signature and hash phases.
+    pub threads: usize,
+}
+
+impl VerifyReport {
+    /// Signatures verified per second in the signature phase.
+    pub fn signatures_per_second(&self) -> f64 {
+        let s = self.signature_elapsed.as_secs_f64();
+        if s > 0.0 {
+            self.rrsigs_checked as f64 / s
+        } else {
+            0.0
+        }
+    }
+}
+
+/// Why a zone must not be published. Each message cites the rule.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum VerifyError {
+    // --- content (Exhibit A, RFC 1034/2181) ---
+    #[error("no SOA at the apex {origin} (RFC 1035 §5.2, Exhibit A §1.1)")]
+    NoSoa { origin: Name },
+    #[error("{count} SOA records at the apex {origin}; exactly one allowed (RFC 1035 §5.2)")]
+    MultipleSoa { origin: Name, count: usize },
+    #[error("{owner} is outside the zone {origin} (RFC 1034 §4.2)")]
+    OutOfZone { owner: Name, origin: Name },
+    #[error("wildcard owner {owner}: no wildcards in a gTLD (Specification 6 §2.2)")]
+    Wildcard { owner: Name },
+    #[error("{owner} {}: type not allowed {place} (Exhibit A §1)", type_name(*.rtype))]
+    TypeNotAllowed {
+        owner: Name,
+        rtype: u16,
+        place: &'static str,
+    },
+    #[error(
+        "{owner} {} is below the delegation {delegation}: only A/AAAA glue allowed there (Exhibit A §1, RFC 1034 §4.2.1)",
+        type_name(*.rtype)
+    )]
+    BelowDelegation {
+        owner: Name,
+        rtype: u16,
+        delegation: Name,
+    },
+    #[error("{owner} {}: duplicate record (RFC 2181 §5)", type_name(*.rtype))]
+    DuplicateRecord { owner: Name, rtype: u16 },
+    #[error("{owner} {}: records of one RRset with different TTLs (RFC 2181 §5.2)", type_name(*.rtype))]
+    TtlMismatch { owner: Name, rtype: u16 },
+    #[error("{owner} {}: malformed RDATA", type_name(*.rtype))]
+    BadRdata { owner: Name, rtype: u16 },
+
+    // --- delegation count (.se 2009) ---
+    #[error(
+        "delegation count changed from {previous} to {current} ({:.2}% > limit {:.2}%): implausible change, refusing (CONTRACT: .se 2009)",
+        .change * 100.0, .limit * 100.0
+    )]
+    DelegationChange {
+        previous: usize,
+        current: usize,
+        change: f64,
+        limit: f64,
+    },
+
+    // --- DNSKEY (RFC 4034 §2, App. B) ---
+    #[error("zone {origin} is not signed: no DNSKEY at the apex (Specification 6 §1.3)")]
+    Unsigned { origin: Name },
+    #[error(
+        "{count} DNSKEYs share key tag {key_tag}: key tags must be unique (RFC 4034 App. B, CONTRACT: .de 2026)"
+    )]
+    KeyTagCollision { key_tag: u16, count: usize },
+    #[error("no SEP key (flags 257) in the DNSKEY RRset (RFC 4034 §2.1.1, RFC 6781 §3.1)")]
+    NoSepKey,
+    #[error("DNSKEY {key_tag}: protocol {protocol}, must be 3 (RFC 4034 §2.1.2)")]
+    DnskeyProtocol { key_tag: u16, protocol: u8 },
+    #[error(
+        "DNSKEY {key_tag} algorithm {algorithm}: malformed public key (RFC 3110, RFC 6605, RFC 8080)"
+    )]
+    BadPublicKey { key_tag: u16, algorithm: u8 },
+
+    // --- RRSIG (RFC 4034 §3, RFC 4035 §2.2, §5.3) ---
+    #[error("{owner} {}: no RRSIG (RFC 4035 §2.2)", type_name(*.rtype))]
+    MissingSignature { owner: Name, rtype: u16 },
+    #[error(
+        "{owner} {}: not signed with algorithm {algorithm} of the DNSKEY RRset (RFC 4035 §2.2, RFC 6840 §5.11)",
+        type_name(*.rtype)
+    )]
+    MissingAlgorithm {
+        owner: Name,
+        rtype: u16,
+        algorithm: u8,
+    },
+    #[error("DNSKEY RRset not signed by a SEP key (RFC 6781 §3.1, Specification 6 §1.3)")]
+    DnskeyNotSignedBySep,
+    #[error("{owner} RRSIG over {}: RRSIG by key {key_tag} does not validate (RFC 4035 §5.3.3)", type_name(*.rtype))]
+    BadSignature {
+        owner: Name,
+        rtype: u16,
+        key_tag: u16,
+        algorithm: u8,
+    },
+    #[error(
+        "{owner} RRSIG over {}: no zone key with tag {key_tag} algorithm {algorithm} in the DNSKEY RRset (RFC 4035 §5.3.1)",
+        type_name(*.rtype)
+    )]
+    UnknownKey {
+        owner: Name,
+        rtype: u16,
+        key_tag: u16,
+        algorithm: u8,
+    },
+    #[error("{owner} RRSIG over {}: unsupported algorithm {algorithm} (RFC 8624)", type_name(*.rtype))]
+    UnsupportedAlgorithm {
+        owner: Name,
+        rtype: u16,
+        algorithm: u8,
+    },
+    #[error(
+        "{owner} RRSIG over {} by key {key_tag}: not valid before {inception}, now {now} (RFC 4034 §3.1.5)",
+        type_name(*.rtype)
+    )]
+    SignatureNotYetValid {
+        owner: Name,
+        rtype: u16,
+        key_tag: u16,
+        inception: u32,
+        now: u32,
+    },
+    #[error(
+        "{owner} RRSIG over {} by key {key_tag}: expired at {expiration}, now {now} (RFC 4034 §3.1.5, CONTRACT: .zm 2015)",
+        type_name(*.rtype)
+    )]
+    SignatureExpired {
+        owner: Name,
+        rtype: u16,
+        key_tag: u16,
+        expiration: u32,
+        now: u32,
+    },
+    #[error("{owner} RRSIG over {}: labels {labels}, owner has {expected} (RFC 4034 §3.1.3)", type_name(*.rtype))]
+    RrsigLabels {
+        owner: Name,
+        rtype: u16,
+        labels: u8,
+        expected: usize,
+    },
+    #[error("{owner} RRSIG over {}: original TTL {original}, RRset TTL {ttl} (RFC 4034 §3.1.4)", type_name(*.rtype))]
+    RrsigOriginalTtl {
+        owner: Name,
+        rtype: u16,
+        original: u32,
+        ttl: u32,
+    },
+    #[error("{owner} RRSIG over {}: signer {signer}, must be the zone apex (RFC 4035 §5.3.1)", type_name(*.rtype))]
+    RrsigSigner {
+        owner: Name,
+        rtype: u16,
+        signer: Name,
+    },
+    #[error(
+        "{owner} RRSIG over {}: delegation NS and glue must not be signed (RFC 4035 §2.2)",
+        type_name(*.rtype)
+    )]
+    RrsigOverNonAuthoritative { owner: Name, rtype: u16 },
+    #[error("{owner} RRSIG over {}: no such RRset at the owner (RFC 4035 §2.2)", type_name(*.rtype))]
+    RrsigWithoutRrset { owner: Name, rtype: u16 },
+
+    // --- NSEC3 (RFC 5155) ---
+    #[error(
+        "{count} NSEC3PARAM records at the apex, exactly one required (RFC 5155 §4, Specification 6 §1.3)"
+    )]
+    Nsec3ParamCount { count: usize },
+    #[error("NSEC3PARAM hash algorithm {algorithm} flags {flags}: must be 1 and 0 (RFC 5155 §4.1)")]
+    Nsec3ParamValue { algorithm: u8, flags: u8 },
+    #[error(
+        "{owner} NSEC3: hash algorithm, iterations or salt differ from NSEC3PARAM (RFC 5155 §7.1)"
+    )]
+    Nsec3ParamMismatch { owner: Name },
+    #[error("{owner} NSEC3: flags {flags}, only opt-out (1) is defined (RFC 5155 §3.1.2)")]
+    Nsec3Flags { owner: Name, flags: u8 },
+    #[error("{owner} NSEC3: opt-out flag differs from the rest of the chain (RFC 5155 §6)")]
+    Nsec3OptOutMixed { owner: Name },
+    #[error("{owner}: NSEC3 owner is not <base32hex SHA-1 hash>.<origin> (RFC 5155 §3)")]
+    Nsec3Owner { owner: Name },
+    #[error("{owner}: more than one NSEC3 for the same hash (RFC 5155 §7.1)")]
+    Nsec3Duplicate { owner: Name },
+    #[error(
+        "{owner} NSEC3: next hashed owner {next}, chain continues at {expected} (RFC 5155 §7.1)"
+    )]
+    Nsec3Chain {
+        owner: Name,
+        next: String,
+        expected: String,
+    },
+    #[error("{name} has no NSEC3 (expected owner {hashed}) (RFC 5155 §7.1)")]
+    Nsec3Missing { name: Name, hashed: Name },
+    #[error(
+        "insecure delegation {name} has no NSEC3 and the NSEC3 covering it has no opt-out (RFC 5155 §7.1)"
+    )]
+    Nsec3OptOutMissing { name: Name },
+    #[error("{owner} NSEC3 matches no name of the zone (RFC 5155 §7.1)")]
+    Nsec3Stray { owner: Name },
+    #[error(
+        "{owner} NSEC3 for {name}: type bitmap [{found}], types at the name [{expected}] (RFC 5155 §3.2, RFC 4035 §2.3)"
+    )]
+    Nsec3Bitmap {
+        owner: Name,
+        name: Name,
+        found: String,
+        expected: String,
+    },
+}
+
+/// Verify a signed zone (or, with `require_signed: false`, an unsigned one).
+pub fn verify(
+    records: &[Record],
+    origin: &Name,
+    opts: &VerifyOptions,
+) -> Result<VerifyReport, VerifyError> {
+    let start = Instant::now();
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    let zone = Index::build(records, origin)?;
+    content::check(&zone, &opts.allowed_extra_types)?;
+    let delegations = delegation::check_count(&zone, opts)?;
+    let mut report = VerifyReport {
+        records: records.len(),
+        rrsigs_checked: 0,
+        delegations,
+        nsec3_records: 0,
+        keys: 0,
+        hashes_computed: 0,
+        elapsed: Duration::ZERO,
+        signature_elapsed: Duration::ZERO,
+        threads,
+    };
+    let Some(apex_keys) = zone.rrset(zone.apex, rtype::DNSKEY) else {
+        let has_dnssec = records.iter().any(|r| {
+            matches!(
+                r.rtype,
+                rtype::RRSIG | rtype::NSEC3 | rtype::NSEC3PARAM | rtype::NSEC
+            )
+        });
+        if opts.require_signed || has_dnssec {
+            return Err(VerifyError::Unsigned {
+                origin: origin.clone(),
+            });
+        }
+        report.elapsed = start.elapsed();
+        return Ok(report);
+    };
+    let keys = dnskey::check(&zone, apex_keys)?;
+    report.keys = keys.len();
+    let n3 = nsec3::check(&zone, threads)?;
+    report.nsec3_records = n3.records;
+    report.hashes_computed = n3.hashes;
+    let t = Instant::now();
+    report.rrsigs_checked = rrsig::check(&zone, &keys, opts.now, threads)?;
+    report.signature_elapsed = t.elapsed();
+    report.elapsed = start.elapsed();
+    tracing::info!(
+        records = report.records,
+        rrsigs = report.rrsigs_checked,
+        delegations = report.delegations,
+        per_second = report.signatures_per_second() as u64,
+        "zone verified"
+    );
+    Ok(report)
+}
+
+/// Where a name sits relative to the zone cuts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Place {
+    Apex,
+    /// Has NS and is below the apex.
+    Delegation,
+    /// Below the delegation node with this index: only glue belongs here.
+    BelowCut(usize),
+    /// Any other name the zone is authoritative for (NSEC3 owners, …).
+    Authoritative,
+}
+
+/// One RRset: a run of `Index::order`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Rrset {
+    pub rtype: u16,
+    pub ttl: u32,
+    pub start: usize,
+    pub end: usize,
+}
+
+/// One owner name and its RRsets (a run of `Index::rrsets`).
+#[derive(Debug, Clone)]
+pub(crate) struct Node {
+    pub first: usize,
+    pub rrsets: std::ops::Range<usize>,
+    pub place: Place,
+}
+
+/// The records grouped by owner and type, each owner placed relative to the
+/// zone cuts. Records are referenced by index, never copied.
+pub(crate) struct Index<'a> {
+    pub origin: &'a Name,
+    pub records: &'a [Record],
+    /// Record indices sorted by (owner wire form, type, RDATA).
+    pub order: Vec<usize>,
+    pub rrsets: Vec<Rrset>,
+    pub nodes: Vec<Node>,
+    pub by_owner: HashMap<&'a [u8], usize>,
+    pub apex: usize,
+}
+
+impl<'a> Index<'a> {
+    fn build(records: &'a [Record], origin: &'a Name) -> Result<Index<'a>, VerifyError> {
+        for r in records {
+            if !r.owner.is_subdomain_of(origin) {
+                return Err(VerifyError::OutOfZone {
+                    owner: r.owner.clone(),
+                    origin: origin.clone(),
+                });
+            }
+            if r.owner.first_label() == Some(b"*") {
+                return Err(VerifyError::Wildcard {
+                    owner: r.owner.clone(),
+                });
+            }
+        }
+        let mut order: Vec<usize> = (0..records.len()).collect();
+        // Any total order that groups owners and types will do; the canonical
+        // order (RFC 4034 §6.1) is not needed here and costs allocations.
+        order.sort_unstable_by(|&a, &b| {
+            let (x, y) = (&records[a], &records[b]);
+            (x.owner.wire(), x.rtype, &x.rdata).cmp(&(y.owner.wire(), y.rtype, &y.rdata))
+        });
+        let mut rrsets = Vec::new();
+        let mut nodes = Vec::new();
+        let mut i = 0;
+        while i < order.len() {
+            let first = &records[order[i]];
+            let node_start = rrsets.len();
+            while i < order.len() && records[order[i]].owner == first.owner {
+                let r = &records[order[i]];
+                let start = i;
+                while i < order.len()
+                    && records[order[i]].owner == r.owner
+                    && records[order[i]].rtype == r.rtype
+                {
+                    let cur = &records[order[i]];
+                    if i > start {
+                        let prev = &records[order[i - 1]];
+                        if prev.rdata == cur.rdata {
+                            return Err(VerifyError::DuplicateRecord {
+                                owner: cur.owner.clone(),
+                                rtype: cur.rtype,
+                            });
+                        }
+                        // RRSIGs are not an RRset: each may carry its own TTL
+                        // (RFC 4035 §2.2 ties it to the covered RRset).
+                        if prev.ttl != cur.ttl && cur.rtype != rtype::RRSIG {
+                            return Err(VerifyError::TtlMismatch {
+                                owner: cur.owner.clone(),
+                                rtype: cur.rtype,
+                            });
+                        }
+                    }
+                    i += 1;
+                }
+                rrsets.push(Rrset {
+                    rtype: r.rtype,
+                    ttl: r.ttl,
+                    start,
+                    end: i,
+                });
+            }
+            nodes.push(Node {
+                first: order[rrsets[node_start].start],
+                rrsets: node_start..rrsets.len(),
+                place: Place::Authoritative,
+            });
+        }
+        let mut by_owner = HashMap::with_capacity(nodes.len());
+        for (n, node) in nodes.iter().enumerate() {
+            by_owner.insert(records[node.first].owner.wire(), n);
+        }
+        let mut idx = Index {
+            origin,
+            records,
+            order,
+            rrsets,
+            nodes,
+            by_owner,
+            apex: usize::MAX,
+        };
+        let cuts: HashSet<usize> = (0..idx.nodes.len())
+            .filter(|&n| idx.owner(n) != origin && idx.rrset(n, rtype::NS).is_some())
+            .collect();
+        for n in 0..idx.nodes.len() {
+            let owner = idx.owner(n);
+            idx.nodes[n].place = if owner == origin {
+                idx.apex = n;
+                Place::Apex
+            } else if let Some(cut) = idx.enclosing_cut(owner, &cuts) {
+                Place::BelowCut(cut)
+            } else if cuts.contains(&n) {
+                Place::Delegation
+            } else {
+                Place::Authoritative
+            };
+        }
+        if idx.apex == usize::MAX {
+            return Err(VerifyError::NoSoa {
+                origin: origin.clone(),
+            });
+        }
+        Ok(idx)
+    }
+
+    /// The nearest proper ancestor of `owner` strictly below the origin that
+    /// is a delegation. Ancestors are suffixes of the wire form: no allocation.
+    fn enclosing_cut(&self, owner: &Name, cuts: &HashSet<usize>) -> Option<usize> {
+        let w = owner.wire();
+        let stop = w.len() - self.origin.wire_len();
+        let mut off = 1 + w[0] as usize;
+        while off < stop {
+            if let Some(&n) = self.by_owner.get(&w[off..])
+                && cuts.contains(&n)
+            {
+                return Some(n);
+            }
+            off += 1 + w[off] as usize;
+        }
+        None
+    }
+
+    pub fn owner(&self, node: usize) -> &'a Name {
+        &self.records[self.nodes[node].first].owner
+    }
+
+    pub fn node_rrsets(&self, node: usize) -> &[Rrset] {
+        &self.rrsets[self.nodes[node].rrsets.clone()]
+    }
+
+    pub fn rrset(&self, node: usize, t: u16) -> Option<&Rrset> {
+        self.node_rrsets(node).iter().find(|s| s.rtype == t)
+    }
+
+    pub fn records_of(&self, s: &Rrset) -> impl Iterator<Item = &'a Record> + '_ {
+        self.order[s.start..s.end].iter().map(|&i| &self.records[i])
+    }
+
+    pub fn delegations(&self) -> impl Iterator<Item = usize> + '_ {
+        (0..self.nodes.len()).filter(|&n| self.nodes[n].place == Place::Delegation)
+    }
+
+    /// Is this RRset data the zone is authoritative for (and so signed)?
+    /// RFC 4035 §2.2: not the delegation NS RRset, not glue.
+    pub fn is_authoritative(&self, node: usize, t: u16) -> bool {
+        match self.nodes[node].place {
+            Place::Apex | Place::Authoritative => t != rtype::RRSIG,
+            Place::Delegation => !matches!(t, rtype::NS | rtype::A | rtype::AAAA | rtype::RRSIG),
+            Place::BelowCut(_) => false,
+        }
+    }
+}
+
+/// Run `f` over `items` on `threads` threads, in chunks taken from a shared
+/// counter; results come back in item order.
+pub(crate) fn par_map<T: Sync, R: Send>(
+    items: &[T],
+    threads: usize,
+    f: impl Fn(&T) -> R + Sync,
+) -> Vec<R> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    const CHUNK: usize = 512;
+    if threads <= 1 || items.len() <= CHUNK {
+        return items.iter().map(f).collect();
+    }
+    let next = AtomicUsize::new(0);
+    let mut parts: Vec<(usize, Vec<R>)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut out = Vec::new();
+                    loop {
+                        let start = next.fetch_add(CHUNK, Ordering::Relaxed);
+                        if start >= items.len() {
+                            break;
+                        }
+                        let end = (start + CHUNK).min(items.len());
+                        out.push((start, items[start..end].iter().map(&f).collect::<Vec<R>>()));
+                    }
+                    out
+                })
+            })
+            .collect();
+        // A worker panics only if `f` does; pass the panic on unchanged.
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    });
+    parts.sort_unstable_by_key(|(start, _)| *start);
+    parts.into_iter().flat_map(|(_, v)| v).collect()
+}

@@ -156,7 +156,9 @@ impl Zone {
 
     /// Apex glue: addresses of the TLD's own in-zone name servers.
     pub fn apex_glue(&self) -> impl Iterator<Item = (&Name, &Glue)> {
-        self.apex_ns.iter().filter_map(|n| self.content.glue.get_key_value(n))
+        self.apex_ns
+            .iter()
+            .filter_map(|n| self.content.glue.get_key_value(n))
     }
 
     /// The records of the unsigned zone: SOA, apex NS, then per delegation
@@ -164,24 +166,54 @@ impl Zone {
     pub fn records(&self) -> Vec<Record> {
         let mut out = Vec::with_capacity(4 + self.content.delegations.len() * 3);
         let o = &self.origin;
-        out.push(Record::new(o.clone(), self.ttl.soa, rtype::SOA, self.soa.to_rdata()));
+        out.push(Record::new(
+            o.clone(),
+            self.ttl.soa,
+            rtype::SOA,
+            self.soa.to_rdata(),
+        ));
         for ns in &self.apex_ns {
-            out.push(Record::new(o.clone(), self.ttl.ns, rtype::NS, ns.wire().to_vec()));
+            out.push(Record::new(
+                o.clone(),
+                self.ttl.ns,
+                rtype::NS,
+                ns.wire().to_vec(),
+            ));
         }
         for (name, d) in &self.content.delegations {
             for ns in d.ns.iter() {
-                out.push(Record::new(name.clone(), self.ttl.ns, rtype::NS, ns.wire().to_vec()));
+                out.push(Record::new(
+                    name.clone(),
+                    self.ttl.ns,
+                    rtype::NS,
+                    ns.wire().to_vec(),
+                ));
             }
             for ds in &d.ds {
-                out.push(Record::new(name.clone(), self.ttl.ds, rtype::DS, ds.to_rdata()));
+                out.push(Record::new(
+                    name.clone(),
+                    self.ttl.ds,
+                    rtype::DS,
+                    ds.to_rdata(),
+                ));
             }
         }
         for (name, g) in &self.content.glue {
             for a in &g.a {
-                out.push(Record::new(name.clone(), self.ttl.glue, rtype::A, a.octets().to_vec()));
+                out.push(Record::new(
+                    name.clone(),
+                    self.ttl.glue,
+                    rtype::A,
+                    a.octets().to_vec(),
+                ));
             }
             for a in &g.aaaa {
-                out.push(Record::new(name.clone(), self.ttl.glue, rtype::AAAA, a.octets().to_vec()));
+                out.push(Record::new(
+                    name.clone(),
+                    self.ttl.glue,
+                    rtype::AAAA,
+                    a.octets().to_vec(),
+                ));
             }
         }
         out
@@ -204,7 +236,12 @@ impl SignedZone {
         for k in &sec.dnskeys {
             out.push(Record::new(o.clone(), t.dnskey, rtype::DNSKEY, k.clone()));
         }
-        out.push(Record::new(o.clone(), t.nsec3, rtype::NSEC3PARAM, sec.nsec3param.to_rdata()));
+        out.push(Record::new(
+            o.clone(),
+            t.nsec3,
+            rtype::NSEC3PARAM,
+            sec.nsec3param.to_rdata(),
+        ));
         for (ty, sigs) in &sec.apex_sigs {
             let ttl = match *ty {
                 rtype::SOA => t.soa,
@@ -223,7 +260,12 @@ impl SignedZone {
         }
         for (hash, n3) in &sec.nsec3 {
             let owner = nsec3_owner(hash, o);
-            out.push(Record::new(owner.clone(), t.nsec3, rtype::NSEC3, nsec3_rdata(&sec.nsec3param, n3)));
+            out.push(Record::new(
+                owner.clone(),
+                t.nsec3,
+                rtype::NSEC3,
+                nsec3_rdata(&sec.nsec3param, n3),
+            ));
             for s in &n3.sigs {
                 out.push(Record::new(owner.clone(), t.nsec3, rtype::RRSIG, s.clone()));
             }

@@ -1,0 +1,778 @@
+//! The zone signer: a [`Zone`] and keys in, the [`Dnssec`] half of a
+//! [`SignedZone`] out (RFC 4035 §2, RFC 5155 §7.1).
+//!
+//! What gets signed, and with what:
+//! - DNSKEY RRset: every published key, signed by the active SEP keys
+//!   (KSK or CSK).
+//! - SOA, apex NS, NSEC3PARAM, each delegation's DS RRset and every NSEC3
+//!   RR: signed by the active zone-signing keys. Per algorithm that is the
+//!   active ZSKs (flags 256) or, when the algorithm has none, its active
+//!   SEP keys: a CSK is simply a SEP key without a ZSK beside it.
+//! - Never delegation NS RRsets nor glue (RFC 4035 §2.2).
+//!
+//! Signature times: inception = now − backdate; expiration = now + validity
+//! ± jitter, the jitter a fixed function of owner and type, so expirations
+//! spread out over the jitter window and signing twice at the same `now`
+//! gives the same times (and, with Ed25519, the same bytes).
+//!
+//! Three entry points: [`sign_zone`] (everything, on all cores),
+//! [`update_delegations`] (edit a signed version in place for changed
+//! delegations: their NSEC3 RRs, the neighbours whose "next" changes, their
+//! DS signatures, the SOA signature) and [`refresh`] (re-sign only what
+//! expires within the refresh window or was signed by keys no longer in use).
+
+use super::keys::Key;
+use super::nsec3::{Bitmaps, ancestors_below, chain_types, nsec3_hash, occluded};
+use super::rrsig::{RrsigFields, sign_rrset};
+use crate::config::DnssecConfig;
+use crate::name::Name;
+use crate::rr::rtype;
+use crate::zone::{Dnssec, Nsec3, Nsec3Param, SignedZone, Zone, nsec3_owner, nsec3_rdata};
+use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Bound;
+
+/// How to sign: NSEC3 parameters and signature times.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignParams {
+    pub nsec3_iterations: u16,
+    pub nsec3_salt: Vec<u8>,
+    /// RFC 5155 §6: unsigned delegations get no NSEC3 RR.
+    pub opt_out: bool,
+    /// Signature lifetime (seconds), before jitter.
+    pub validity_secs: u32,
+    /// Inception is this far in the past, for clocks that run behind.
+    pub inception_backdate_secs: u32,
+    /// Expirations spread over ± this many seconds.
+    pub jitter_secs: u32,
+    /// [`refresh`] re-signs what has less than this left.
+    pub refresh_secs: u32,
+    /// Worker threads; 0 means one per core.
+    pub threads: usize,
+}
+
+impl SignParams {
+    /// From the zone configuration; `salt` is the decoded `nsec3-salt`
+    /// ([`crate::config::Config::nsec3_salt`]).
+    pub fn from_config(cfg: &DnssecConfig, salt: &[u8]) -> SignParams {
+        SignParams {
+            nsec3_iterations: cfg.nsec3_iterations,
+            nsec3_salt: salt.to_vec(),
+            opt_out: cfg.nsec3_opt_out,
+            validity_secs: cfg.signature_validity_days.saturating_mul(86_400),
+            inception_backdate_secs: cfg.inception_backdate_secs,
+            jitter_secs: cfg.jitter_hours.saturating_mul(3600),
+            refresh_secs: cfg.refresh_days.saturating_mul(86_400),
+            threads: 0,
+        }
+    }
+
+    pub fn nsec3param(&self) -> Nsec3Param {
+        Nsec3Param {
+            iterations: self.nsec3_iterations,
+            salt: self.nsec3_salt.clone(),
+            opt_out: self.opt_out,
+        }
+    }
+
+    fn threads(&self) -> usize {
+        if self.threads > 0 {
+            self.threads
+        } else {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1)
+        }
+    }
+}
+
+impl Default for SignParams {
+    fn default() -> Self {
+        SignParams::from_config(&DnssecConfig::default(), &[])
+    }
+}
+
+/// Why a zone could not be signed.
+#[derive(Debug, thiserror::Error)]
+pub enum SignError {
+    #[error(
+        "{zone}: no active key-signing key (flags 257) to sign the DNSKEY RRset (RFC 4035 §2.1)"
+    )]
+    NoActiveKsk { zone: Name },
+    #[error(
+        "{zone}: algorithm {algorithm} is in the DNSKEY RRset but no active key of it signs the zone (RFC 4035 §2.2)"
+    )]
+    NoActiveZsk { zone: Name, algorithm: u8 },
+    #[error("key {key} is for {owner}, not for {zone}")]
+    KeyOwner {
+        key: String,
+        owner: Name,
+        zone: Name,
+    },
+    #[error("RFC 5155 §7.1: {first} and {second} have the same NSEC3 hash; choose another salt")]
+    HashCollision { first: Name, second: Name },
+    #[error("{name} is not below the zone {zone}")]
+    OutOfZone { name: Name, zone: Name },
+    #[error("delegation {name} is below delegation {parent}: it is occluded")]
+    NestedDelegation { name: Name, parent: Name },
+    #[error(
+        "glue {name} is not below any delegation: it would be authoritative data, which a TLD zone may not hold"
+    )]
+    GlueNotOccluded { name: Name },
+    #[error("signing with key {key} failed")]
+    Crypto { key: String },
+    #[error(
+        "the DNSKEY RRset differs from the signed version's: run refresh (or a full sign) first"
+    )]
+    KeySetChanged,
+    #[error(
+        "NSEC3 parameters differ from the signed version's: a full sign is needed (RFC 5155 §7.3)"
+    )]
+    ParamsChanged,
+    #[error("{name} has a DS signature but no delegation with DS in the zone")]
+    StaleDsSignature { name: Name },
+}
+
+/// What [`update_delegations`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct UpdateStats {
+    pub nsec3_added: usize,
+    pub nsec3_removed: usize,
+    /// NSEC3 RRs signed again (added, changed, or whose next hash changed).
+    pub nsec3_signed: usize,
+    pub ds_signed: usize,
+    pub ds_removed: usize,
+}
+
+/// What [`refresh`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RefreshStats {
+    /// RRsets signed again.
+    pub rrsets_signed: usize,
+    /// The DNSKEY RRset changed (keys published or withdrawn).
+    pub dnskeys_changed: bool,
+}
+
+/// The keys' roles at `now`.
+struct Signers<'a> {
+    /// DNSKEY RDATA of the published keys, sorted.
+    dnskeys: Vec<Vec<u8>>,
+    ksk: Vec<&'a Key>,
+    zsk: Vec<&'a Key>,
+}
+
+fn signers<'a>(origin: &Name, keys: &'a [Key], now: u32) -> Result<Signers<'a>, SignError> {
+    let now64 = now as u64;
+    for k in keys {
+        if &k.owner != origin {
+            return Err(SignError::KeyOwner {
+                key: k.base_name(),
+                owner: k.owner.clone(),
+                zone: origin.clone(),
+            });
+        }
+    }
+    let published: Vec<&Key> = keys.iter().filter(|k| k.state(now64).published).collect();
+    let active: Vec<&Key> = published
+        .iter()
+        .copied()
+        .filter(|k| k.state(now64).active)
+        .collect();
+    let mut dnskeys: Vec<Vec<u8>> = published.iter().map(|k| k.dnskey_rdata()).collect();
+    dnskeys.sort();
+    dnskeys.dedup();
+    let ksk: Vec<&Key> = active.iter().copied().filter(|k| k.is_sep()).collect();
+    if ksk.is_empty() {
+        return Err(SignError::NoActiveKsk {
+            zone: origin.clone(),
+        });
+    }
+    let mut algs: Vec<u8> = published.iter().map(|k| k.algorithm).collect();
+    algs.sort_unstable();
+    algs.dedup();
+    let mut zsk = Vec::new();
+    for a in algs {
+        let z: Vec<&Key> = active
+            .iter()
+            .copied()
+            .filter(|k| k.algorithm == a && !k.is_sep())
+            .collect();
+        let z = if z.is_empty() {
+            ksk.iter().copied().filter(|k| k.algorithm == a).collect()
+        } else {
+            z
+        };
+        if z.is_empty() {
+            return Err(SignError::NoActiveZsk {
+                zone: origin.clone(),
+                algorithm: a,
+            });
+        }
+        zsk.extend(z);
+    }
+    Ok(Signers { dnskeys, ksk, zsk })
+}
+
+/// Signature times for one run.
+#[derive(Clone, Copy)]
+struct Clock {
+    now: u32,
+    inception: u32,
+    validity: u32,
+    jitter: u32,
+}
+
+impl Clock {
+    fn new(params: &SignParams, now: u32) -> Clock {
+        Clock {
+            now,
+            inception: now.wrapping_sub(params.inception_backdate_secs),
+            validity: params.validity_secs,
+            jitter: params.jitter_secs,
+        }
+    }
+
+    /// now + validity + offset, offset in [−min(jitter, validity/2), +jitter],
+    /// fixed per (owner, type). RRSIG times are serial numbers (RFC 4034 §3.1.5).
+    fn expiration(&self, owner: &[u8], rtype: u16) -> u32 {
+        let down = self.jitter.min(self.validity / 2) as u64;
+        let span = down + self.jitter as u64 + 1;
+        let offset = (fnv1a(owner, rtype) % span) as i64 - down as i64;
+        self.now
+            .wrapping_add(self.validity)
+            .wrapping_add(offset as i32 as u32)
+    }
+}
+
+fn fnv1a(owner: &[u8], rtype: u16) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in owner.iter().chain(rtype.to_be_bytes().iter()) {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+fn sign_set(
+    keys: &[&Key],
+    owner: &Name,
+    rtype: u16,
+    ttl: u32,
+    rdatas: &[&[u8]],
+    clock: &Clock,
+) -> Result<Vec<Vec<u8>>, SignError> {
+    let exp = clock.expiration(owner.wire(), rtype);
+    keys.iter()
+        .map(|k| {
+            sign_rrset(k, owner, rtype, ttl, rdatas, clock.inception, exp)
+                .map_err(|_| SignError::Crypto { key: k.base_name() })
+        })
+        .collect()
+}
+
+/// Map `f` over `items` on `threads` scoped threads, keeping order.
+fn par_map<T: Sync, R: Send>(
+    items: &[T],
+    threads: usize,
+    f: impl Fn(&T) -> Result<R, SignError> + Sync,
+) -> Result<Vec<R>, SignError> {
+    if threads <= 1 || items.len() < 256 {
+        return items.iter().map(&f).collect();
+    }
+    let chunk = items.len().div_ceil(threads);
+    let f = &f;
+    let parts: Vec<Result<Vec<R>, SignError>> = std::thread::scope(|s| {
+        let handles: Vec<_> = items
+            .chunks(chunk)
+            .map(|c| s.spawn(move || c.iter().map(f).collect::<Result<Vec<R>, _>>()))
+            .collect();
+        // A panicking worker is a bug in this module; carry it on.
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    });
+    let mut out = Vec::with_capacity(items.len());
+    for p in parts {
+        out.extend(p?);
+    }
+    Ok(out)
+}
+
+fn apex_rdatas(
+    zone: &Zone,
+    rt: u16,
+    dnssec_param: &Nsec3Param,
+    dnskeys: &[Vec<u8>],
+) -> (u32, Vec<Vec<u8>>) {
+    let t = &zone.ttl;
+    match rt {
+        rtype::SOA => (t.soa, vec![zone.soa.to_rdata()]),
+        rtype::NS => (
+            t.ns,
+            zone.apex_ns.iter().map(|n| n.wire().to_vec()).collect(),
+        ),
+        rtype::NSEC3PARAM => (t.nsec3, vec![dnssec_param.to_rdata()]),
+        _ => (t.dnskey, dnskeys.to_vec()),
+    }
+}
+
+fn sign_apex(
+    zone: &Zone,
+    rt: u16,
+    param: &Nsec3Param,
+    s: &Signers,
+    clock: &Clock,
+) -> Result<Vec<Vec<u8>>, SignError> {
+    let (ttl, rd) = apex_rdatas(zone, rt, param, &s.dnskeys);
+    let refs: Vec<&[u8]> = rd.iter().map(|r| r.as_slice()).collect();
+    let keys = if rt == rtype::DNSKEY { &s.ksk } else { &s.zsk };
+    sign_set(keys, &zone.origin, rt, ttl, &refs, clock)
+}
+
+fn sign_ds(
+    zone: &Zone,
+    name: &Name,
+    ds: &[crate::rr::Ds],
+    s: &Signers,
+    clock: &Clock,
+) -> Result<Vec<Vec<u8>>, SignError> {
+    let rd: Vec<Vec<u8>> = ds.iter().map(|d| d.to_rdata()).collect();
+    let refs: Vec<&[u8]> = rd.iter().map(|r| r.as_slice()).collect();
+    sign_set(&s.zsk, name, rtype::DS, zone.ttl.ds, &refs, clock)
+}
+
+fn sign_nsec3(
+    zone: &Zone,
+    hash: &[u8; 20],
+    n3: &Nsec3,
+    param: &Nsec3Param,
+    s: &Signers,
+    clock: &Clock,
+) -> Result<Vec<Vec<u8>>, SignError> {
+    let owner = nsec3_owner(hash, &zone.origin);
+    let rd = nsec3_rdata(param, n3);
+    sign_set(&s.zsk, &owner, rtype::NSEC3, zone.ttl.nsec3, &[&rd], clock)
+}
+
+/// What a TLD zone may hold below the apex, checked before signing.
+fn check_zone(zone: &Zone) -> Result<(), SignError> {
+    let o = &zone.origin;
+    let depth = o.label_count();
+    for name in zone.content.delegations.keys() {
+        if name.label_count() <= depth || !name.is_subdomain_of(o) {
+            return Err(SignError::OutOfZone {
+                name: name.clone(),
+                zone: o.clone(),
+            });
+        }
+        if name.label_count() > depth + 1
+            && let Some(p) = ancestors_below(name, o)
+                .into_iter()
+                .find(|p| zone.content.delegations.contains_key(p))
+        {
+            return Err(SignError::NestedDelegation {
+                name: name.clone(),
+                parent: p,
+            });
+        }
+    }
+    for name in zone.content.glue.keys() {
+        if name.is_subdomain_of(o) && !occluded(zone, name) {
+            return Err(SignError::GlueNotOccluded { name: name.clone() });
+        }
+    }
+    Ok(())
+}
+
+/// Sign `zone` with `keys` at time `now` (seconds since the epoch).
+pub fn sign_zone(
+    zone: &Zone,
+    keys: &[Key],
+    params: &SignParams,
+    now: u32,
+) -> Result<SignedZone, SignError> {
+    let dnssec = sign_dnssec(zone, keys, params, now)?;
+    Ok(SignedZone {
+        zone: zone.clone(),
+        dnssec: Some(dnssec),
+    })
+}
+
+/// [`sign_zone`] without copying the zone: only the DNSSEC data.
+pub fn sign_dnssec(
+    zone: &Zone,
+    keys: &[Key],
+    params: &SignParams,
+    now: u32,
+) -> Result<Dnssec, SignError> {
+    let s = signers(&zone.origin, keys, now)?;
+    check_zone(zone)?;
+    let clock = Clock::new(params, now);
+    let threads = params.threads();
+    let param = params.nsec3param();
+    let bm = Bitmaps::new();
+
+    // RFC 5155 §7.1: the names the chain holds, with their type bitmaps.
+    let ents = empty_non_terminals(zone, params.opt_out, &bm);
+    let mut owners: Vec<(&Name, &[u8])> =
+        Vec::with_capacity(zone.content.delegations.len() + 1 + ents.len());
+    owners.push((&zone.origin, &bm.apex));
+    for (name, d) in &zone.content.delegations {
+        if !d.ds.is_empty() {
+            owners.push((name, &bm.secure));
+        } else if !params.opt_out {
+            owners.push((name, &bm.insecure));
+        }
+    }
+    owners.extend(ents.iter().map(|n| (n, &[][..])));
+
+    let mut hashed: Vec<([u8; 20], u32)> = par_map(&owners, threads, |(n, _)| {
+        Ok(nsec3_hash(n, &params.nsec3_salt, params.nsec3_iterations))
+    })?
+    .into_iter()
+    .zip(0u32..)
+    .collect();
+    hashed.sort_unstable_by_key(|e| e.0);
+    if let Some(w) = hashed.windows(2).find(|w| w[0].0 == w[1].0) {
+        return Err(SignError::HashCollision {
+            first: owners[w[0].1 as usize].0.clone(),
+            second: owners[w[1].1 as usize].0.clone(),
+        });
+    }
+    let flags = u8::from(params.opt_out);
+    let n = hashed.len();
+    let mut chain: Vec<([u8; 20], Nsec3)> = (0..n)
+        .map(|i| {
+            let (h, idx) = hashed[i];
+            let next = hashed[(i + 1) % n].0;
+            (
+                h,
+                Nsec3 {
+                    next,
+                    flags,
+                    types: owners[idx as usize].1.to_vec(),
+                    sigs: Vec::new(),
+                },
+            )
+        })
+        .collect();
+    drop(hashed);
+    let sigs = par_map(&chain, threads, |(h, n3)| {
+        sign_nsec3(zone, h, n3, &param, &s, &clock)
+    })?;
+    for ((_, n3), sig) in chain.iter_mut().zip(sigs) {
+        n3.sigs = sig;
+    }
+
+    let secure: Vec<(&Name, &[crate::rr::Ds])> = zone
+        .content
+        .delegations
+        .iter()
+        .filter(|(_, d)| !d.ds.is_empty())
+        .map(|(n, d)| (n, d.ds.as_slice()))
+        .collect();
+    let ds_sigs = par_map(&secure, threads, |(name, ds)| {
+        sign_ds(zone, name, ds, &s, &clock)
+    })?;
+    let ds_sigs: BTreeMap<Name, Vec<Vec<u8>>> = secure
+        .iter()
+        .zip(ds_sigs)
+        .map(|((n, _), sig)| ((*n).clone(), sig))
+        .collect();
+
+    let mut apex_sigs = BTreeMap::new();
+    for rt in [rtype::SOA, rtype::NS, rtype::DNSKEY, rtype::NSEC3PARAM] {
+        apex_sigs.insert(rt, sign_apex(zone, rt, &param, &s, &clock)?);
+    }
+    Ok(Dnssec {
+        dnskeys: s.dnskeys,
+        nsec3param: param,
+        apex_sigs,
+        ds_sigs,
+        nsec3: chain.into_iter().collect(),
+    })
+}
+
+/// Empty non-terminals that need an NSEC3 RR: ancestors of chained
+/// delegations deeper than the second level (none in a usual TLD).
+fn empty_non_terminals(zone: &Zone, opt_out: bool, bm: &Bitmaps) -> BTreeSet<Name> {
+    let depth = zone.origin.label_count() + 1;
+    let mut out = BTreeSet::new();
+    for (name, d) in &zone.content.delegations {
+        if name.label_count() > depth && (!opt_out || !d.ds.is_empty()) {
+            for a in ancestors_below(name, &zone.origin) {
+                if chain_types(zone, &a, opt_out, bm).is_some() {
+                    out.insert(a);
+                }
+            }
+        }
+    }
+    out
+}
+
+fn successor(chain: &BTreeMap<[u8; 20], Nsec3>, h: &[u8; 20]) -> Option<[u8; 20]> {
+    chain
+        .range::<[u8; 20], _>((Bound::Excluded(h), Bound::Unbounded))
+        .next()
+        .or_else(|| chain.iter().next())
+        .map(|(k, _)| *k)
+}
+
+fn predecessor(chain: &BTreeMap<[u8; 20], Nsec3>, h: &[u8; 20]) -> Option<[u8; 20]> {
+    chain
+        .range::<[u8; 20], _>(..h)
+        .next_back()
+        .or_else(|| chain.iter().next_back())
+        .map(|(k, _)| *k)
+}
+
+/// Bring `signed` up to date with `zone` for the delegations in `changed`
+/// (added, removed, NS or DS changed, or glue host names): their NSEC3 RRs
+/// and those of empty non-terminals above them are inserted, removed or
+/// retyped, predecessors relinked, the touched RRs and the changed DS
+/// RRsets signed again, and the SOA signed again (its serial changed).
+/// The result equals [`sign_zone`] of `zone` at the same `now` for
+/// everything touched. Keys and NSEC3 parameters must be those `signed`
+/// was made with ([`refresh`] handles key changes).
+pub fn update_delegations(
+    signed: &mut Dnssec,
+    zone: &Zone,
+    changed: &[Name],
+    keys: &[Key],
+    params: &SignParams,
+    now: u32,
+) -> Result<UpdateStats, SignError> {
+    let s = signers(&zone.origin, keys, now)?;
+    if s.dnskeys != signed.dnskeys {
+        return Err(SignError::KeySetChanged);
+    }
+    let param = params.nsec3param();
+    if param != signed.nsec3param {
+        return Err(SignError::ParamsChanged);
+    }
+    let clock = Clock::new(params, now);
+    let bm = Bitmaps::new();
+    let o = &zone.origin;
+    let mut stats = UpdateStats::default();
+
+    let mut names: BTreeSet<Name> = BTreeSet::new();
+    for c in changed {
+        if c.label_count() <= o.label_count() || !c.is_subdomain_of(o) {
+            return Err(SignError::OutOfZone {
+                name: c.clone(),
+                zone: o.clone(),
+            });
+        }
+        if zone.content.delegations.contains_key(c) {
+            if let Some(p) = ancestors_below(c, o)
+                .into_iter()
+                .find(|p| zone.content.delegations.contains_key(p))
+            {
+                return Err(SignError::NestedDelegation {
+                    name: c.clone(),
+                    parent: p,
+                });
+            }
+        } else if zone.content.glue.contains_key(c) && !occluded(zone, c) {
+            return Err(SignError::GlueNotOccluded { name: c.clone() });
+        }
+        names.extend(ancestors_below(c, o));
+        names.insert(c.clone());
+    }
+
+    let flags = u8::from(params.opt_out);
+    let mut content_changed: BTreeSet<[u8; 20]> = BTreeSet::new();
+    let mut relink: Vec<[u8; 20]> = Vec::new();
+    for name in &names {
+        let want = chain_types(zone, name, params.opt_out, &bm);
+        let h = nsec3_hash(name, &params.nsec3_salt, params.nsec3_iterations);
+        match (signed.nsec3.get_mut(&h), want) {
+            (None, Some(types)) => {
+                signed.nsec3.insert(
+                    h,
+                    Nsec3 {
+                        next: h,
+                        flags,
+                        types,
+                        sigs: Vec::new(),
+                    },
+                );
+                content_changed.insert(h);
+                relink.push(h);
+                stats.nsec3_added += 1;
+            }
+            (Some(_), None) => {
+                signed.nsec3.remove(&h);
+                relink.push(h);
+                stats.nsec3_removed += 1;
+            }
+            (Some(cur), Some(types)) if cur.types != types => {
+                cur.types = types;
+                content_changed.insert(h);
+            }
+            _ => {}
+        }
+    }
+    // Each insertion or removal changes its predecessor's next hashed owner.
+    let mut touched = content_changed.clone();
+    for h in &relink {
+        if let Some(p) = predecessor(&signed.nsec3, h) {
+            touched.insert(p);
+        }
+    }
+    let mut to_sign: Vec<([u8; 20], Nsec3)> = Vec::new();
+    for h in &touched {
+        let Some(next) = successor(&signed.nsec3, h) else {
+            continue;
+        };
+        let Some(cur) = signed.nsec3.get_mut(h) else {
+            continue;
+        };
+        if cur.next != next || content_changed.contains(h) {
+            cur.next = next;
+            to_sign.push((
+                *h,
+                Nsec3 {
+                    next,
+                    flags: cur.flags,
+                    types: cur.types.clone(),
+                    sigs: Vec::new(),
+                },
+            ));
+        }
+    }
+    let sigs = par_map(&to_sign, params.threads(), |(h, n3)| {
+        sign_nsec3(zone, h, n3, &param, &s, &clock)
+    })?;
+    for ((h, _), sig) in to_sign.iter().zip(sigs) {
+        if let Some(cur) = signed.nsec3.get_mut(h) {
+            cur.sigs = sig;
+        }
+    }
+    stats.nsec3_signed = to_sign.len();
+
+    for c in changed {
+        match zone.content.delegations.get(c) {
+            Some(d) if !d.ds.is_empty() => {
+                signed
+                    .ds_sigs
+                    .insert(c.clone(), sign_ds(zone, c, &d.ds, &s, &clock)?);
+                stats.ds_signed += 1;
+            }
+            _ => {
+                if signed.ds_sigs.remove(c).is_some() {
+                    stats.ds_removed += 1;
+                }
+            }
+        }
+    }
+    signed
+        .apex_sigs
+        .insert(rtype::SOA, sign_apex(zone, rtype::SOA, &param, &s, &clock)?);
+    Ok(stats)
+}
+
+/// Re-sign what needs it at `now`: signatures with less than
+/// `refresh_secs` left, RRsets whose signers are not the keys that should
+/// sign now (a key became active or inactive), and the DNSKEY RRset when
+/// keys were published or withdrawn. Everything else is left alone.
+pub fn refresh(
+    signed: &mut Dnssec,
+    zone: &Zone,
+    keys: &[Key],
+    params: &SignParams,
+    now: u32,
+) -> Result<RefreshStats, SignError> {
+    let s = signers(&zone.origin, keys, now)?;
+    let param = params.nsec3param();
+    if param != signed.nsec3param {
+        return Err(SignError::ParamsChanged);
+    }
+    let clock = Clock::new(params, now);
+    let mut stats = RefreshStats::default();
+    let tags = |ks: &[&Key]| {
+        let mut t: Vec<(u8, u16)> = ks.iter().map(|k| (k.algorithm, k.key_tag)).collect();
+        t.sort_unstable();
+        t
+    };
+    let (zsk_tags, ksk_tags) = (tags(&s.zsk), tags(&s.ksk));
+    let due = |sigs: &[Vec<u8>], want: &[(u8, u16)]| -> bool {
+        let mut have = Vec::with_capacity(sigs.len());
+        for r in sigs {
+            let Some(f) = RrsigFields::parse(r) else {
+                return true;
+            };
+            if (f.expiration.wrapping_sub(now) as i32) < params.refresh_secs as i32 {
+                return true;
+            }
+            have.push((f.algorithm, f.key_tag));
+        }
+        have.sort_unstable();
+        have != want
+    };
+
+    if s.dnskeys != signed.dnskeys {
+        signed.dnskeys = s.dnskeys.clone();
+        signed.apex_sigs.remove(&rtype::DNSKEY);
+        stats.dnskeys_changed = true;
+    }
+    for rt in [rtype::SOA, rtype::NS, rtype::DNSKEY, rtype::NSEC3PARAM] {
+        let want = if rt == rtype::DNSKEY {
+            &ksk_tags
+        } else {
+            &zsk_tags
+        };
+        if signed.apex_sigs.get(&rt).is_none_or(|sigs| due(sigs, want)) {
+            signed
+                .apex_sigs
+                .insert(rt, sign_apex(zone, rt, &param, &s, &clock)?);
+            stats.rrsets_signed += 1;
+        }
+    }
+
+    let mut ds_due = Vec::new();
+    for (name, sigs) in &signed.ds_sigs {
+        if due(sigs, &zsk_tags) {
+            match zone.content.delegations.get(name) {
+                Some(d) if !d.ds.is_empty() => ds_due.push((name.clone(), d.ds.as_slice())),
+                _ => return Err(SignError::StaleDsSignature { name: name.clone() }),
+            }
+        }
+    }
+    let threads = params.threads();
+    let ds_new = par_map(&ds_due, threads, |(name, ds)| {
+        sign_ds(zone, name, ds, &s, &clock)
+    })?;
+    stats.rrsets_signed += ds_due.len();
+    for ((name, _), sig) in ds_due.into_iter().zip(ds_new) {
+        signed.ds_sigs.insert(name, sig);
+    }
+
+    let n3_due: Vec<([u8; 20], Nsec3)> = signed
+        .nsec3
+        .iter()
+        .filter(|(_, n3)| due(&n3.sigs, &zsk_tags))
+        .map(|(h, n3)| {
+            (
+                *h,
+                Nsec3 {
+                    sigs: Vec::new(),
+                    ..n3.clone()
+                },
+            )
+        })
+        .collect();
+    let n3_new = par_map(&n3_due, threads, |(h, n3)| {
+        sign_nsec3(zone, h, n3, &param, &s, &clock)
+    })?;
+    stats.rrsets_signed += n3_due.len();
+    for ((h, _), sig) in n3_due.iter().zip(n3_new) {
+        if let Some(cur) = signed.nsec3.get_mut(h) {
+            cur.sigs = sig;
+        }
+    }
+    Ok(stats)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,74 @@
+//! The build report: every refused row with its rule, and counts, as JSON
+//! for operators and monitoring.
+
+use super::{PolicyError, Refusal, Rule};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+/// What [`super::apply`] refused and how much it published.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Report {
+    /// In row order: domains, then hosts, then DS.
+    pub refused: Vec<Refusal>,
+    pub counts: Counts,
+}
+
+/// Totals of one policy run. For domains and DS every row is either
+/// published or refused (`seen = published + refused`); refusals of single
+/// name servers or addresses do not refuse their row.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    pub domains_seen: usize,
+    pub domains_published: usize,
+    pub domains_refused: usize,
+    /// Distinct NS sets among published delegations (shared in memory).
+    pub ns_sets: usize,
+    pub hosts_seen: usize,
+    /// Host names with published glue, the apex name servers' included.
+    pub glue_hosts: usize,
+    pub glue_a: usize,
+    pub glue_aaaa: usize,
+    pub ds_seen: usize,
+    pub ds_published: usize,
+    pub ds_refused: usize,
+    /// Refusals per rule id (`Rule::id`).
+    pub by_rule: BTreeMap<&'static str, usize>,
+}
+
+impl Report {
+    pub(crate) fn refuse(&mut self, r: Refusal) {
+        *self.counts.by_rule.entry(r.rule.id()).or_default() += 1;
+        self.refused.push(r);
+    }
+
+    /// Refusals for one rule, in report order.
+    pub fn refused_by(&self, rule: Rule) -> impl Iterator<Item = &Refusal> {
+        self.refused.iter().filter(move |r| r.rule == rule)
+    }
+
+    pub fn to_json(&self) -> String {
+        // Plain structs, string keys: serialising to memory cannot fail.
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+
+    /// Write the report as JSON; readers never see a half-written file
+    /// (temporary file in the same directory, then rename).
+    pub fn write_json(&self, path: &Path) -> Result<(), PolicyError> {
+        let err = |error: std::io::Error| PolicyError::ReportWrite {
+            path: path.to_path_buf(),
+            error,
+        };
+        let mut tmp: PathBuf = path.to_path_buf();
+        tmp.as_mut_os_string().push(".tmp");
+        let mut f = std::io::BufWriter::new(std::fs::File::create(&tmp).map_err(err)?);
+        serde_json::to_writer_pretty(&mut f, self).map_err(|e| err(e.into()))?;
+        f.write_all(b"\n").map_err(err)?;
+        f.into_inner()
+            .map_err(|e| err(e.into_error()))?
+            .sync_all()
+            .map_err(err)?;
+        std::fs::rename(&tmp, path).map_err(err)
+    }
+}

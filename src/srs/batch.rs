@@ -1,0 +1,132 @@
+//! Rows to insert in bulk, shared by seed and import: one [`Batch`] is
+//! written in one transaction with multi-row INSERTs. Every insert is
+//! `ON CONFLICT DO NOTHING`, so writing a batch twice changes nothing and
+//! journals nothing the second time.
+
+use serde::Serialize;
+
+/// A domain to insert, with the rows that hang off it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct NewDomain {
+    /// Stored form (see [`super::stored_name`]).
+    pub name: String,
+    pub statuses: Vec<&'static str>,
+    pub ns: Vec<String>,
+    pub ds: Vec<NewDs>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct NewDs {
+    pub key_tag: i64,
+    pub algorithm: i64,
+    pub digest_type: i64,
+    /// Lower-case hex.
+    pub digest: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct NewHost {
+    pub name: String,
+    pub addrs: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Batch {
+    pub domains: Vec<NewDomain>,
+    pub hosts: Vec<NewHost>,
+}
+
+impl Batch {
+    pub fn is_empty(&self) -> bool {
+        self.domains.is_empty() && self.hosts.is_empty()
+    }
+}
+
+/// Rows a batch actually added (rows already present are not counted).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Inserted {
+    pub domains: u64,
+    pub statuses: u64,
+    pub name_servers: u64,
+    pub ds: u64,
+    pub hosts: u64,
+    pub addresses: u64,
+}
+
+impl std::ops::AddAssign for Inserted {
+    fn add_assign(&mut self, o: Inserted) {
+        self.domains += o.domains;
+        self.statuses += o.statuses;
+        self.name_servers += o.name_servers;
+        self.ds += o.ds;
+        self.hosts += o.hosts;
+        self.addresses += o.addresses;
+    }
+}
+
+/// Rows per INSERT statement: well below SQLite's 32766 bound parameters
+/// and PostgreSQL's 65535, large enough that round trips do not dominate.
+pub(crate) const ROWS_PER_STATEMENT: usize = 1000;
+
+/// `head ($1, $2), ($3, $4) ... tail` for `rows` rows of `cols` columns.
+pub(crate) fn values_sql(head: &str, cols: usize, rows: usize, tail: &str) -> String {
+    let mut s = String::with_capacity(head.len() + tail.len() + rows * cols * 8);
+    s.push_str(head);
+    let mut n = 0;
+    for r in 0..rows {
+        if r > 0 {
+            s.push(',');
+        }
+        s.push('(');
+        for c in 0..cols {
+            if c > 0 {
+                s.push(',');
+            }
+            n += 1;
+            s.push('$');
+            s.push_str(&n.to_string());
+        }
+        s.push(')');
+    }
+    s.push_str(tail);
+    s
+}
+
+/// `head ($1, $2, ... $n) tail`.
+pub(crate) fn in_list_sql(head: &str, n: usize, tail: &str) -> String {
+    let mut s = String::with_capacity(head.len() + tail.len() + n * 6);
+    s.push_str(head);
+    s.push('(');
+    for i in 1..=n {
+        if i > 1 {
+            s.push(',');
+        }
+        s.push('$');
+        s.push_str(&i.to_string());
+    }
+    s.push(')');
+    s.push_str(tail);
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_number_across_rows() {
+        assert_eq!(
+            values_sql(
+                "INSERT INTO t (a, b) VALUES ",
+                2,
+                2,
+                " ON CONFLICT DO NOTHING"
+            ),
+            "INSERT INTO t (a, b) VALUES ($1,$2),($3,$4) ON CONFLICT DO NOTHING"
+        );
+        assert_eq!(
+            in_list_sql("SELECT id FROM t WHERE n IN ", 3, ""),
+            "SELECT id FROM t WHERE n IN ($1,$2,$3)"
+        );
+    }
+}

@@ -1,0 +1,173 @@
+//! The apex DNSKEY RRset (RFC 4034 §2): unique key tags (CONTRACT: .de 2026),
+//! at least one SEP key, protocol 3, public keys in a form ring can verify
+//! with. Owns the key-tag computation and the public-key decoding; the
+//! signatures themselves are checked in `rrsig`.
+
+use super::{Index, Rrset, VerifyError};
+use crate::rr::alg;
+use ring::signature::{self, RsaPublicKeyComponents, UnparsedPublicKey};
+use std::collections::HashMap;
+
+/// DNSKEY flags (RFC 4034 §2.1.1).
+pub(super) const FLAG_ZONE: u16 = 0x0100;
+pub(super) const FLAG_SEP: u16 = 0x0001;
+
+/// Key tag of DNSKEY RDATA (RFC 4034 Appendix B; B.1 for algorithm 1).
+pub fn key_tag(rdata: &[u8]) -> u16 {
+    if rdata.get(3) == Some(&1) {
+        // RFC 4034 App. B.1: the most significant 16 of the least significant
+        // 24 bits of the modulus.
+        let n = rdata.len();
+        if n < 7 {
+            return 0;
+        }
+        return u16::from_be_bytes([rdata[n - 3], rdata[n - 2]]);
+    }
+    let mut ac: u32 = 0;
+    for (i, &b) in rdata.iter().enumerate() {
+        ac += if i & 1 == 1 {
+            b as u32
+        } else {
+            (b as u32) << 8
+        };
+    }
+    ac += (ac >> 16) & 0xffff;
+    (ac & 0xffff) as u16
+}
+
+/// A zone key ready to verify with.
+pub(super) struct ZoneKey {
+    pub tag: u16,
+    pub algorithm: u8,
+    pub flags: u16,
+    pub public: PublicKey,
+}
+
+pub(super) enum PublicKey {
+    /// RFC 3110 §2: exponent and modulus, big-endian, no leading zeros.
+    Rsa { n: Vec<u8>, e: Vec<u8> },
+    /// ECDSA (RFC 6605, uncompressed point) or Ed25519 (RFC 8080).
+    Other(UnparsedPublicKey<Vec<u8>>),
+    /// An algorithm we cannot verify; a signature by it is an error.
+    Unsupported,
+}
+
+impl ZoneKey {
+    pub fn verify(&self, msg: &[u8], sig: &[u8]) -> bool {
+        match &self.public {
+            PublicKey::Rsa { n, e } => RsaPublicKeyComponents { n, e }
+                .verify(&signature::RSA_PKCS1_2048_8192_SHA256, msg, sig)
+                .is_ok(),
+            PublicKey::Other(k) => k.verify(msg, sig).is_ok(),
+            PublicKey::Unsupported => false,
+        }
+    }
+}
+
+/// Check the DNSKEY RRset and decode its keys.
+pub(super) fn check(z: &Index<'_>, set: &Rrset) -> Result<Vec<ZoneKey>, VerifyError> {
+    let mut tags: HashMap<u16, usize> = HashMap::new();
+    let mut keys = Vec::new();
+    for r in z.records_of(set) {
+        let bad = || VerifyError::BadRdata {
+            owner: r.owner.clone(),
+            rtype: r.rtype,
+        };
+        if r.rdata.len() < 5 {
+            return Err(bad());
+        }
+        let tag = key_tag(&r.rdata);
+        *tags.entry(tag).or_default() += 1;
+        let flags = u16::from_be_bytes([r.rdata[0], r.rdata[1]]);
+        let (protocol, algorithm) = (r.rdata[2], r.rdata[3]);
+        if protocol != 3 {
+            return Err(VerifyError::DnskeyProtocol {
+                key_tag: tag,
+                protocol,
+            });
+        }
+        let public = decode(algorithm, &r.rdata[4..]).ok_or(VerifyError::BadPublicKey {
+            key_tag: tag,
+            algorithm,
+        })?;
+        keys.push(ZoneKey {
+            tag,
+            algorithm,
+            flags,
+            public,
+        });
+    }
+    if let Some((&key_tag, &count)) = tags
+        .iter()
+        .filter(|(_, c)| **c > 1)
+        .min_by_key(|(t, _)| **t)
+    {
+        return Err(VerifyError::KeyTagCollision { key_tag, count });
+    }
+    if !keys
+        .iter()
+        .any(|k| k.flags & (FLAG_ZONE | FLAG_SEP) == FLAG_ZONE | FLAG_SEP)
+    {
+        return Err(VerifyError::NoSepKey);
+    }
+    Ok(keys)
+}
+
+fn decode(algorithm: u8, key: &[u8]) -> Option<PublicKey> {
+    Some(match algorithm {
+        alg::RSASHA256 => {
+            // RFC 3110 §2: one octet of exponent length, or zero and two.
+            let (elen, rest) = match *key.first()? {
+                0 => (
+                    u16::from_be_bytes([*key.get(1)?, *key.get(2)?]) as usize,
+                    &key[3..],
+                ),
+                l => (l as usize, &key[1..]),
+            };
+            if elen == 0 || rest.len() <= elen {
+                return None;
+            }
+            let strip = |b: &[u8]| -> Vec<u8> {
+                let z = b.iter().take_while(|&&x| x == 0).count();
+                b[z..].to_vec()
+            };
+            let (e, n) = rest.split_at(elen);
+            let (e, n) = (strip(e), strip(n));
+            if e.is_empty() || n.is_empty() {
+                return None;
+            }
+            PublicKey::Rsa { n, e }
+        }
+        alg::ECDSAP256SHA256 => {
+            if key.len() != 64 {
+                return None;
+            }
+            let mut point = Vec::with_capacity(65);
+            point.push(4);
+            point.extend_from_slice(key);
+            PublicKey::Other(UnparsedPublicKey::new(
+                &signature::ECDSA_P256_SHA256_FIXED,
+                point,
+            ))
+        }
+        alg::ECDSAP384SHA384 => {
+            if key.len() != 96 {
+                return None;
+            }
+            let mut point = Vec::with_capacity(97);
+            point.push(4);
+            point.extend_from_slice(key);
+            PublicKey::Other(UnparsedPublicKey::new(
+                &signature::ECDSA_P384_SHA384_FIXED,
+                point,
+            ))
+        }
+        alg::ED25519 => {
+            if key.len() != 32 {
+                return None;
+            }
+            PublicKey::Other(UnparsedPublicKey::new(&signature::ED25519, key.to_vec()))
+        }
+        _ => PublicKey::Unsupported,
+    })
+}

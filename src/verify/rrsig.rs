@@ -1,0 +1,284 @@
+//! Signatures (RFC 4034 §3, RFC 4035 §2.2 and §5.3).
+//!
+//! Owns the reconstruction of the signed data (RFC 4034 §3.1.8.1, §6.2,
+//! §6.3) and the check of every RRSIG: fields first (cheap, in order, so the
+//! first error is deterministic), then the cryptography on every core.
+//! Keys come decoded from `dnskey`.
+
+use super::dnskey::{FLAG_SEP, FLAG_ZONE, PublicKey, ZoneKey};
+use super::{Index, VerifyError, par_map};
+use crate::rr::{read_name, rtype};
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+/// An RRSIG whose fields are consistent, waiting for its cryptographic check.
+struct Job {
+    sig: usize,
+    rrset: usize,
+    key: usize,
+    /// Offset of the signature field in the RRSIG RDATA.
+    sig_at: usize,
+}
+
+/// Check every RRSIG and that every authoritative RRset is signed; returns
+/// the number of signatures verified.
+pub(super) fn check(
+    z: &Index<'_>,
+    keys: &[ZoneKey],
+    now: u32,
+    threads: usize,
+) -> Result<usize, VerifyError> {
+    // RFC 4035 §5.3.1: only keys with the Zone Key flag validate RRsets.
+    let mut by_tag: HashMap<(u16, u8), usize> = HashMap::new();
+    for (i, k) in keys.iter().enumerate() {
+        if k.flags & FLAG_ZONE != 0 {
+            by_tag.insert((k.tag, k.algorithm), i);
+        }
+    }
+    let mut zone_algs: Vec<u8> = keys
+        .iter()
+        .filter(|k| k.flags & FLAG_ZONE != 0)
+        .map(|k| k.algorithm)
+        .collect();
+    zone_algs.sort_unstable();
+    zone_algs.dedup();
+
+    let mut jobs = Vec::with_capacity(z.rrsets.len());
+    // Per RRset: bit i set when some RRSIG uses `zone_algs[i]`.
+    let mut algs_seen = vec![0u64; z.rrsets.len()];
+    for n in 0..z.nodes.len() {
+        let Some(sigs) = z.rrset(n, rtype::RRSIG) else {
+            continue;
+        };
+        let owner = z.owner(n);
+        for &ri in &z.order[sigs.start..sigs.end] {
+            let r = &z.records[ri];
+            let rd = &r.rdata;
+            if rd.len() < 19 {
+                return Err(VerifyError::BadRdata {
+                    owner: owner.clone(),
+                    rtype: rtype::RRSIG,
+                });
+            }
+            let covered = u16::from_be_bytes([rd[0], rd[1]]);
+            let algorithm = rd[2];
+            let labels = rd[3];
+            let original = u32::from_be_bytes([rd[4], rd[5], rd[6], rd[7]]);
+            let expiration = u32::from_be_bytes([rd[8], rd[9], rd[10], rd[11]]);
+            let inception = u32::from_be_bytes([rd[12], rd[13], rd[14], rd[15]]);
+            let key_tag = u16::from_be_bytes([rd[16], rd[17]]);
+            let (signer, sig_at) = read_name(rd, 18).ok_or_else(|| VerifyError::BadRdata {
+                owner: owner.clone(),
+                rtype: rtype::RRSIG,
+            })?;
+            let Some(set_i) = z.nodes[n]
+                .rrsets
+                .clone()
+                .find(|&i| z.rrsets[i].rtype == covered && covered != rtype::RRSIG)
+            else {
+                return Err(VerifyError::RrsigWithoutRrset {
+                    owner: owner.clone(),
+                    rtype: covered,
+                });
+            };
+            if !z.is_authoritative(n, covered) {
+                return Err(VerifyError::RrsigOverNonAuthoritative {
+                    owner: owner.clone(),
+                    rtype: covered,
+                });
+            }
+            let set = &z.rrsets[set_i];
+            if &signer != z.origin {
+                return Err(VerifyError::RrsigSigner {
+                    owner: owner.clone(),
+                    rtype: covered,
+                    signer,
+                });
+            }
+            // RFC 4034 §3.1.3; no wildcards in the zone, so exactly the count.
+            let expected = owner.label_count();
+            if labels as usize != expected {
+                return Err(VerifyError::RrsigLabels {
+                    owner: owner.clone(),
+                    rtype: covered,
+                    labels,
+                    expected,
+                });
+            }
+            // RFC 4034 §3: the RRSIG's TTL and its original TTL field both
+            // match the covered RRset's TTL.
+            if original != set.ttl || r.ttl != set.ttl {
+                return Err(VerifyError::RrsigOriginalTtl {
+                    owner: owner.clone(),
+                    rtype: covered,
+                    original: if original != set.ttl { original } else { r.ttl },
+                    ttl: set.ttl,
+                });
+            }
+            let Some(&key) = by_tag.get(&(key_tag, algorithm)) else {
+                return Err(VerifyError::UnknownKey {
+                    owner: owner.clone(),
+                    rtype: covered,
+                    key_tag,
+                    algorithm,
+                });
+            };
+            if matches!(keys[key].public, PublicKey::Unsupported) {
+                return Err(VerifyError::UnsupportedAlgorithm {
+                    owner: owner.clone(),
+                    rtype: covered,
+                    algorithm,
+                });
+            }
+            // RFC 4034 §3.1.5: 32-bit times compared in serial arithmetic
+            // (RFC 1982); valid when inception <= now < expiration.
+            if (now.wrapping_sub(inception) as i32) < 0 {
+                return Err(VerifyError::SignatureNotYetValid {
+                    owner: owner.clone(),
+                    rtype: covered,
+                    key_tag,
+                    inception,
+                    now,
+                });
+            }
+            if (expiration.wrapping_sub(now) as i32) <= 0 {
+                return Err(VerifyError::SignatureExpired {
+                    owner: owner.clone(),
+                    rtype: covered,
+                    key_tag,
+                    expiration,
+                    now,
+                });
+            }
+            if let Some(bit) = zone_algs.iter().position(|&a| a == algorithm) {
+                algs_seen[set_i] |= 1 << (bit % 64);
+            }
+            jobs.push(Job {
+                sig: ri,
+                rrset: set_i,
+                key,
+                sig_at,
+            });
+        }
+    }
+
+    // Every authoritative RRset is signed with every algorithm of the
+    // DNSKEY RRset (RFC 4035 §2.2, RFC 6840 §5.11).
+    for n in 0..z.nodes.len() {
+        for i in z.nodes[n].rrsets.clone() {
+            let t = z.rrsets[i].rtype;
+            if !z.is_authoritative(n, t) {
+                continue;
+            }
+            if algs_seen[i] == 0 {
+                return Err(VerifyError::MissingSignature {
+                    owner: z.owner(n).clone(),
+                    rtype: t,
+                });
+            }
+            for (bit, &algorithm) in zone_algs.iter().enumerate() {
+                if algs_seen[i] & (1 << (bit % 64)) == 0 {
+                    return Err(VerifyError::MissingAlgorithm {
+                        owner: z.owner(n).clone(),
+                        rtype: t,
+                        algorithm,
+                    });
+                }
+            }
+        }
+    }
+    let dnskey_set = z.nodes[z.apex]
+        .rrsets
+        .clone()
+        .find(|&i| z.rrsets[i].rtype == rtype::DNSKEY);
+    if !jobs
+        .iter()
+        .any(|j| Some(j.rrset) == dnskey_set && keys[j.key].flags & FLAG_SEP != 0)
+    {
+        return Err(VerifyError::DnskeyNotSignedBySep);
+    }
+
+    let ok = par_map(&jobs, threads, |j| {
+        let mut msg = Vec::with_capacity(512);
+        signed_data(z, j, &mut msg);
+        keys[j.key].verify(&msg, &z.records[j.sig].rdata[j.sig_at..])
+    });
+    if let Some(bad) = ok.iter().position(|ok| !ok) {
+        let j = &jobs[bad];
+        let rd = &z.records[j.sig].rdata;
+        return Err(VerifyError::BadSignature {
+            owner: z.records[j.sig].owner.clone(),
+            rtype: z.rrsets[j.rrset].rtype,
+            key_tag: keys[j.key].tag,
+            algorithm: rd[2],
+        });
+    }
+    Ok(jobs.len())
+}
+
+/// RFC 4034 §3.1.8.1: signed data = RRSIG RDATA without the signature (signer
+/// name canonical) | each RR of the RRset in canonical form and order, with
+/// the original TTL.
+fn signed_data(z: &Index<'_>, j: &Job, out: &mut Vec<u8>) {
+    let sig = &z.records[j.sig];
+    out.extend_from_slice(&sig.rdata[..18]);
+    // The signer name, lower-cased (RFC 4034 §6.2 item 3); length octets
+    // are below 64 and unaffected by ASCII lower-casing.
+    out.extend(sig.rdata[18..j.sig_at].iter().map(u8::to_ascii_lowercase));
+    let original_ttl = &sig.rdata[4..8];
+    let set = &z.rrsets[j.rrset];
+    let mut rdatas: Vec<Cow<'_, [u8]>> = z
+        .records_of(set)
+        .map(|r| canonical_rdata(set.rtype, &r.rdata))
+        .collect();
+    // RFC 4034 §6.3: sorted as left-justified octet strings, duplicates removed.
+    rdatas.sort_unstable();
+    rdatas.dedup();
+    let owner = sig.owner.wire();
+    for rd in &rdatas {
+        out.extend_from_slice(owner);
+        out.extend_from_slice(&set.rtype.to_be_bytes());
+        out.extend_from_slice(&crate::rr::class::IN.to_be_bytes());
+        out.extend_from_slice(original_ttl);
+        out.extend_from_slice(&(rd.len() as u16).to_be_bytes());
+        out.extend_from_slice(rd);
+    }
+}
+
+/// RFC 4034 §6.2 item 3 (with RFC 6840 §5.1): names embedded in the RDATA of
+/// these types are lower-cased. Applied to the types a TLD zone can hold or
+/// an operator can allow; the others are already canonical.
+pub(super) fn canonical_rdata(t: u16, rd: &[u8]) -> Cow<'_, [u8]> {
+    const DNAME: u16 = 39;
+    let lower_name_at = |skip: usize| -> Cow<'_, [u8]> {
+        match read_name(rd, skip) {
+            Some((_, end)) if rd[skip..end].iter().any(u8::is_ascii_uppercase) => {
+                let mut v = rd.to_vec();
+                v[skip..end].make_ascii_lowercase();
+                Cow::Owned(v)
+            }
+            _ => Cow::Borrowed(rd),
+        }
+    };
+    match t {
+        rtype::NS | rtype::CNAME | rtype::PTR | DNAME => lower_name_at(0),
+        rtype::MX => lower_name_at(2),
+        rtype::SRV => lower_name_at(6),
+        rtype::SOA => {
+            let Some((_, m_end)) = read_name(rd, 0) else {
+                return Cow::Borrowed(rd);
+            };
+            let Some((_, r_end)) = read_name(rd, m_end) else {
+                return Cow::Borrowed(rd);
+            };
+            if rd[..r_end].iter().any(u8::is_ascii_uppercase) {
+                let mut v = rd.to_vec();
+                v[..r_end].make_ascii_lowercase();
+                Cow::Owned(v)
+            } else {
+                Cow::Borrowed(rd)
+            }
+        }
+        _ => Cow::Borrowed(rd),
+    }
+}

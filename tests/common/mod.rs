@@ -1,0 +1,239 @@
+//! Shared test support: temporary directories, a running `tldns serve`,
+//! and the rule for external tools (required in CI, skipped locally).
+#![allow(dead_code)]
+
+use std::net::{SocketAddr, TcpListener, UdpSocket};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A directory removed on drop.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(tag: &str) -> TempDir {
+        static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let p = std::env::temp_dir().join(format!("tldns-{tag}-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).unwrap();
+        TempDir(p)
+    }
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// True if `tool` is on PATH. When it is not: in CI (CI=true) the test
+/// fails; elsewhere it prints why it is skipped and returns false.
+pub fn have_tool(tool: &str) -> bool {
+    let found = Command::new("sh")
+        .arg("-c")
+        .arg(format!("command -v {tool}"))
+        .stdout(Stdio::null())
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    if !found {
+        if std::env::var("CI").as_deref() == Ok("true") {
+            panic!("{tool} is required in CI but is not installed");
+        }
+        eprintln!("SKIPPED: {tool} is not installed");
+    }
+    found
+}
+
+/// A port free for both UDP and TCP on 127.0.0.1.
+pub fn free_port() -> u16 {
+    loop {
+        let t = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = t.local_addr().unwrap().port();
+        if UdpSocket::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+}
+
+/// The demo configuration with test paths and port.
+pub fn write_config(dir: &Path, port: u16, dnssec: bool, extra: &str) -> PathBuf {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(repo.join("zones/mobile.toml")).unwrap();
+    let zones = repo.join("zones");
+    let text = text
+        .replace(
+            "\"mobile.reserved.txt\"",
+            &format!("{:?}", zones.join("mobile.reserved.txt")),
+        )
+        .replace(
+            "\"mobile.collision.txt\"",
+            &format!("{:?}", zones.join("mobile.collision.txt")),
+        )
+        .replace(
+            "state-dir = \"../var\"",
+            &format!("state-dir = {:?}", dir.join("var")),
+        )
+        .replace(
+            "keys-dir = \"../keys\"",
+            &format!("keys-dir = {:?}", dir.join("keys")),
+        )
+        .replace(
+            "listen = [\"127.0.0.1:5353\"]",
+            &format!("listen = [\"127.0.0.1:{port}\"]"),
+        )
+        .replace("metrics-listen = \"127.0.0.1:9153\"\n", "")
+        .replace("enabled = true", &format!("enabled = {dnssec}"));
+    let path = dir.join("mobile.toml");
+    std::fs::write(&path, format!("{text}\n{extra}")).unwrap();
+    path
+}
+
+pub fn tldns() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_tldns"))
+}
+
+/// Run `tldns ARGS` to completion; panics with its output on failure.
+pub fn run_ok(args: &[&str]) -> String {
+    let out = tldns().args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "tldns {args:?} failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A `tldns serve` process, killed on drop.
+pub struct Server {
+    pub child: Child,
+    pub port: u16,
+    pub log: PathBuf,
+    pub config: PathBuf,
+    pub db: String,
+}
+
+impl Server {
+    pub fn start(config: &Path, db: &str, port: u16) -> Server {
+        let log = config.with_extension("log");
+        let child = tldns()
+            .args(["--config", config.to_str().unwrap(), "--db", db, "serve"])
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap();
+        let s = Server {
+            child,
+            port,
+            log,
+            config: config.to_path_buf(),
+            db: db.to_string(),
+        };
+        s.wait_ready();
+        s
+    }
+
+    fn wait_ready(&self) {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+        sock.set_read_timeout(Some(Duration::from_millis(200)))
+            .unwrap();
+        let q = b"\x00\x01\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x06mobile\x00\x00\x06\x00\x01";
+        while Instant::now() < deadline {
+            let _ = sock.send_to(q, SocketAddr::from(([127, 0, 0, 1], self.port)));
+            let mut b = [0u8; 512];
+            if sock.recv_from(&mut b).is_ok() {
+                return;
+            }
+        }
+        panic!(
+            "server did not start: {}",
+            std::fs::read_to_string(&self.log).unwrap_or_default()
+        );
+    }
+
+    pub fn child_config(&self) -> &str {
+        self.config.to_str().unwrap()
+    }
+
+    pub fn db(&self) -> String {
+        self.db.clone()
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `dig @127.0.0.1 -p PORT ARGS`, output as text.
+pub fn dig(port: u16, args: &[&str]) -> String {
+    let out = Command::new("dig")
+        .arg("@127.0.0.1")
+        .arg("-p")
+        .arg(port.to_string())
+        .args(["+norec", "+time=3", "+tries=2"])
+        .args(args)
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The flags dig printed (`;; flags: qr aa; QUERY...`).
+pub fn flags(dig_out: &str) -> Vec<String> {
+    dig_out
+        .lines()
+        .find_map(|l| l.strip_prefix(";; flags: "))
+        .map(|l| {
+            l.split(';')
+                .next()
+                .unwrap_or("")
+                .split_whitespace()
+                .map(String::from)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The status dig printed (NOERROR, NXDOMAIN, ...).
+pub fn status(dig_out: &str) -> String {
+    dig_out
+        .lines()
+        .find_map(|l| l.split("status: ").nth(1))
+        .map(|s| s.split(',').next().unwrap_or("").to_string())
+        .unwrap_or_default()
+}
+
+/// Records of one section of dig's output, as (owner, type, rdata).
+pub fn section(dig_out: &str, name: &str) -> Vec<(String, String, String)> {
+    let header = format!(";; {name} SECTION:");
+    let mut inside = false;
+    let mut out = Vec::new();
+    for l in dig_out.lines() {
+        if l.starts_with(&header) {
+            inside = true;
+            continue;
+        }
+        if inside {
+            if l.trim().is_empty() || l.starts_with(";;") {
+                break;
+            }
+            let f: Vec<&str> = l.split_whitespace().collect();
+            if f.len() >= 4 {
+                out.push((f[0].to_string(), f[3].to_string(), f[4..].join(" ")));
+            }
+        }
+    }
+    out
+}
