@@ -38,13 +38,16 @@
 //! version that fails any step is never published.
 pub mod config;
 pub mod dnssec;
+pub mod export;
 pub mod name;
 pub mod policy;
+pub mod probe;
 pub mod publish;
 pub mod rr;
 pub mod serial;
 pub mod server;
 pub mod srs;
 pub mod verify;
+pub mod xfr;
 pub mod zone;
 pub mod zonefile;

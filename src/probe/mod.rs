@@ -1,0 +1,1 @@
+//! The SLA probe (Spec 10): being written.

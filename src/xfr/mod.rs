@@ -1,0 +1,1 @@
+//! Zone transfers (AXFR, IXFR, NOTIFY, TSIG) and secondary mode: being written.
