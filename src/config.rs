@@ -32,6 +32,8 @@ pub struct ZoneConfig {
     pub server: ServerConfig,
     #[serde(default)]
     pub dnssec: DnssecConfig,
+    #[serde(default)]
+    pub export: ExportConfig,
     /// SRS database URL (`sqlite://PATH` or `postgres://...`); `--db` overrides.
     #[serde(default)]
     pub db: Option<String>,
@@ -231,6 +233,33 @@ impl Default for DnssecConfig {
             inception_backdate_secs: 3600,
             refresh_days: 7,
             jitter_hours: 24,
+        }
+    }
+}
+
+/// CZDS zone-file export (Spec 4 §2.1): where, when, how many, signed by whom.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ExportConfig {
+    /// Directory the files are published in; `tldns serve` exports daily
+    /// only when this is set (`tldns export --out` overrides it).
+    pub out_dir: Option<PathBuf>,
+    /// UTC time of day (`HH:MM:SS`) of the SRS state a daily file holds
+    /// (Spec 4 §2.3: "as close as possible to 00:00:00 UTC").
+    pub daily_at: String,
+    /// Historical copies (`<zone>-yyyymmdd.zone.gz`) kept; 0 keeps them all.
+    pub keep_days: u32,
+    /// Armored OpenPGP secret key (unprotected) that signs `<zone>.zone.gz.sig`.
+    pub signing_key: Option<PathBuf>,
+}
+
+impl Default for ExportConfig {
+    fn default() -> Self {
+        ExportConfig {
+            out_dir: None,
+            daily_at: "00:00:00".to_string(),
+            keep_days: 30,
+            signing_key: None,
         }
     }
 }

@@ -504,10 +504,32 @@ async fn serve(config: Config, srs: Srs, demo_port: Option<u16>) -> Result<()> {
     let interval = server_cfg.reload_interval_secs;
     let mut timer = tokio::time::interval(Duration::from_secs(interval.max(1)));
     timer.tick().await;
+    // PostgreSQL wakes us as soon as the SRS commits; the timer is the
+    // fallback (and the only way for SQLite).
+    let mut listener = match pipeline.srs.listen().await {
+        Ok(l) => l,
+        Err(e) => {
+            warn!(error = %e, "no LISTEN wake-ups; polling the journal");
+            None
+        }
+    };
     loop {
+        let journal = async {
+            match listener.as_mut() {
+                Some(l) => l.wait().await.map(|_| ()),
+                None => std::future::pending().await,
+            }
+        };
         let forced = tokio::select! {
             _ = hup.recv() => true,
             _ = timer.tick(), if interval > 0 => false,
+            r = journal => {
+                if let Err(e) = r {
+                    warn!(error = %e, "LISTEN failed; polling the journal");
+                    listener = None;
+                }
+                false
+            }
             _ = term.recv() => break,
             _ = int.recv() => break,
         };
