@@ -40,6 +40,92 @@ pub struct ZoneConfig {
     /// Directory for state that must survive restarts (the last serial).
     #[serde(default = "default_state_dir")]
     pub state_dir: PathBuf,
+    /// TSIG keys (RFC 8945) for transfers and NOTIFY.
+    #[serde(default)]
+    pub tsig_key: Vec<TsigKeyConfig>,
+    /// Transfers out (AXFR/IXFR, NOTIFY) to secondaries.
+    #[serde(default)]
+    pub transfer: TransferConfig,
+    /// Secondary mode (`tldns secondary`): the primaries to transfer from.
+    #[serde(default)]
+    pub secondary: Option<SecondaryConfig>,
+}
+
+/// A TSIG key (`[[tsig-key]]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct TsigKeyConfig {
+    /// Key name, as configured on the peer too (`xfr.mobile.`).
+    pub name: String,
+    /// hmac-sha256 (default), hmac-sha512 or hmac-sha1.
+    #[serde(default = "default_tsig_algorithm")]
+    pub algorithm: String,
+    /// The shared secret, base64.
+    pub secret: String,
+}
+
+fn default_tsig_algorithm() -> String {
+    "hmac-sha256".into()
+}
+
+/// `[transfer]`: who may transfer the zone from us, and whom we notify.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
+pub struct TransferConfig {
+    /// Diffs kept for IXFR (RFC 1995); older serials get an AXFR-style answer.
+    pub ixfr_history: usize,
+    pub secondaries: Vec<SecondaryPeer>,
+}
+
+impl Default for TransferConfig {
+    fn default() -> Self {
+        TransferConfig {
+            ixfr_history: 16,
+            secondaries: Vec::new(),
+        }
+    }
+}
+
+/// `[[transfer.secondaries]]`: one secondary.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct SecondaryPeer {
+    /// Where NOTIFY goes; transfers are allowed from this IP address.
+    pub address: SocketAddr,
+    /// Send NOTIFY (RFC 1996) on every new serial.
+    #[serde(default = "default_true")]
+    pub notify: bool,
+    /// The TSIG key the secondary must sign its requests with.
+    pub tsig_key: String,
+}
+
+fn default_true() -> bool {
+    true
+}
+
+/// `[secondary]`: serve a zone transferred from primaries.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct SecondaryConfig {
+    /// Tried in order.
+    pub primaries: Vec<PrimaryPeer>,
+    /// UDP address for NOTIFY from the primaries (NOTIFY over TCP is also
+    /// accepted on the serving addresses).
+    #[serde(default)]
+    pub notify_listen: Option<SocketAddr>,
+    /// Verify DNSSEC of every received version before serving it.
+    #[serde(default = "default_true")]
+    pub verify_dnssec: bool,
+}
+
+/// One primary of `[secondary]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct PrimaryPeer {
+    pub address: SocketAddr,
+    /// TSIG key for our requests; NOTIFY from this primary must carry it too.
+    #[serde(default)]
+    pub tsig_key: Option<String>,
 }
 
 fn default_state_dir() -> PathBuf {
@@ -241,23 +327,26 @@ impl Default for DnssecConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
 pub struct ExportConfig {
-    /// Directory the files are published in; `tldns serve` exports daily
-    /// only when this is set (`tldns export --out` overrides it).
+    /// `tldns serve` exports daily; `tldns export` works either way.
+    pub enabled: bool,
+    /// Directory the files are published in; default `<state-dir>/czds`.
     pub out_dir: Option<PathBuf>,
     /// UTC time of day (`HH:MM:SS`) of the SRS state a daily file holds
     /// (Spec 4 §2.3: "as close as possible to 00:00:00 UTC").
-    pub daily_at: String,
+    pub daily_at: crate::export::schedule::TimeOfDay,
     /// Historical copies (`<zone>-yyyymmdd.zone.gz`) kept; 0 keeps them all.
     pub keep_days: u32,
-    /// Armored OpenPGP secret key (unprotected) that signs `<zone>.zone.gz.sig`.
+    /// Armored, unprotected OpenPGP secret key that signs the `.sig` files;
+    /// default `<state-dir>/czds-openpgp.asc`, generated when missing.
     pub signing_key: Option<PathBuf>,
 }
 
 impl Default for ExportConfig {
     fn default() -> Self {
         ExportConfig {
+            enabled: true,
             out_dir: None,
-            daily_at: "00:00:00".to_string(),
+            daily_at: crate::export::schedule::TimeOfDay::default(),
             keep_days: 30,
             signing_key: None,
         }

@@ -47,6 +47,7 @@ pub mod rr;
 pub mod serial;
 pub mod server;
 pub mod srs;
+pub mod update;
 pub mod verify;
 pub mod xfr;
 pub mod zone;

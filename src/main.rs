@@ -63,6 +63,12 @@ enum Cmd {
         #[arg(long)]
         listen: Vec<SocketAddr>,
     },
+    /// Serve a zone transferred from the `[secondary]` primaries (IXFR/AXFR, NOTIFY, TSIG).
+    Secondary {
+        /// Listen address (repeatable); overrides the config's `listen`.
+        #[arg(long)]
+        listen: Vec<SocketAddr>,
+    },
     /// Check a zone configuration file.
     CheckConfig { file: PathBuf },
     /// DNSSEC keys (BIND K-files in the configured keys directory).
@@ -81,6 +87,18 @@ enum Cmd {
         #[arg(long, short = 't', default_value_t = 0)]
         iterations: u16,
     },
+    /// Build, sign and verify the zone from the SRS and write the CZDS zone
+    /// file (Spec 4 §2.1): <zone>.zone.gz, .md5, .sig and the dated copy.
+    Export {
+        /// Export directory (default: [export] out-dir).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Check a zone file (gzip or plain) against the 18 rules of Spec 4
+    /// §2.1.4; exit status 0 if it passes, 1 if not, 2 if it cannot be read.
+    CheckCzds { file: PathBuf },
+    /// SLA probe (Spec 10 §3): validated DNS tests, resolution RTT, update time.
+    Probe(tldns::probe::ProbeArgs),
     /// The demo: create and seed the SQLite SRS if it is empty, then serve.
     Demo {
         /// Domains to seed.
@@ -215,6 +233,12 @@ fn run(cli: Cli) -> Result<()> {
         );
         return Ok(());
     }
+    if let Cmd::CheckCzds { file } = &cli.cmd {
+        check_czds(file);
+    }
+    if let Cmd::Probe(args) = &cli.cmd {
+        return Ok(tldns::probe::run(args, &cli.config, cli.db.as_deref())?);
+    }
     if let Cmd::Keys { cmd } = &cli.cmd {
         return keys_cmd(cmd, &Config::load(&cli.config)?);
     }
@@ -240,11 +264,22 @@ fn db_url(cli_db: &Option<String>, config: &Config) -> String {
 }
 
 async fn run_async(cli: Cli) -> Result<()> {
-    let config = Config::load(&cli.config)?;
+    let mut config = Config::load(&cli.config)?;
+    if let Cmd::Secondary { listen } = &cli.cmd {
+        if !listen.is_empty() {
+            config.zone.server.listen = listen.clone();
+        }
+        return Ok(tldns::xfr::secondary::run(config).await?);
+    }
     let url = db_url(&cli.db, &config);
     let srs = Srs::connect(&url).await?;
     match cli.cmd {
-        Cmd::CheckConfig { .. } | Cmd::Nsec3Hash { .. } | Cmd::Keys { .. } => {
+        Cmd::CheckConfig { .. }
+        | Cmd::Nsec3Hash { .. }
+        | Cmd::Keys { .. }
+        | Cmd::Probe(_)
+        | Cmd::Secondary { .. }
+        | Cmd::CheckCzds { .. } => {
             unreachable!("handled before the runtime starts")
         }
         Cmd::Verify => {
@@ -260,6 +295,7 @@ async fn run_async(cli: Cli) -> Result<()> {
             Ok(())
         }
         Cmd::Srs { cmd } => srs_cmd(cmd, &srs, &config).await,
+        Cmd::Export { out } => export(config, srs, out).await,
         Cmd::Build { report } => {
             let mut p = Pipeline::new(config, srs).await?;
             let built = p.build().await?;
@@ -303,6 +339,68 @@ async fn run_async(cli: Cli) -> Result<()> {
             let mut config = config;
             config.zone.server.listen = vec![SocketAddr::from(([127, 0, 0, 1], port))];
             serve(config, srs, Some(port)).await
+        }
+    }
+}
+
+/// `tldns export`: one version built now, its serial persisted as for any
+/// published version, then written out.
+async fn export(config: Config, srs: Srs, out: PathBuf) -> Result<()> {
+    let state = tldns::serial::SerialState::new(
+        &config.resolve(&config.zone.state_dir),
+        &config.origin,
+    );
+    let mut p = Pipeline::new(config.clone(), srs).await?;
+    let built = p.build().await?;
+    state.store(built.zone.serial())?;
+    let zone = built.zone;
+    let now = tldns::publish::unix_now();
+    let r = tokio::task::spawn_blocking(move || {
+        tldns::export::export_configured(&zone, &config, Some(&out), now)
+    })
+    .await??;
+    println!(
+        "exported serial {}: {} lines, {} bytes gzipped, md5 {}, signed by {}",
+        r.serial, r.lines, r.gz_bytes, r.md5, r.signer
+    );
+    for f in &r.files {
+        println!("  {}", f.display());
+    }
+    for f in &r.pruned {
+        println!("  removed {}", f.display());
+    }
+    Ok(())
+}
+
+/// `tldns check-czds`: every violation on stdout; exits.
+fn check_czds(file: &std::path::Path) -> ! {
+    use std::io::Write;
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let res = tldns::export::check::check_file(file, &mut |v| {
+        let _ = writeln!(out, "{}:{}", file.display(), v);
+    });
+    match res {
+        Ok(s) => {
+            if s.violations == 0 {
+                let _ = writeln!(out, "{}: ok ({} lines)", file.display(), s.lines);
+            } else {
+                let _ = writeln!(
+                    out,
+                    "{}: {} violations in {} lines ({})",
+                    file.display(),
+                    s.violations,
+                    s.lines,
+                    s.by_rule_text()
+                );
+            }
+            let _ = out.flush();
+            std::process::exit(if s.violations == 0 { 0 } else { 1 });
+        }
+        Err(e) => {
+            let _ = out.flush();
+            eprintln!("tldns: {e}");
+            std::process::exit(2);
         }
     }
 }
@@ -401,6 +499,14 @@ async fn srs_cmd(cmd: SrsCmd, srs: &Srs, config: &Config) -> Result<()> {
 async fn serve(config: Config, srs: Srs, demo_port: Option<u16>) -> Result<()> {
     let cfg_path = config.path.clone();
     let server_cfg = config.zone.server.clone();
+    // Metrics first, so the first build's gauges are recorded.
+    if let Some(addr) = server_cfg.metrics_listen {
+        metrics_exporter_prometheus::PrometheusBuilder::new()
+            .with_http_listener(addr)
+            .install()
+            .with_context(|| format!("metrics listener on {addr}"))?;
+        info!(%addr, "metrics");
+    }
     let mut pipeline = Pipeline::new(config, srs).await?;
     let built = pipeline
         .build()
@@ -416,14 +522,8 @@ async fn serve(config: Config, srs: Srs, demo_port: Option<u16>) -> Result<()> {
     let served = pipeline.publish(&built, None)?;
     let current: Current = Arc::new(arc_swap::ArcSwap::new(served));
     drop(built);
+    let primary = tldns::xfr::Primary::new(&pipeline.config)?;
 
-    if let Some(addr) = server_cfg.metrics_listen {
-        metrics_exporter_prometheus::PrometheusBuilder::new()
-            .with_http_listener(addr)
-            .install()
-            .with_context(|| format!("metrics listener on {addr}"))?;
-        info!(%addr, "metrics");
-    }
 
     let stop = Arc::new(AtomicBool::new(false));
     let stats = Arc::new(Stats::default());
@@ -452,7 +552,7 @@ async fn serve(config: Config, srs: Srs, demo_port: Option<u16>) -> Result<()> {
             server_cfg.clone(),
             current.clone(),
             stats.clone(),
-            None,
+            Some(primary.tcp_hook()),
             stop.clone(),
         )));
         info!(%addr, udp_workers = workers, "listening");
@@ -484,6 +584,12 @@ async fn serve(config: Config, srs: Srs, demo_port: Option<u16>) -> Result<()> {
             );
         }
     }
+
+    // The daily CZDS zone file (Spec 4 §2.1, §2.3).
+    tokio::spawn(tldns::export::schedule::run(
+        pipeline.config.clone(),
+        current.clone(),
+    ));
 
     // Counters into metrics now and then.
     {
@@ -539,7 +645,10 @@ async fn serve(config: Config, srs: Srs, demo_port: Option<u16>) -> Result<()> {
                 Ok(c) => {
                     let srs = pipeline.srs.clone();
                     match Pipeline::new(c, srs).await {
-                        Ok(p) => pipeline = p,
+                        Ok(mut p) => {
+                            p.inherit(&pipeline);
+                            pipeline = p;
+                        }
                         Err(e) => {
                             warn!(error = %e, "new configuration refused; keeping the old one")
                         }
@@ -558,13 +667,18 @@ async fn serve(config: Config, srs: Srs, demo_port: Option<u16>) -> Result<()> {
             }
         }
         match pipeline.build().await {
-            Ok(built) => match pipeline.publish(&built, Some(&current)) {
-                Ok(_) => info!(
-                    serial = built.zone.serial(),
-                    refused = built.report.refused.len(),
-                    "published"
-                ),
-                Err(e) => error!(error = %e, "not published; the previous version keeps serving"),
+            Ok(built) => match (current.load_full(), pipeline.publish(&built, Some(&current))) {
+                (old, Ok(new)) => {
+                    primary.published(&old.zone, &new.zone);
+                    info!(
+                        serial = built.zone.serial(),
+                        refused = built.report.refused.len(),
+                        "published"
+                    )
+                }
+                (_, Err(e)) => {
+                    error!(error = %e, "not published; the previous version keeps serving")
+                }
             },
             Err(e) => {
                 metrics::counter!("tldns_build_failures_total").increment(1);

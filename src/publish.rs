@@ -47,6 +47,9 @@ pub struct Built {
     /// Journal sequence number the version includes.
     pub journal_seq: i64,
     pub timings: Timings,
+    /// Set when [`crate::update`] made the version from the previous one;
+    /// `report` then covers only the rows it re-read.
+    pub incremental: Option<crate::update::Applied>,
 }
 
 /// How long each step took.
@@ -71,12 +74,16 @@ pub fn unix_now() -> u64 {
 pub struct Pipeline {
     pub config: Config,
     pub srs: Srs,
-    lists: Lists,
+    pub(crate) lists: Lists,
     serial: SerialState,
-    last_serial: Option<u32>,
-    last_delegations: Option<usize>,
-    last_journal_seq: Option<i64>,
-    keys: Vec<Key>,
+    pub(crate) last_serial: Option<u32>,
+    pub(crate) last_delegations: Option<usize>,
+    pub(crate) last_journal_seq: Option<i64>,
+    pub(crate) keys: Vec<Key>,
+    /// Fixed "now" for tests (signature times, serials); `None`: the clock.
+    clock: Option<u64>,
+    /// What [`crate::update`] keeps between incremental versions.
+    pub(crate) update: crate::update::State,
 }
 
 impl Pipeline {
@@ -98,12 +105,37 @@ impl Pipeline {
             last_delegations: None,
             last_journal_seq: None,
             keys,
+            clock: None,
+            update: Default::default(),
         })
+    }
+
+    /// Take over what the previous pipeline knew of the published version
+    /// (after a configuration reload).
+    pub fn inherit(&mut self, old: &Pipeline) {
+        self.last_delegations = old.last_delegations;
+        self.last_journal_seq = old.last_journal_seq;
+        if let Some(s) = old.last_serial
+            && self.last_serial.is_none_or(|mine| crate::serial::serial_gt(s, mine))
+        {
+            self.last_serial = Some(s);
+        }
     }
 
     /// The signing keys in use (empty when signing is off).
     pub fn keys(&self) -> &[Key] {
         &self.keys
+    }
+
+    /// Fix the time used for signatures and serials (tests: identical
+    /// versions from identical input); `None` goes back to the clock.
+    pub fn set_clock(&mut self, now: Option<u64>) {
+        self.clock = now;
+    }
+
+    /// Unix time for the next version: the fixed clock or now.
+    pub fn now(&self) -> u64 {
+        self.clock.unwrap_or_else(unix_now)
     }
 
     /// The journal position of the last published version.
@@ -118,11 +150,11 @@ impl Pipeline {
         let t_snap = t0.elapsed();
         let (content, report) = policy::apply(&snapshot, &self.config, &self.lists)?;
         let t_policy = t0.elapsed() - t_snap;
-        let serial = next_serial(self.last_serial, self.config.zone.serial.scheme, unix_now());
+        let serial = next_serial(self.last_serial, self.config.zone.serial.scheme, self.now());
         let zone = assemble(&self.config, content, serial);
         let t1 = Instant::now();
         let dcfg = &self.config.zone.dnssec;
-        let now = unix_now();
+        let now = self.now();
         let signed = if dcfg.enabled {
             let keys = self.keys.clone();
             let params = SignParams::from_config(dcfg, &self.config.nsec3_salt);
@@ -131,6 +163,7 @@ impl Pipeline {
         } else {
             SignedZone { zone, dnssec: None }
         };
+        let signed = inject_fault(signed);
         let t_sign = t1.elapsed();
         let t2 = Instant::now();
         let opts = VerifyOptions {
@@ -163,6 +196,7 @@ impl Pipeline {
                 verify: t_verify,
                 total: t0.elapsed(),
             },
+            incremental: None,
         })
     }
 
@@ -175,6 +209,11 @@ impl Pipeline {
     ) -> Result<Arc<Served>, BuildError> {
         let serial = built.zone.serial();
         self.serial.store(serial)?;
+        crate::update::Position {
+            serial,
+            journal_seq: built.journal_seq,
+        }
+        .store(&self.config)?;
         self.last_serial = Some(serial);
         self.last_delegations = Some(built.zone.zone.content.delegations.len());
         self.last_journal_seq = Some(built.journal_seq);
@@ -189,10 +228,13 @@ impl Pipeline {
         metrics::gauge!("tldns_zone_delegations")
             .set(built.zone.zone.content.delegations.len() as f64);
         metrics::gauge!("tldns_build_seconds").set(built.timings.total.as_secs_f64());
-        metrics::gauge!("tldns_refused_rows").set(built.report.refused.len() as f64);
-        for (rule, n) in built.report.counts.by_rule.iter() {
-            metrics::gauge!("tldns_refused_rows_by_rule", "rule" => rule.to_string())
-                .set(*n as f64);
+        // An incremental version's report covers only the rows it re-read.
+        if built.incremental.is_none() {
+            metrics::gauge!("tldns_refused_rows").set(built.report.refused.len() as f64);
+            for (rule, n) in built.report.counts.by_rule.iter() {
+                metrics::gauge!("tldns_refused_rows_by_rule", "rule" => rule.to_string())
+                    .set(*n as f64);
+            }
         }
         Ok(served)
     }
@@ -227,4 +269,34 @@ pub fn load_or_generate_keys(config: &Config) -> Result<Vec<Key>, BuildError> {
         );
     }
     Ok(keys)
+}
+
+/// Fault injection for the tests that prove a bad version is never
+/// published. When `TLDNS_FAULT_FILE` names a file that holds
+/// `corrupt-rrsig` (flip a bit in one signature) or `drop-nsec3` (remove one
+/// NSEC3 record), the fault is applied after signing and before
+/// verification. The file is read at every build, so a test can make a
+/// running server produce one bad version. Unset in production.
+fn inject_fault(mut z: SignedZone) -> SignedZone {
+    let Some(path) = std::env::var_os("TLDNS_FAULT_FILE") else { return z };
+    let Ok(fault) = std::fs::read_to_string(path) else { return z };
+    let fault = fault.trim();
+    let Some(sec) = z.dnssec.as_mut() else { return z };
+    match fault {
+        "corrupt-rrsig" => {
+            if let Some(sig) = sec.apex_sigs.values_mut().flatten().next() {
+                let last = sig.len() - 1;
+                sig[last] ^= 0x01;
+            }
+        }
+        "drop-nsec3" => {
+            let victim = sec.nsec3.keys().nth(sec.nsec3.len() / 2).copied();
+            if let Some(h) = victim {
+                sec.nsec3.remove(&h);
+            }
+        }
+        _ => {}
+    }
+    tracing::warn!(fault, "TLDNS_FAULT: injected a fault for testing");
+    z
 }

@@ -24,7 +24,8 @@ pub mod signer;
 pub use keys::{Key, KeyError, KeyState, KeyStore, KeyTiming};
 pub use nsec3::{nsec3_hash, nsec3_hash_text};
 pub use signer::{
-    RefreshStats, SignError, SignParams, UpdateStats, refresh, sign_zone, update_delegations,
+    RefreshStats, SignError, SignParams, UpdateStats, refresh, sign_dnssec, sign_zone,
+    update_delegations,
 };
 
 /// Tests that run external tools (ldns, BIND) skip with a printed reason

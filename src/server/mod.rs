@@ -12,6 +12,7 @@
 pub mod answer;
 pub mod frag;
 pub mod index;
+mod mmsg;
 pub mod stats;
 
 use crate::config::ServerConfig;
@@ -101,35 +102,32 @@ pub fn spawn_udp(
 
 fn udp_worker(sock: std::net::UdpSocket, current: Current, stats: &Stats, stop: &AtomicBool) {
     let worker = stats.worker();
-    let mut buf = vec![0u8; 65_535];
-    let mut out = vec![0u8; 65_535];
+    // Queries are small; responses are at most the EDNS payload we allow.
+    let mut batch = mmsg::Batch::new(4096, 65_535usize.min(current.load().index.opts.edns_max_payload.max(512) as usize));
     while !stop.load(Ordering::Relaxed) {
-        let (n, peer) = match sock.recv_from(&mut buf) {
-            Ok(x) => x,
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::WouldBlock
-                        | io::ErrorKind::TimedOut
-                        | io::ErrorKind::Interrupted
-                ) =>
-            {
-                continue;
-            }
+        let n = match batch.recv(&sock) {
+            Ok(n) => n,
+            Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut | io::ErrorKind::Interrupted) => continue,
             Err(_) => {
                 worker.dropped();
                 continue;
             }
         };
+        // One load per batch: a batch is answered from one version.
         let served = current.load();
-        match answer(&served.index, &buf[..n], Transport::Udp, &mut out) {
-            Some(o) => {
-                worker.count(Transport::Udp, &o);
-                if sock.send_to(&out[..o.len], peer).is_err() {
-                    worker.dropped();
+        for i in 0..n {
+            let (q, out) = batch.slot(i);
+            match answer(&served.index, q, Transport::Udp, out) {
+                Some(o) => {
+                    worker.count(Transport::Udp, &o);
+                    batch.respond(i, o.len);
                 }
+                None => worker.dropped(),
             }
-            None => worker.dropped(),
+        }
+        drop(served);
+        if batch.send(&sock).is_err() {
+            worker.dropped();
         }
     }
 }

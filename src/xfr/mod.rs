@@ -1,1 +1,274 @@
-//! Zone transfers (AXFR, IXFR, NOTIFY, TSIG) and secondary mode: being written.
+//! Zone transfers: AXFR (RFC 5936) and IXFR (RFC 1995) out over TCP, TSIG
+//! (RFC 8945), NOTIFY (RFC 1996) out and in, and secondary mode.
+//!
+//! Owns who may transfer the zone and what they get; it reads published
+//! versions (`Arc<SignedZone>`) and never builds or signs one. The serve
+//! loop hands every published pair (old, new) to [`Primary::published`],
+//! which computes the diff off the async threads ([`diff::diff`], a sorted
+//! merge of the two versions' records), appends it to the IXFR history and
+//! then notifies the secondaries, so a secondary asking after the NOTIFY
+//! always finds the step it needs. Transfer requests reach
+//! [`Primary::tcp_hook`] from the TCP server before the query path.
+//!
+//! Access: a transfer needs a valid TSIG with the key configured for a
+//! secondary at the peer's address (`[[transfer.secondaries]]`); anything
+//! else is refused (REFUSED, or NOTAUTH with the TSIG error, RFC 8945 §5.2).
+//! TSIG-signed ordinary queries over TCP (the SOA check secondaries make)
+//! are answered by the normal query path and signed.
+//!
+//! Secondary mode ([`secondary`]) pulls from primaries with the same
+//! pieces: IXFR with AXFR fallback, TSIG, verification, then one atomic
+//! swap into the same `Current` the server reads.
+
+pub mod axfr;
+pub mod diff;
+pub mod ixfr;
+pub mod msg;
+pub mod notify;
+pub mod secondary;
+pub mod tsig;
+
+use crate::config::Config;
+use crate::name::Name;
+use crate::rr::{class, rtype};
+use crate::server::answer::{Transport, answer, rcode};
+use crate::server::{Served, TcpHook};
+use crate::zone::SignedZone;
+use ixfr::History;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use tracing::{info, warn};
+use tsig::{Key, Keyring, ResponseSigner};
+
+/// Why the transfer configuration is not usable.
+#[derive(Debug, thiserror::Error)]
+pub enum XfrConfigError {
+    #[error("{0}")]
+    Tsig(#[from] tsig::TsigError),
+}
+
+/// A secondary we serve.
+#[derive(Debug, Clone)]
+struct Peer {
+    address: SocketAddr,
+    notify: bool,
+    key: Key,
+}
+
+struct Inner {
+    origin: Name,
+    ring: Keyring,
+    peers: Vec<Peer>,
+    history: Mutex<History>,
+}
+
+/// The primary side: IXFR history, transfer answers, NOTIFY out.
+#[derive(Clone)]
+pub struct Primary {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Primary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Primary({}, {} secondaries)", self.inner.origin, self.inner.peers.len())
+    }
+}
+
+/// Seconds since the epoch.
+fn now() -> u64 {
+    crate::publish::unix_now()
+}
+
+/// Offset of the question type, and the type (after an uncompressed qname).
+fn peek_qtype(raw: &[u8]) -> Option<u16> {
+    let mut i = 12;
+    loop {
+        let l = *raw.get(i)? as usize;
+        if l == 0 {
+            break;
+        }
+        if l > 63 {
+            return None;
+        }
+        i += 1 + l;
+    }
+    Some(u16::from_be_bytes([*raw.get(i + 1)?, *raw.get(i + 2)?]))
+}
+
+impl Primary {
+    /// From the `[transfer]` and `[[tsig-key]]` sections.
+    pub fn new(config: &Config) -> Result<Primary, XfrConfigError> {
+        let ring = Keyring::from_config(&config.zone.tsig_key)?;
+        let mut peers = Vec::new();
+        for s in &config.zone.transfer.secondaries {
+            peers.push(Peer {
+                address: s.address,
+                notify: s.notify,
+                key: ring.by_text(&s.tsig_key)?.clone(),
+            });
+        }
+        Ok(Primary {
+            inner: Arc::new(Inner {
+                origin: config.origin.clone(),
+                ring,
+                peers,
+                history: Mutex::new(History::new(config.zone.transfer.ixfr_history)),
+            }),
+        })
+    }
+
+    /// A new version went out: record the step for IXFR, then NOTIFY.
+    /// Returns at once; the work runs on the blocking pool (diff) and as a
+    /// task (NOTIFY). Without a runtime it diffs inline and skips NOTIFY.
+    pub fn published(&self, old: &Arc<SignedZone>, new: &Arc<SignedZone>) {
+        if old.serial() == new.serial() {
+            return;
+        }
+        let inner = self.inner.clone();
+        let soa = ixfr::soa_record(new);
+        let (old, new) = (old.clone(), new.clone());
+        let record = move |inner: &Inner| {
+            let d = diff::diff(&old, &new);
+            info!(
+                from = d.from(),
+                to = d.to(),
+                removed = d.removed.len(),
+                added = d.added.len(),
+                "IXFR history: new step"
+            );
+            inner
+                .history
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(d);
+        };
+        let Ok(rt) = tokio::runtime::Handle::try_current() else {
+            record(&inner);
+            return;
+        };
+        rt.spawn(async move {
+            let i2 = inner.clone();
+            if tokio::task::spawn_blocking(move || record(&i2)).await.is_err() {
+                warn!("IXFR history: diff task failed; transfers fall back to AXFR");
+            }
+            for p in inner.peers.iter().filter(|p| p.notify) {
+                let (soa, key, addr) = (soa.clone(), p.key.clone(), p.address);
+                tokio::spawn(async move {
+                    let serial = msg::soa_serial(&soa.rdata).unwrap_or(0);
+                    match notify::send(addr, &soa, Some(&key), notify::TRIES, notify::FIRST_WAIT)
+                        .await
+                    {
+                        Ok(()) => info!(%addr, serial, "NOTIFY acknowledged"),
+                        Err(e) => warn!(%addr, serial, error = %e, "NOTIFY failed"),
+                    }
+                });
+            }
+        });
+    }
+
+    /// Steps held for IXFR.
+    pub fn history_len(&self) -> usize {
+        self.inner.history.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+
+    /// The hook for [`crate::server::serve_tcp`].
+    pub fn tcp_hook(&self) -> TcpHook {
+        let me = self.clone();
+        Arc::new(move |raw: &[u8], peer: SocketAddr, served: &Served| me.handle(raw, peer, served))
+    }
+
+    fn allowed(&self, ip: IpAddr, key: &Name) -> bool {
+        self.inner
+            .peers
+            .iter()
+            .any(|p| p.address.ip() == ip && &p.key.name == key)
+    }
+
+    /// Answer a TCP message if it is a transfer or a TSIG-signed query;
+    /// `None` leaves it to the query path.
+    pub fn handle(&self, raw: &[u8], peer: SocketAddr, served: &Served) -> Option<Vec<Vec<u8>>> {
+        if raw.len() < 12 || raw[2] & 0x80 != 0 || (raw[2] >> 3) & 0x0F != msg::opcode::QUERY {
+            return None;
+        }
+        let qtype = peek_qtype(raw);
+        let is_xfr = matches!(qtype, Some(rtype::AXFR | rtype::IXFR));
+        let arcount = u16::from_be_bytes([raw[10], raw[11]]);
+        if !is_xfr && arcount == 0 {
+            return None;
+        }
+        let m = msg::parse(raw).ok()?;
+        if !is_xfr && m.tsig_at.is_none() {
+            return None;
+        }
+        let t = now();
+        let verified = match tsig::verify_request(raw, &m, &self.inner.ring, t) {
+            Ok(v) => v,
+            Err(refused) => {
+                warn!(%peer, error = %refused.error, "TSIG check failed");
+                let mut r = msg::bare_response(&m, rcode::NOTAUTH).finish();
+                refused.append_to(&mut r, t);
+                return Some(vec![r]);
+            }
+        };
+        let signer = verified.as_ref().map(ResponseSigner::new);
+        let finish = |mut r: Vec<u8>, s: Option<ResponseSigner>| {
+            if let Some(mut s) = s {
+                s.sign(&mut r, t);
+            }
+            vec![r]
+        };
+        if !is_xfr {
+            // A signed ordinary query (secondaries' SOA checks): answer it
+            // without its TSIG, then sign the answer.
+            let stripped = tsig::strip(raw, m.tsig_at?, m.id);
+            let mut out = vec![0u8; 65_535];
+            let o = answer(&served.index, &stripped, Transport::Tcp, &mut out)?;
+            out.truncate(o.len);
+            return Some(finish(out, signer));
+        }
+        let q = m.question()?;
+        let zone = &served.zone;
+        let Some(v) = &verified else {
+            warn!(%peer, "transfer refused: no TSIG");
+            return Some(finish(msg::bare_response(&m, rcode::REFUSED).finish(), None));
+        };
+        if !self.allowed(peer.ip(), &v.key.name) {
+            warn!(%peer, key = %v.key.name, "transfer refused: not a configured secondary");
+            return Some(finish(msg::bare_response(&m, rcode::REFUSED).finish(), signer));
+        }
+        if q.name != zone.zone.origin || q.qclass != class::IN {
+            return Some(finish(msg::bare_response(&m, rcode::NOTAUTH).finish(), signer));
+        }
+        if q.qtype == rtype::AXFR {
+            let msgs = axfr::respond(&m, zone, signer, t);
+            info!(%peer, key = %v.key.name, serial = zone.serial(), messages = msgs.len(), "AXFR out");
+            return Some(msgs);
+        }
+        // RFC 1995 §3: the client's SOA is in the authority section.
+        let Some(client) = m
+            .authority
+            .iter()
+            .find(|r| r.rtype == rtype::SOA)
+            .and_then(|r| msg::soa_serial(&r.rdata))
+        else {
+            return Some(finish(msg::bare_response(&m, rcode::FORMERR).finish(), signer));
+        };
+        let history = self.inner.history.lock().unwrap_or_else(|p| p.into_inner());
+        let (msgs, how) = ixfr::respond(&m, client, zone, &history, signer, t);
+        drop(history);
+        match how {
+            ixfr::Answered::Current => {
+                info!(%peer, key = %v.key.name, serial = zone.serial(), "IXFR out: client is current")
+            }
+            ixfr::Answered::Incremental { steps } => info!(
+                %peer, key = %v.key.name, from = client, to = zone.serial(), steps, messages = msgs.len(),
+                "IXFR out: incremental"
+            ),
+            ixfr::Answered::AxfrStyle => info!(
+                %peer, key = %v.key.name, from = client, to = zone.serial(), messages = msgs.len(),
+                "IXFR out: history too short, AXFR-style (RFC 1995 §4)"
+            ),
+        }
+        Some(msgs)
+    }
+}

@@ -18,6 +18,7 @@
 //! Published versions are immutable `Arc<SignedZone>` values swapped
 //! atomically; this module does no I/O.
 
+pub mod records;
 use crate::name::Name;
 use crate::rr::{Ds, Record, Soa, rtype};
 use std::collections::BTreeMap;

@@ -608,6 +608,9 @@ fn our_key_files_work_in_ldns_and_bind_signers() {
             let z: &[&str] = if csk { &["-z"] } else { &[] };
             run(Command::new("dnssec-signzone")
                 .args(z)
+                // -d: the dsset file goes to the scratch directory, not the working directory.
+                .arg("-d")
+                .arg(&dir)
                 .args(["-S", "-3", "-", "-o", "mobile.", "-K"])
                 .arg(&kdir)
                 .arg("-f")

@@ -1,0 +1,821 @@
+//! Is a response "answered" in the sense of Spec 10 §3.7? The chain of
+//! trust from the anchor to every RRset the answer relies on, and the
+//! registry's data in it.
+//!
+//! Owns, independently of `crate::dnssec` (the signer) and of the server:
+//! the trust anchor (DS or DNSKEY, RFC 4034 §5 and §2), the DNSKEY RRset
+//! check (RFC 4035 §5.2), RRSIG verification (RFC 4034 §3.1.8.1, RFC 4035
+//! §5.3) and the shape of the four answers a TLD gives: positive at the
+//! apex, referral, name error, no data (RFC 1034 §4.3.2, RFC 4035 §3.1).
+//! It does no I/O. Denial proofs are in [`super::nsec3`].
+
+use super::message::{Message, Rr, rcode};
+use super::nsec3::{Denial, ProofError};
+use crate::name::Name;
+use crate::rr::{Ds, alg, rtype, type_name};
+use crate::verify::key_tag;
+use ring::digest;
+use ring::signature::{self, RsaPublicKeyComponents, UnparsedPublicKey};
+use std::path::{Path, PathBuf};
+
+/// DNSKEY flags (RFC 4034 §2.1.1).
+const FLAG_ZONE: u16 = 0x0100;
+
+/// What the probe trusts: the parent's DS records, or DNSKEYs configured
+/// statically (Spec 10 §3.7: "against a corresponding DS record published
+/// in the parent zone or ... a statically configured Trust Anchor").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrustAnchor {
+    pub zone: Name,
+    pub ds: Vec<Ds>,
+    pub dnskeys: Vec<Vec<u8>>,
+}
+
+/// A trust anchor that cannot be read.
+#[derive(Debug, thiserror::Error)]
+pub enum AnchorError {
+    #[error("{path}: cannot read: {error}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        error: std::io::Error,
+    },
+    #[error(transparent)]
+    Syntax(#[from] crate::zonefile::ZoneFileError),
+    #[error("{path}:{line}: {error}")]
+    Rdata {
+        path: PathBuf,
+        line: usize,
+        error: crate::zonefile::RdataError,
+    },
+    #[error("{path}:{line}: {owner} is not the zone {zone}")]
+    Owner {
+        path: PathBuf,
+        line: usize,
+        owner: Name,
+        zone: Name,
+    },
+    #[error("{path}: no DS or DNSKEY record for {zone}")]
+    Empty { path: PathBuf, zone: Name },
+}
+
+impl TrustAnchor {
+    /// Read DS and DNSKEY records in presentation format from a file (a
+    /// `.ds` file, a BIND `K*.key` file, or a zone file), or from every
+    /// `K*.key` and `*.ds` file of a keys directory. Other types are ignored.
+    pub fn read(path: &Path, zone: &Name) -> Result<TrustAnchor, AnchorError> {
+        let mut files = Vec::new();
+        if path.is_dir() {
+            let rd = std::fs::read_dir(path).map_err(|error| AnchorError::Read {
+                path: path.to_path_buf(),
+                error,
+            })?;
+            for e in rd.flatten() {
+                let p = e.path();
+                let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+                if name.ends_with(".ds") || (name.starts_with('K') && name.ends_with(".key")) {
+                    files.push(p);
+                }
+            }
+            files.sort();
+        } else {
+            files.push(path.to_path_buf());
+        }
+        let mut ta = TrustAnchor {
+            zone: zone.clone(),
+            ds: Vec::new(),
+            dnskeys: Vec::new(),
+        };
+        for f in &files {
+            let text = std::fs::read_to_string(f).map_err(|error| AnchorError::Read {
+                path: f.clone(),
+                error,
+            })?;
+            ta.add_text(&text, f)?;
+        }
+        if ta.ds.is_empty() && ta.dnskeys.is_empty() {
+            return Err(AnchorError::Empty {
+                path: path.to_path_buf(),
+                zone: zone.clone(),
+            });
+        }
+        Ok(ta)
+    }
+
+    /// Add the DS and DNSKEY records of `text`; `path` is for messages.
+    pub fn add_text(&mut self, text: &str, path: &Path) -> Result<(), AnchorError> {
+        // K-files carry no TTL; a TTL means nothing in an anchor.
+        let text = format!("$TTL 0\n{text}");
+        for e in crate::zonefile::parse_str(&text, path, Some(&self.zone))? {
+            if e.rtype != rtype::DS && e.rtype != rtype::DNSKEY {
+                continue;
+            }
+            let line = e.line.saturating_sub(1);
+            if e.owner != self.zone {
+                return Err(AnchorError::Owner {
+                    path: path.to_path_buf(),
+                    line,
+                    owner: e.owner,
+                    zone: self.zone.clone(),
+                });
+            }
+            let rd = e.rdata_wire().map_err(|error| AnchorError::Rdata {
+                path: path.to_path_buf(),
+                line,
+                error,
+            })?;
+            if e.rtype == rtype::DS {
+                if let Some(ds) = Ds::from_rdata(&rd) {
+                    self.ds.push(ds);
+                }
+            } else {
+                self.dnskeys.push(rd);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A signature that does not validate (RFC 4035 §5.3).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SigError {
+    #[error("{owner} {}: no RRSIG (RFC 4035 §3.1.1)", type_name(*.rtype))]
+    Missing { owner: Name, rtype: u16 },
+    #[error("{owner} {}: signature by key {key_tag} does not verify (RFC 4035 §5.3.3)", type_name(*.rtype))]
+    Bogus {
+        owner: Name,
+        rtype: u16,
+        key_tag: u16,
+    },
+    #[error("{owner} {}: no zone key with tag {key_tag} algorithm {algorithm} (RFC 4035 §5.3.1)", type_name(*.rtype))]
+    UnknownKey {
+        owner: Name,
+        rtype: u16,
+        key_tag: u16,
+        algorithm: u8,
+    },
+    #[error("{owner} {}: signature not valid now (inception {inception}, expiration {expiration}, now {now}; RFC 4034 §3.1.5)", type_name(*.rtype))]
+    Time {
+        owner: Name,
+        rtype: u16,
+        inception: u32,
+        expiration: u32,
+        now: u32,
+    },
+    #[error("{owner} {}: signer {signer} is not the zone (RFC 4035 §5.3.1)", type_name(*.rtype))]
+    Signer {
+        owner: Name,
+        rtype: u16,
+        signer: Name,
+    },
+    #[error("{owner} {}: labels field {labels} (no wildcards in a TLD; RFC 4034 §3.1.3)", type_name(*.rtype))]
+    Labels { owner: Name, rtype: u16, labels: u8 },
+    #[error("{owner} {}: malformed RRSIG", type_name(*.rtype))]
+    Malformed { owner: Name, rtype: u16 },
+}
+
+impl SigError {
+    fn code(&self) -> &'static str {
+        match self {
+            SigError::Missing { .. } => "missing-signature",
+            SigError::Time { .. } => "signature-time",
+            _ => "bogus-signature",
+        }
+    }
+}
+
+/// Why the DNSKEY RRset is not trusted (RFC 4035 §5.2).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DnskeyError {
+    #[error("no DNSKEY RRset for the zone")]
+    Missing,
+    #[error("no DNSKEY matches the trust anchor (RFC 4035 §5.2)")]
+    NoAnchorMatch,
+    #[error("DNSKEY RRset not signed by a trust-anchor key: {0}")]
+    NotSigned(SigError),
+}
+
+/// What the response got wrong about the registry's data.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WrongAnswer {
+    #[error("not a response to the query")]
+    Question,
+    #[error("RCODE {got}, expected {expected}")]
+    Rcode { got: u16, expected: u16 },
+    #[error("AA is {}, expected {}", if *.got { "set" } else { "clear" }, if *.got { "clear" } else { "set" })]
+    Aa { got: bool },
+    #[error("no {owner} {} in the answer", type_name(*.rtype))]
+    NoAnswer { owner: Name, rtype: u16 },
+    #[error("unexpected records in the answer section")]
+    UnexpectedAnswer,
+    #[error("{0} is outside the zone")]
+    OutOfZone(Name),
+    #[error("no referral to {0} (NS RRset in the authority section)")]
+    NoReferral(Name),
+    #[error("no SOA for the zone in the authority section (RFC 2308 §3)")]
+    NoSoa,
+    #[error("SOA serial {got} is older than {want} (RFC 1982)")]
+    Serial { got: u32, want: u32 },
+}
+
+/// Why a test is unanswered: the `reason` of a result.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Reason {
+    #[error(transparent)]
+    Exchange(#[from] super::client::ExchangeError),
+    #[error("malformed response: {0}")]
+    Malformed(#[from] super::message::MessageError),
+    #[error("truncated response over UDP")]
+    Truncated,
+    #[error("wrong answer: {0}")]
+    Wrong(#[from] WrongAnswer),
+    #[error("DNSKEY: {0}")]
+    Dnskey(#[from] DnskeyError),
+    #[error("{0}")]
+    Signature(#[from] SigError),
+    #[error("denial: {0}")]
+    Denial(#[from] ProofError),
+    #[error("DNSKEY fetch failed: {0}")]
+    KeyFetch(Box<Reason>),
+}
+
+impl Reason {
+    /// Short machine-readable code.
+    pub fn code(&self) -> &'static str {
+        use super::client::ExchangeError as E;
+        match self {
+            Reason::Exchange(E::Timeout(_)) => "timeout",
+            Reason::Exchange(E::Refused) => "refused",
+            Reason::Exchange(_) => "no-response",
+            Reason::Malformed(_) => "malformed",
+            Reason::Truncated => "truncated",
+            Reason::Wrong(_) => "wrong-answer",
+            Reason::Dnskey(_) => "dnskey-untrusted",
+            Reason::Signature(s) => s.code(),
+            Reason::Denial(ProofError::Missing) => "missing-nsec3",
+            Reason::Denial(_) => "nsec3-proof",
+            Reason::KeyFetch(inner) => inner.code(),
+        }
+    }
+}
+
+enum PublicKey {
+    /// RFC 3110 §2: modulus and exponent, big-endian.
+    Rsa {
+        n: Vec<u8>,
+        e: Vec<u8>,
+        params: &'static signature::RsaParameters,
+    },
+    Other(UnparsedPublicKey<Vec<u8>>),
+    Unsupported,
+}
+
+/// One zone key.
+pub struct Key {
+    pub tag: u16,
+    pub algorithm: u8,
+    pub flags: u16,
+    pub rdata: Vec<u8>,
+    public: PublicKey,
+}
+
+impl std::fmt::Debug for Key {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Key(tag {}, alg {}, flags {})",
+            self.tag, self.algorithm, self.flags
+        )
+    }
+}
+
+impl Key {
+    pub fn from_rdata(rd: &[u8]) -> Option<Key> {
+        if rd.len() < 5 || rd[2] != 3 {
+            return None;
+        }
+        let algorithm = rd[3];
+        Some(Key {
+            tag: key_tag(rd),
+            algorithm,
+            flags: u16::from_be_bytes([rd[0], rd[1]]),
+            rdata: rd.to_vec(),
+            public: decode(algorithm, &rd[4..]),
+        })
+    }
+
+    fn verify(&self, msg: &[u8], sig: &[u8]) -> bool {
+        match &self.public {
+            PublicKey::Rsa { n, e, params } => RsaPublicKeyComponents { n, e }
+                .verify(params, msg, sig)
+                .is_ok(),
+            PublicKey::Other(k) => k.verify(msg, sig).is_ok(),
+            PublicKey::Unsupported => false,
+        }
+    }
+}
+
+fn decode(algorithm: u8, key: &[u8]) -> PublicKey {
+    const RSASHA512: u8 = 10;
+    let point = |len: usize, a: &'static signature::EcdsaVerificationAlgorithm| {
+        if key.len() != len {
+            return PublicKey::Unsupported;
+        }
+        let mut p = Vec::with_capacity(len + 1);
+        p.push(4);
+        p.extend_from_slice(key);
+        PublicKey::Other(UnparsedPublicKey::new(a, p))
+    };
+    match algorithm {
+        alg::RSASHA256 | RSASHA512 => {
+            let (elen, rest) = match key.first() {
+                Some(0) if key.len() > 3 => {
+                    (u16::from_be_bytes([key[1], key[2]]) as usize, &key[3..])
+                }
+                Some(&l) => (l as usize, &key[1..]),
+                None => return PublicKey::Unsupported,
+            };
+            if elen == 0 || rest.len() <= elen {
+                return PublicKey::Unsupported;
+            }
+            let (e, n) = rest.split_at(elen);
+            let strip = |b: &[u8]| b[b.iter().take_while(|&&x| x == 0).count()..].to_vec();
+            PublicKey::Rsa {
+                n: strip(n),
+                e: strip(e),
+                params: if algorithm == alg::RSASHA256 {
+                    &signature::RSA_PKCS1_2048_8192_SHA256
+                } else {
+                    &signature::RSA_PKCS1_2048_8192_SHA512
+                },
+            }
+        }
+        alg::ECDSAP256SHA256 => point(64, &signature::ECDSA_P256_SHA256_FIXED),
+        alg::ECDSAP384SHA384 => point(96, &signature::ECDSA_P384_SHA384_FIXED),
+        alg::ED25519 if key.len() == 32 => {
+            PublicKey::Other(UnparsedPublicKey::new(&signature::ED25519, key.to_vec()))
+        }
+        _ => PublicKey::Unsupported,
+    }
+}
+
+/// RFC 4034 §5.1.4: digest = hash(owner name | DNSKEY RDATA).
+pub fn ds_matches(ds: &Ds, owner: &Name, dnskey: &[u8]) -> bool {
+    let a = match ds.digest_type {
+        1 => &digest::SHA1_FOR_LEGACY_USE_ONLY,
+        2 => &digest::SHA256,
+        4 => &digest::SHA384,
+        _ => return false,
+    };
+    let mut ctx = digest::Context::new(a);
+    ctx.update(owner.wire());
+    ctx.update(dnskey);
+    ds.key_tag == key_tag(dnskey)
+        && dnskey.get(3) == Some(&ds.algorithm)
+        && ctx.finish().as_ref() == ds.digest.as_slice()
+}
+
+/// The records of `section` with this owner and type.
+fn rrset<'a>(section: &'a [Rr], owner: &Name, t: u16) -> Vec<&'a Rr> {
+    section
+        .iter()
+        .filter(|r| r.rtype == t && &r.owner == owner)
+        .collect()
+}
+
+/// The RRSIGs of `section` at `owner` covering `t`.
+fn sigs<'a>(section: &'a [Rr], owner: &Name, t: u16) -> Vec<&'a Rr> {
+    section
+        .iter()
+        .filter(|r| r.covered() == Some(t) && &r.owner == owner)
+        .collect()
+}
+
+/// RFC 4035 §5.3: the RRset is valid if one of its RRSIGs, by one of
+/// `keys`, verifies. On failure, the first RRSIG's problem is reported.
+pub fn verify_rrset(
+    zone: &Name,
+    keys: &[Key],
+    rrs: &[&Rr],
+    sigs: &[&Rr],
+    now: u32,
+) -> Result<(), SigError> {
+    let Some(first) = rrs.first() else {
+        return Ok(());
+    };
+    let (owner, t) = (&first.owner, first.rtype);
+    let mut err = None;
+    for s in sigs {
+        match verify_one(zone, keys, rrs, s, now) {
+            Ok(()) => return Ok(()),
+            Err(e) => {
+                err.get_or_insert(e);
+            }
+        }
+    }
+    Err(err.unwrap_or(SigError::Missing {
+        owner: owner.clone(),
+        rtype: t,
+    }))
+}
+
+fn verify_one(zone: &Name, keys: &[Key], rrs: &[&Rr], sig: &Rr, now: u32) -> Result<(), SigError> {
+    let owner = &rrs[0].owner;
+    let t = rrs[0].rtype;
+    let rd = &sig.rdata;
+    let malformed = || SigError::Malformed {
+        owner: owner.clone(),
+        rtype: t,
+    };
+    if rd.len() < 19 {
+        return Err(malformed());
+    }
+    let (algorithm, labels) = (rd[2], rd[3]);
+    let expiration = u32::from_be_bytes([rd[8], rd[9], rd[10], rd[11]]);
+    let inception = u32::from_be_bytes([rd[12], rd[13], rd[14], rd[15]]);
+    let tag = u16::from_be_bytes([rd[16], rd[17]]);
+    let (signer, sig_at) = crate::rr::read_name(rd, 18).ok_or_else(malformed)?;
+    if &signer != zone {
+        return Err(SigError::Signer {
+            owner: owner.clone(),
+            rtype: t,
+            signer,
+        });
+    }
+    if labels as usize != owner.label_count() {
+        return Err(SigError::Labels {
+            owner: owner.clone(),
+            rtype: t,
+            labels,
+        });
+    }
+    // RFC 4034 §3.1.5: serial arithmetic on 32-bit times.
+    if (now.wrapping_sub(inception) as i32) < 0 || (expiration.wrapping_sub(now) as i32) < 0 {
+        return Err(SigError::Time {
+            owner: owner.clone(),
+            rtype: t,
+            inception,
+            expiration,
+            now,
+        });
+    }
+    let Some(key) = keys
+        .iter()
+        .find(|k| k.tag == tag && k.algorithm == algorithm && k.flags & FLAG_ZONE != 0)
+    else {
+        return Err(SigError::UnknownKey {
+            owner: owner.clone(),
+            rtype: t,
+            key_tag: tag,
+            algorithm,
+        });
+    };
+    // RFC 4034 §3.1.8.1: RRSIG RDATA without the signature, then the RRs
+    // in canonical order (§6.3) with the original TTL. Names are already
+    // lower-cased by the parser (§6.2).
+    let mut msg = Vec::with_capacity(512);
+    msg.extend_from_slice(&rd[..sig_at]);
+    let mut rdatas: Vec<&[u8]> = rrs.iter().map(|r| r.rdata.as_slice()).collect();
+    rdatas.sort_unstable();
+    rdatas.dedup();
+    for r in rdatas {
+        msg.extend_from_slice(owner.wire());
+        msg.extend_from_slice(&t.to_be_bytes());
+        msg.extend_from_slice(&crate::rr::class::IN.to_be_bytes());
+        msg.extend_from_slice(&rd[4..8]);
+        msg.extend_from_slice(&(r.len() as u16).to_be_bytes());
+        msg.extend_from_slice(r);
+    }
+    if key.verify(&msg, &rd[sig_at..]) {
+        Ok(())
+    } else {
+        Err(SigError::Bogus {
+            owner: owner.clone(),
+            rtype: t,
+            key_tag: tag,
+        })
+    }
+}
+
+/// The zone's keys, validated from the trust anchor.
+#[derive(Debug)]
+pub struct ZoneKeys {
+    pub keys: Vec<Key>,
+    /// TTL of the DNSKEY RRset: how long a validator may keep it.
+    pub ttl: u32,
+}
+
+/// RFC 4035 §5.2: the DNSKEY RRset of a response to `zone DNSKEY` is
+/// trusted if an anchor matches one of its keys (by DS digest or as the
+/// same DNSKEY) and that key's signature over the RRset verifies.
+pub fn trust_dnskeys(anchor: &TrustAnchor, m: &Message, now: u32) -> Result<ZoneKeys, Reason> {
+    let zone = &anchor.zone;
+    check_question(m, zone, rtype::DNSKEY)?;
+    check_rcode(m, rcode::NOERROR)?;
+    let set = rrset(&m.answer, zone, rtype::DNSKEY);
+    if set.is_empty() {
+        return Err(DnskeyError::Missing.into());
+    }
+    let keys: Vec<Key> = set
+        .iter()
+        .filter_map(|r| Key::from_rdata(&r.rdata))
+        .collect();
+    let trusted: Vec<Key> = set
+        .iter()
+        .filter(|r| {
+            anchor.dnskeys.iter().any(|k| k == &r.rdata)
+                || anchor.ds.iter().any(|d| ds_matches(d, zone, &r.rdata))
+        })
+        .filter_map(|r| Key::from_rdata(&r.rdata))
+        .collect();
+    if trusted.is_empty() {
+        return Err(DnskeyError::NoAnchorMatch.into());
+    }
+    verify_rrset(
+        zone,
+        &trusted,
+        &set,
+        &sigs(&m.answer, zone, rtype::DNSKEY),
+        now,
+    )
+    .map_err(DnskeyError::NotSigned)?;
+    Ok(ZoneKeys {
+        keys,
+        ttl: set[0].ttl,
+    })
+}
+
+/// What a test query should get back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Expect {
+    /// An authoritative answer at the apex (SOA, NS, DNSKEY).
+    Positive,
+    /// A referral to this delegation (RFC 1034 §4.3.2 step 3b).
+    Referral(Name),
+    /// NXDOMAIN with the NSEC3 proof (RFC 5155 §7.2.2).
+    NameError,
+    /// NOERROR, no data, with the NSEC3 proof (RFC 5155 §7.2.3).
+    NoData,
+}
+
+impl Expect {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Expect::Positive => "positive",
+            Expect::Referral(_) => "referral",
+            Expect::NameError => "nxdomain",
+            Expect::NoData => "nodata",
+        }
+    }
+}
+
+/// One test's question and what it expects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TestQuery {
+    pub qname: Name,
+    pub qtype: u16,
+    pub expect: Expect,
+}
+
+fn check_question(m: &Message, qname: &Name, qtype: u16) -> Result<(), WrongAnswer> {
+    match &m.question {
+        Some((n, t, _)) if n == qname && *t == qtype => Ok(()),
+        _ => Err(WrongAnswer::Question),
+    }
+}
+
+fn check_rcode(m: &Message, expected: u16) -> Result<(), WrongAnswer> {
+    if m.rcode != expected {
+        return Err(WrongAnswer::Rcode {
+            got: m.rcode,
+            expected,
+        });
+    }
+    Ok(())
+}
+
+fn check_aa(m: &Message, want: bool) -> Result<(), WrongAnswer> {
+    if m.aa() != want {
+        return Err(WrongAnswer::Aa { got: m.aa() });
+    }
+    Ok(())
+}
+
+/// RFC 1982 serial comparison: is `a` older than `b`?
+fn serial_lt(a: u32, b: u32) -> bool {
+    a != b && (b.wrapping_sub(a) as i32) > 0
+}
+
+/// Every NSEC3 in the authority section validates; returns the proof set.
+fn signed_denial<'a>(
+    zone: &'a Name,
+    keys: &ZoneKeys,
+    m: &Message,
+    now: u32,
+) -> Result<Denial<'a>, Reason> {
+    for r in m.authority.iter().filter(|r| r.rtype == rtype::NSEC3) {
+        verify_rrset(
+            zone,
+            &keys.keys,
+            &[r],
+            &sigs(&m.authority, &r.owner, rtype::NSEC3),
+            now,
+        )?;
+    }
+    Ok(Denial::new(zone, &m.authority)?)
+}
+
+/// The SOA of a negative answer (RFC 2308 §3), signed.
+fn signed_soa(
+    zone: &Name,
+    keys: &ZoneKeys,
+    m: &Message,
+    now: u32,
+    min_serial: Option<u32>,
+) -> Result<u32, Reason> {
+    let soa = rrset(&m.authority, zone, rtype::SOA);
+    if soa.len() != 1 {
+        return Err(WrongAnswer::NoSoa.into());
+    }
+    verify_rrset(
+        zone,
+        &keys.keys,
+        &soa,
+        &sigs(&m.authority, zone, rtype::SOA),
+        now,
+    )?;
+    serial_of(&soa[0].rdata, min_serial)
+}
+
+fn serial_of(rd: &[u8], min_serial: Option<u32>) -> Result<u32, Reason> {
+    let (_, i) = crate::rr::read_name(rd, 0).ok_or(WrongAnswer::NoSoa)?;
+    let (_, i) = crate::rr::read_name(rd, i).ok_or(WrongAnswer::NoSoa)?;
+    let serial = u32::from_be_bytes(
+        rd.get(i..i + 4)
+            .ok_or(WrongAnswer::NoSoa)?
+            .try_into()
+            .map_err(|_| WrongAnswer::NoSoa)?,
+    );
+    if let Some(want) = min_serial
+        && serial_lt(serial, want)
+    {
+        return Err(WrongAnswer::Serial { got: serial, want }.into());
+    }
+    Ok(serial)
+}
+
+/// What a validated response showed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Validated {
+    /// The SOA serial, when the response carried the SOA.
+    pub serial: Option<u32>,
+}
+
+/// Spec 10 §3.7: the response carries the registry's data and every RRset
+/// it relies on validates with `keys`. `min_serial`, when given, is the
+/// oldest acceptable SOA serial (an update being waited for).
+pub fn validate(
+    zone: &Name,
+    q: &TestQuery,
+    m: &Message,
+    keys: &ZoneKeys,
+    now: u32,
+    min_serial: Option<u32>,
+) -> Result<Validated, Reason> {
+    check_question(m, &q.qname, q.qtype)?;
+    for r in m.answer.iter().chain(&m.authority) {
+        if !r.owner.is_subdomain_of(zone) {
+            return Err(WrongAnswer::OutOfZone(r.owner.clone()).into());
+        }
+    }
+    let mut out = Validated::default();
+    match &q.expect {
+        Expect::Positive => {
+            check_rcode(m, rcode::NOERROR)?;
+            check_aa(m, true)?;
+            let set = rrset(&m.answer, &q.qname, q.qtype);
+            if set.is_empty() {
+                return Err(WrongAnswer::NoAnswer {
+                    owner: q.qname.clone(),
+                    rtype: q.qtype,
+                }
+                .into());
+            }
+            if m.answer.iter().any(|r| r.owner != q.qname) {
+                return Err(WrongAnswer::UnexpectedAnswer.into());
+            }
+            verify_rrset(
+                zone,
+                &keys.keys,
+                &set,
+                &sigs(&m.answer, &q.qname, q.qtype),
+                now,
+            )?;
+            if q.qtype == rtype::SOA {
+                out.serial = Some(serial_of(&set[0].rdata, min_serial)?);
+            }
+        }
+        Expect::Referral(delegation) => {
+            check_rcode(m, rcode::NOERROR)?;
+            check_aa(m, false)?;
+            if !m.answer.is_empty() {
+                return Err(WrongAnswer::UnexpectedAnswer.into());
+            }
+            if rrset(&m.authority, delegation, rtype::NS).is_empty() || delegation == zone {
+                return Err(WrongAnswer::NoReferral(delegation.clone()).into());
+            }
+            let ds = rrset(&m.authority, delegation, rtype::DS);
+            if ds.is_empty() {
+                signed_denial(zone, keys, m, now)?.insecure_referral(delegation)?;
+            } else {
+                verify_rrset(
+                    zone,
+                    &keys.keys,
+                    &ds,
+                    &sigs(&m.authority, delegation, rtype::DS),
+                    now,
+                )?;
+            }
+        }
+        Expect::NameError => {
+            check_rcode(m, rcode::NXDOMAIN)?;
+            check_aa(m, true)?;
+            if !m.answer.is_empty() {
+                return Err(WrongAnswer::UnexpectedAnswer.into());
+            }
+            out.serial = Some(signed_soa(zone, keys, m, now, min_serial)?);
+            signed_denial(zone, keys, m, now)?.name_error(&q.qname)?;
+        }
+        Expect::NoData => {
+            check_rcode(m, rcode::NOERROR)?;
+            check_aa(m, true)?;
+            if !m.answer.is_empty() {
+                return Err(WrongAnswer::UnexpectedAnswer.into());
+            }
+            out.serial = Some(signed_soa(zone, keys, m, now, min_serial)?);
+            signed_denial(zone, keys, m, now)?.no_data(&q.qname, q.qtype)?;
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc1982_serial_order() {
+        assert!(serial_lt(1, 2));
+        assert!(!serial_lt(2, 2));
+        assert!(serial_lt(u32::MAX, 0), "wraps");
+        assert!(!serial_lt(0, u32::MAX));
+    }
+
+    /// RFC 4034 §5.4: the DS example for dskey.example.com.
+    #[test]
+    fn rfc4034_section_5_4_ds_example() {
+        let owner = Name::parse("dskey.example.com.").unwrap();
+        let key = data_encoding::BASE64
+            .decode(
+                b"AQOeiiR0GOMYkDshWoSKz9XzfwJr1AYtsmx3TGkJaNXVbfi/2pHm822aJ5iI9BMzNXxeYCmZDRD99WYwYqUSdjMmmAphXdvxegXd/M5+X7OrzKBaMbCVdFLUUh6DhweJBjEVv5f2wwjM9XzcnOf+EPbtG9DMBmADjFDc2w/rljwvFw==",
+            )
+            .unwrap();
+        let mut rd = vec![1, 1, 3, 5];
+        rd.extend_from_slice(&key);
+        assert_eq!(key_tag(&rd), 60485);
+        let ds = Ds {
+            key_tag: 60485,
+            algorithm: 5,
+            digest_type: 1,
+            digest: data_encoding::HEXUPPER
+                .decode(b"2BB183AF5F22588179A53B0A98631FAD1A292118")
+                .unwrap(),
+        };
+        assert!(ds_matches(&ds, &owner, &rd));
+        let mut bad = ds.clone();
+        bad.digest[0] ^= 1;
+        assert!(!ds_matches(&bad, &owner, &rd));
+    }
+
+    #[test]
+    fn anchor_from_key_file_text() {
+        let zone = Name::parse("mobile.").unwrap();
+        let mut ta = TrustAnchor {
+            zone: zone.clone(),
+            ds: vec![],
+            dnskeys: vec![],
+        };
+        ta.add_text(
+            "; key-signing key\nmobile. IN DNSKEY 257 3 13 DWA2EFqpRytC9voI4Y77UmHhZYO6j9J9LCjnHk5dYBvGQj0A73oJ8PBKhy4meFC4vqgLIFHUblXU9tUTEXoiAQ==\nmobile.\t86400\tIN\tDS\t27702 13 2 619c334d20602d4474f2a918d63feea33da32e881d5d69d3ebc644eee77da03b\n",
+            Path::new("anchor"),
+        )
+        .unwrap();
+        assert_eq!(ta.dnskeys.len(), 1);
+        assert_eq!(ta.ds.len(), 1);
+        assert_eq!(ta.ds[0].key_tag, 27702);
+        assert_eq!(key_tag(&ta.dnskeys[0]), 27702);
+        assert!(ds_matches(&ta.ds[0], &zone, &ta.dnskeys[0]));
+        let wrong = ta.add_text("other. IN DS 1 13 2 00", Path::new("x"));
+        assert!(matches!(wrong, Err(AnchorError::Owner { .. })));
+    }
+}

@@ -1,0 +1,781 @@
+//! Incremental updates: the SRS journal since the published version in, the
+//! next version out, made by editing the published one instead of
+//! rebuilding it.
+//!
+//! One batch (every journal entry after the published version's position):
+//! 1. the affected names: changed domains; changed hosts; for a changed
+//!    domain the hosts it named, the glue below it and the in-zone hosts
+//!    below it that some delegation names but that are not glue (its
+//!    publication decides theirs); the partial read then adds every domain
+//!    that names an affected host and every domain above one (module docs
+//!    of [`crate::srs::partial`]), plus `nic` and the parents of the apex
+//!    name servers, which policy requires;
+//! 2. [`policy::apply`] on those rows alone, which decides for them what a
+//!    full run decides: a delegation depends on its own rows, glue on its
+//!    host row, its parent and its users, and all of those were read;
+//! 3. exactly the affected delegations and glue entries of the published
+//!    content are replaced; the SOA serial goes up (RFC 1982);
+//! 4. [`update_delegations`] edits the NSEC3 chain and re-signs the touched
+//!    NSEC3 RRs, the changed DS RRsets and the SOA;
+//! 5. [`verify_changed`] checks the changed part independently of the
+//!    signer; the full verifier runs on every full build, which the serve
+//!    loop makes on a schedule, at start and on SIGHUP.
+//!
+//! The result is identical to a full build from the same SRS state at the
+//! same time (tests/update.rs checks it over a thousand random batches).
+//! Anything out of the ordinary (no published position, a burst larger
+//! than [`MAX_CHANGES`], changed keys or NSEC3 parameters, signatures due
+//! for refresh) is an [`UpdateError`], and the caller builds in full.
+//!
+//! Restart safety: the published serial and journal position are written
+//! together ([`Position`], temp file, fsync, rename) before a version is
+//! swapped in. A restarted server builds in full from the SRS, which holds
+//! every committed change (nothing lost) as state, not as deltas to replay
+//! (nothing applied twice), with a serial above the stored one.
+
+use crate::dnssec::signer::{SignError, SignParams, UpdateStats, update_delegations};
+use crate::name::Name;
+use crate::policy::{self, PolicyError};
+use crate::publish::{Built, Pipeline, Timings};
+use crate::rr::{bitmap_from_types, rtype, type_name};
+use crate::serial::{SerialError, next_serial, serial_gt};
+use crate::srs::{ChangeObject, SrsError, name_to_stored};
+use crate::verify::VerifyOptions;
+use crate::zone::{SignedZone, nsec3_owner, nsec3_rdata};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::io::Write;
+use std::ops::Bound;
+use std::path::PathBuf;
+use std::time::Instant;
+
+/// Journal entries one batch takes; a larger backlog is built in full.
+pub const MAX_CHANGES: usize = 20_000;
+
+/// Why no incremental version was made. The caller builds in full.
+#[derive(Debug, thiserror::Error)]
+pub enum UpdateError {
+    #[error("no published version with a known journal position")]
+    NoBase,
+    #[error("serial {current} is not the last published version ({published:?})")]
+    NotLatest {
+        current: u32,
+        published: Option<u32>,
+    },
+    #[error("more than {MAX_CHANGES} journal entries pending")]
+    TooManyChanges,
+    #[error("signing is {configured} in the configuration, the published version is {published}")]
+    SigningChanged {
+        configured: &'static str,
+        published: &'static str,
+    },
+    #[error(
+        "signatures of the last full signing (at {signed_at}) are due for refresh (RFC 6781 §4.4.2)"
+    )]
+    RefreshDue { signed_at: u64 },
+    #[error("reading the SRS: {0}")]
+    Srs(#[from] SrsError),
+    #[error("policy: {0}")]
+    Policy(#[from] PolicyError),
+    #[error("signing: {0}")]
+    Sign(#[from] SignError),
+    #[error("verification refused the changed part: {0}")]
+    Verify(#[from] ChangedError),
+    #[error("signing task: {0}")]
+    Task(#[from] tokio::task::JoinError),
+}
+
+/// What one incremental version changed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Applied {
+    /// Journal entries applied.
+    pub changes: usize,
+    /// Delegations re-read (changed or depending on a changed host).
+    pub delegations: usize,
+    /// Glue hosts re-read.
+    pub hosts: usize,
+    pub dnssec: UpdateStats,
+}
+
+/// What incremental updates keep between versions: the in-zone hosts that
+/// a published delegation names but that are not glue (no addresses, or
+/// the domain above them is not published). When that domain becomes
+/// published their glue may appear; nothing else in the zone says so.
+#[derive(Debug, Clone, Default)]
+pub struct State {
+    base: Option<Tracked>,
+    /// Made by the last [`apply_changes`], adopted once it is published.
+    pending: Option<Tracked>,
+}
+
+#[derive(Debug, Clone)]
+struct Tracked {
+    serial: u32,
+    unglued: BTreeSet<Name>,
+    /// When the signatures that incremental versions keep were made.
+    signed_at: u64,
+}
+
+impl Tracked {
+    /// From a version built in full: one pass over its delegations.
+    fn scan(z: &SignedZone, now: u64) -> Tracked {
+        let c = &z.zone.content;
+        let origin = &z.zone.origin;
+        let mut seen: HashSet<*const [Name]> = HashSet::new();
+        let mut unglued = BTreeSet::new();
+        for d in c.delegations.values() {
+            // NS sets are shared: look at each once.
+            if !seen.insert(std::sync::Arc::as_ptr(&d.ns)) {
+                continue;
+            }
+            for h in d.ns.iter() {
+                if h.is_subdomain_of(origin) && !c.glue.contains_key(h) {
+                    unglued.insert(h.clone());
+                }
+            }
+        }
+        Tracked {
+            serial: z.serial(),
+            unglued,
+            signed_at: now,
+        }
+    }
+}
+
+/// Names strictly below `name` in a map in canonical order: they follow it
+/// directly (RFC 4034 §6.1).
+fn below<'a, V>(map: &'a BTreeMap<Name, V>, name: &'a Name) -> impl Iterator<Item = &'a Name> {
+    map.range::<Name, _>((Bound::Excluded(name), Bound::Unbounded))
+        .map(|(k, _)| k)
+        .take_while(move |k| k.is_subdomain_of(name))
+}
+
+fn below_set<'a>(set: &'a BTreeSet<Name>, name: &'a Name) -> impl Iterator<Item = &'a Name> {
+    set.range::<Name, _>((Bound::Excluded(name), Bound::Unbounded))
+        .take_while(move |k| k.is_subdomain_of(name))
+}
+
+/// The second-level name at or above `name` (`ns.foo.mobile.` → `foo.mobile.`).
+fn second_level(name: &Name, origin: &Name) -> Option<Name> {
+    if !name.is_subdomain_of(origin) || name.label_count() <= origin.label_count() {
+        return None;
+    }
+    let mut n = name.clone();
+    while n.label_count() > origin.label_count() + 1 {
+        n = n.parent()?;
+    }
+    Some(n)
+}
+
+/// Make the next version from `current` (the last published one) and the
+/// journal since it. `Ok(None)`: nothing changed.
+pub async fn apply_changes(
+    pipeline: &mut Pipeline,
+    current: &SignedZone,
+) -> Result<Option<Built>, UpdateError> {
+    let t0 = Instant::now();
+    let since = pipeline.last_journal_seq.ok_or(UpdateError::NoBase)?;
+    if pipeline.last_serial != Some(current.serial()) {
+        return Err(UpdateError::NotLatest {
+            current: current.serial(),
+            published: pipeline.last_serial,
+        });
+    }
+    let signing = pipeline.config.zone.dnssec.enabled;
+    let onoff = |b: bool| if b { "on" } else { "off" };
+    if signing != current.dnssec.is_some() {
+        return Err(UpdateError::SigningChanged {
+            configured: onoff(signing),
+            published: onoff(current.dnssec.is_some()),
+        });
+    }
+    let changes = pipeline.srs.changes_since(since, MAX_CHANGES + 1).await?;
+    let Some(last) = changes.last() else {
+        return Ok(None);
+    };
+    if changes.len() > MAX_CHANGES {
+        return Err(UpdateError::TooManyChanges);
+    }
+    // Rows read below may already show later commits; those are read again
+    // with the next batch (state, not deltas), so only this far is claimed.
+    let journal_seq = last.seq;
+    let now = pipeline.now();
+    let dcfg = &pipeline.config.zone.dnssec;
+    let params = SignParams::from_config(dcfg, &pipeline.config.nsec3_salt);
+
+    let state = &mut pipeline.update;
+    let base = match (state.pending.take(), state.base.take()) {
+        (Some(p), _) if p.serial == current.serial() => p,
+        (_, Some(b)) if b.serial == current.serial() => b,
+        _ => Tracked::scan(current, now),
+    };
+    // Kept signatures were made at `signed_at` at the latest; past the
+    // refresh point a full build re-signs everything.
+    let keep_for = u64::from(params.validity_secs.saturating_sub(params.refresh_secs))
+        .saturating_sub(u64::from(params.jitter_secs));
+    if signing && now.saturating_sub(base.signed_at) > keep_for {
+        return Err(UpdateError::RefreshDue {
+            signed_at: base.signed_at,
+        });
+    }
+    pipeline.update.base = Some(base.clone());
+
+    // 1. The affected names.
+    let origin = pipeline.config.origin.clone();
+    let content = &current.zone.content;
+    let mut domains: BTreeSet<String> = BTreeSet::new();
+    let mut hosts: BTreeSet<String> = BTreeSet::new();
+    for c in &changes {
+        match c.object {
+            ChangeObject::Domain => {
+                domains.insert(c.name.clone());
+                let Ok(n) = Name::parse(&c.name) else { continue };
+                if let Some(d) = content.delegations.get(&n) {
+                    hosts.extend(d.ns.iter().map(name_to_stored));
+                }
+                hosts.extend(below(&content.glue, &n).map(name_to_stored));
+                hosts.extend(below_set(&base.unglued, &n).map(name_to_stored));
+            }
+            ChangeObject::Host => {
+                hosts.insert(c.name.clone());
+            }
+        }
+    }
+    if let Ok(nic) = origin.prepend(b"nic") {
+        domains.insert(name_to_stored(&nic));
+    }
+    for (ns, _) in &pipeline.config.apex_ns {
+        if let Some(p) = second_level(ns, &origin) {
+            domains.insert(name_to_stored(&p));
+        }
+    }
+    let domains: Vec<String> = domains.into_iter().collect();
+    let hosts: Vec<String> = hosts.into_iter().collect();
+    let partial = pipeline.srs.snapshot_of(&domains, &hosts).await?;
+    let t_snap = t0.elapsed();
+
+    // 2. Policy on those rows.
+    let (part, report) = policy::apply(&partial.snapshot, &pipeline.config, &pipeline.lists)?;
+    let t_policy = t0.elapsed() - t_snap;
+
+    // 3. Replace exactly the affected entries.
+    let d_names: BTreeSet<Name> = partial
+        .domains
+        .iter()
+        .filter_map(|d| Name::parse(d).ok())
+        .chain(part.delegations.keys().cloned())
+        .collect();
+    let h_names: BTreeSet<Name> = partial
+        .hosts
+        .iter()
+        .filter_map(|h| Name::parse(h).ok())
+        .chain(part.glue.keys().cloned())
+        .collect();
+    let mut zone = current.zone.clone();
+    let c = &mut zone.content;
+    for n in &d_names {
+        c.delegations.remove(n);
+    }
+    for n in &h_names {
+        c.glue.remove(n);
+    }
+    c.delegations
+        .extend(part.delegations.iter().map(|(k, v)| (k.clone(), v.clone())));
+    c.glue
+        .extend(part.glue.iter().map(|(k, v)| (k.clone(), v.clone())));
+    zone.soa.serial = next_serial(
+        pipeline.last_serial,
+        pipeline.config.zone.serial.scheme,
+        now,
+    );
+    // Every user of an affected host was read, so this is exact for them.
+    let used: HashSet<&Name> = part
+        .delegations
+        .values()
+        .flat_map(|d| d.ns.iter())
+        .collect();
+    let mut tracked = Tracked {
+        serial: zone.soa.serial,
+        ..base
+    };
+    for h in &h_names {
+        if h.is_subdomain_of(&origin) && used.contains(h) && !zone.content.glue.contains_key(h) {
+            tracked.unglued.insert(h.clone());
+        } else {
+            tracked.unglued.remove(h);
+        }
+    }
+    // What really differs: only that is signed again and verified.
+    let changed: Vec<Name> = d_names
+        .iter()
+        .filter(|n| content.delegations.get(*n) != zone.content.delegations.get(*n))
+        .cloned()
+        .collect();
+    let hosts_changed: Vec<Name> = h_names
+        .iter()
+        .filter(|n| content.glue.get(*n) != zone.content.glue.get(*n))
+        .cloned()
+        .collect();
+
+    // 4. DNSSEC: a few signatures, made on the caller's thread.
+    let t1 = Instant::now();
+    let mut new = SignedZone { zone, dnssec: None };
+    let mut stats = UpdateStats::default();
+    if let Some(sec) = &current.dnssec {
+        let mut sec = sec.clone();
+        stats = update_delegations(
+            &mut sec,
+            &new.zone,
+            &changed,
+            &pipeline.keys,
+            &params,
+            now as u32,
+        )?;
+        new.dnssec = Some(sec);
+    }
+    let t_sign = t1.elapsed();
+
+    // 5. Verify what changed.
+    let t2 = Instant::now();
+    let opts = VerifyOptions {
+        now: now as u32,
+        previous_delegations: pipeline.last_delegations,
+        max_delegation_change: pipeline.config.zone.policy.max_delegation_change,
+        allowed_extra_types: Vec::new(),
+        require_signed: signing,
+    };
+    let readers: Vec<Name> = d_names.iter().cloned().collect();
+    verify_changed(current, &new, &changed, &hosts_changed, &readers, &opts)?;
+    let t_verify = t2.elapsed();
+    pipeline.update.pending = Some(tracked);
+    let applied = Applied {
+        changes: changes.len(),
+        delegations: d_names.len(),
+        hosts: hosts_changed.len(),
+        dnssec: stats,
+    };
+    Ok(Some(Built {
+        zone: new,
+        report,
+        journal_seq,
+        timings: Timings {
+            snapshot: t_snap,
+            policy: t_policy,
+            sign: t_sign,
+            verify: t_verify,
+            total: t0.elapsed(),
+        },
+        incremental: Some(applied),
+    }))
+}
+
+/// Why [`verify_changed`] refused a version. Each message cites the rule.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ChangedError {
+    #[error("serial {new} is not greater than {old} (RFC 1982 §3.2, RFC 1996 §2)")]
+    Serial { old: u32, new: u32 },
+    #[error("the apex {what} changed in an incremental version; only the SOA may")]
+    Apex { what: &'static str },
+    #[error("{name} is not one label below the zone (Exhibit A §1)")]
+    NotSecondLevel { name: Name },
+    #[error("{name}: delegation without name servers (Exhibit A §1)")]
+    NoNameServers { name: Name },
+    #[error("glue {name} is not below a published delegation (Exhibit A §1)")]
+    GlueWithoutDelegation { name: Name },
+    #[error("glue {name} is used by no delegation (Exhibit A §1)")]
+    OrphanGlue { name: Name },
+    #[error(
+        "delegation count changed from {previous} to {current}, more than the limit {limit} (CONTRACT: .se 2009)"
+    )]
+    DelegationChange {
+        previous: usize,
+        current: usize,
+        limit: f64,
+    },
+    #[error("{name} has no NSEC3 (RFC 5155 §7.1)")]
+    Nsec3Missing { name: Name },
+    #[error("{name} has an NSEC3 but needs none (RFC 5155 §6, §7.1)")]
+    Nsec3Stray { name: Name },
+    #[error("{name} NSEC3: type bitmap or flags do not match the delegation (RFC 5155 §3.2, §3.1.2)")]
+    Nsec3Types { name: Name },
+    #[error("{owner} NSEC3: next hashed owner does not continue the chain (RFC 5155 §7.1)")]
+    Nsec3Chain { owner: Name },
+    #[error("NSEC3 chain has {found} records, the changes explain {expected} (RFC 5155 §7.1)")]
+    Nsec3Count { expected: usize, found: usize },
+    #[error("{owner} {}: no valid RRSIG of algorithm {algorithm} (RFC 4035 §2.2, §5.3)", type_name(*.rtype))]
+    MissingSignature {
+        owner: Name,
+        rtype: u16,
+        algorithm: u8,
+    },
+    #[error("{owner} RRSIG over {} by key {key_tag} does not validate (RFC 4035 §5.3.3)", type_name(*.rtype))]
+    BadSignature {
+        owner: Name,
+        rtype: u16,
+        key_tag: u16,
+    },
+    #[error("{owner} RRSIG over {} by key {key_tag}: outside its validity period at {now} (RFC 4034 §3.1.5)", type_name(*.rtype))]
+    SignatureTime {
+        owner: Name,
+        rtype: u16,
+        key_tag: u16,
+        now: u32,
+    },
+    #[error("{name}: DS RRSIG without DS, or DS without RRSIG (RFC 4035 §2.2)")]
+    DsSignature { name: Name },
+}
+
+/// What [`verify_changed`] checked.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ChangedReport {
+    pub delegations: usize,
+    pub glue: usize,
+    pub nsec3_checked: usize,
+    pub rrsigs_checked: usize,
+}
+
+/// Check the part of `new` that differs from `old` (the last verified
+/// version) for the delegations and glue hosts named (`users`: every
+/// delegation that may name one of those hosts): content rules, the
+/// NSEC3 records of those names and their neighbours' links, the RRSIGs
+/// over everything that was signed again and over the SOA, the serial and
+/// the delegation count. A second reading that shares no code with the
+/// signer beyond primitives (the verifier's hash and key tag,
+/// [`crate::dnssec::rrsig::verify_rrsig`]). What did not change was
+/// verified with `old`; the full verifier runs on every full build.
+pub fn verify_changed(
+    old: &SignedZone,
+    new: &SignedZone,
+    delegations: &[Name],
+    glue: &[Name],
+    users: &[Name],
+    opts: &VerifyOptions,
+) -> Result<ChangedReport, ChangedError> {
+    let (oz, nz) = (&old.zone, &new.zone);
+    let origin = &nz.origin;
+    let mut report = ChangedReport::default();
+    if !serial_gt(nz.soa.serial, oz.soa.serial) {
+        return Err(ChangedError::Serial {
+            old: oz.soa.serial,
+            new: nz.soa.serial,
+        });
+    }
+    let mut soa = oz.soa.clone();
+    soa.serial = nz.soa.serial;
+    if soa != nz.soa || oz.origin != nz.origin || oz.ttl != nz.ttl {
+        return Err(ChangedError::Apex { what: "SOA or TTLs" });
+    }
+    if oz.apex_ns != nz.apex_ns {
+        return Err(ChangedError::Apex { what: "NS RRset" });
+    }
+    let (prev, cur) = (
+        opts.previous_delegations
+            .unwrap_or(oz.content.delegations.len()),
+        nz.content.delegations.len(),
+    );
+    if prev > 0 && (cur as f64 - prev as f64).abs() / prev as f64 > opts.max_delegation_change {
+        return Err(ChangedError::DelegationChange {
+            previous: prev,
+            current: cur,
+            limit: opts.max_delegation_change,
+        });
+    }
+
+    // Content (Exhibit A §1).
+    let users: HashSet<&Name> = users
+        .iter()
+        .filter_map(|n| nz.content.delegations.get(n))
+        .flat_map(|d| d.ns.iter())
+        .chain(nz.apex_ns.iter())
+        .collect();
+    for n in delegations {
+        if n.label_count() != origin.label_count() + 1 || !n.is_subdomain_of(origin) {
+            return Err(ChangedError::NotSecondLevel { name: n.clone() });
+        }
+        if let Some(d) = nz.content.delegations.get(n) {
+            report.delegations += 1;
+            if d.ns.is_empty() {
+                return Err(ChangedError::NoNameServers { name: n.clone() });
+            }
+        }
+    }
+    for h in glue {
+        if !nz.content.glue.contains_key(h) {
+            continue;
+        }
+        report.glue += 1;
+        let parent = second_level(h, origin);
+        if parent.as_ref() == Some(h)
+            || !parent.is_some_and(|p| nz.content.delegations.contains_key(&p))
+        {
+            return Err(ChangedError::GlueWithoutDelegation { name: h.clone() });
+        }
+        if !users.contains(h) {
+            return Err(ChangedError::OrphanGlue { name: h.clone() });
+        }
+    }
+
+    let (Some(os), Some(ns)) = (&old.dnssec, &new.dnssec) else {
+        return Ok(report);
+    };
+    if os.dnskeys != ns.dnskeys || os.nsec3param != ns.nsec3param {
+        return Err(ChangedError::Apex {
+            what: "DNSKEY or NSEC3PARAM RRset",
+        });
+    }
+    let sigs = Signatures::new(&ns.dnskeys, opts.now);
+    for (t, s) in &ns.apex_sigs {
+        if *t == rtype::SOA || os.apex_sigs.get(t) != Some(s) {
+            let (ttl, rd) = match *t {
+                rtype::SOA => (nz.ttl.soa, vec![nz.soa.to_rdata()]),
+                rtype::NS => (
+                    nz.ttl.ns,
+                    nz.apex_ns.iter().map(|n| n.wire().to_vec()).collect(),
+                ),
+                rtype::DNSKEY => (nz.ttl.dnskey, ns.dnskeys.clone()),
+                _ => (nz.ttl.nsec3, vec![ns.nsec3param.to_rdata()]),
+            };
+            report.rrsigs_checked += sigs.check(origin, *t, ttl, &rd, s)?;
+        }
+    }
+
+    // DS RRsets.
+    for n in delegations {
+        let ds = nz.content.delegations.get(n).map(|d| &d.ds);
+        match (ds, ns.ds_sigs.get(n)) {
+            (Some(ds), Some(s)) if !ds.is_empty() => {
+                let rd: Vec<Vec<u8>> = ds.iter().map(|d| d.to_rdata()).collect();
+                report.rrsigs_checked += sigs.check(n, rtype::DS, nz.ttl.ds, &rd, s)?;
+            }
+            (Some(ds), None) if ds.is_empty() => {}
+            (None, None) => {}
+            _ => return Err(ChangedError::DsSignature { name: n.clone() }),
+        }
+    }
+
+    // NSEC3 (RFC 5155 §7.1): the records of the changed names, the links
+    // into and out of them, and the count.
+    let p = &ns.nsec3param;
+    let opt_out = p.opt_out;
+    let flags = u8::from(opt_out);
+    let secure = bitmap_from_types(&[rtype::NS, rtype::DS, rtype::RRSIG]);
+    let insecure = bitmap_from_types(&[rtype::NS]);
+    let chain = &ns.nsec3;
+    let next_of = |h: &[u8; 20]| -> Option<[u8; 20]> {
+        chain
+            .range::<[u8; 20], _>((Bound::Excluded(h), Bound::Unbounded))
+            .next()
+            .or_else(|| chain.iter().next())
+            .map(|(k, _)| *k)
+    };
+    let prev_of = |h: &[u8; 20]| -> Option<[u8; 20]> {
+        chain
+            .range::<[u8; 20], _>(..h)
+            .next_back()
+            .or_else(|| chain.iter().next_back())
+            .map(|(k, _)| *k)
+    };
+    let mut window: BTreeSet<[u8; 20]> = BTreeSet::new();
+    let mut hashed: BTreeSet<[u8; 20]> = BTreeSet::new();
+    let (mut added, mut removed) = (0usize, 0usize);
+    for n in delegations {
+        let h = crate::verify::nsec3_hash(n, &p.salt, p.iterations);
+        if !hashed.insert(h) {
+            continue;
+        }
+        let want = nz
+            .content
+            .delegations
+            .get(n)
+            .and_then(|d| match (d.ds.is_empty(), opt_out) {
+                (false, _) => Some(&secure),
+                (true, false) => Some(&insecure),
+                (true, true) => None,
+            });
+        match (chain.get(&h), want) {
+            (None, Some(_)) => return Err(ChangedError::Nsec3Missing { name: n.clone() }),
+            (Some(_), None) => return Err(ChangedError::Nsec3Stray { name: n.clone() }),
+            (Some(r), Some(types)) => {
+                if &r.types != types || r.flags != flags {
+                    return Err(ChangedError::Nsec3Types { name: n.clone() });
+                }
+                window.insert(h);
+            }
+            (None, None) => {}
+        }
+        match (os.nsec3.contains_key(&h), chain.contains_key(&h)) {
+            (false, true) => added += 1,
+            (true, false) => removed += 1,
+            _ => {}
+        }
+        if let Some(pr) = prev_of(&h) {
+            window.insert(pr);
+        }
+    }
+    let expected = (os.nsec3.len() + added).saturating_sub(removed);
+    if chain.len() != expected {
+        return Err(ChangedError::Nsec3Count {
+            expected,
+            found: chain.len(),
+        });
+    }
+    for h in &window {
+        let Some(r) = chain.get(h) else { continue };
+        let owner = nsec3_owner(h, origin);
+        if next_of(h) != Some(r.next) {
+            return Err(ChangedError::Nsec3Chain { owner });
+        }
+        report.nsec3_checked += 1;
+        if os.nsec3.get(h) != Some(r) {
+            let rd = vec![nsec3_rdata(p, r)];
+            report.rrsigs_checked += sigs.check(&owner, rtype::NSEC3, nz.ttl.nsec3, &rd, &r.sigs)?;
+        }
+    }
+    Ok(report)
+}
+
+/// RRSIG checks against one DNSKEY RRset at one time.
+struct Signatures<'a> {
+    /// (key tag, algorithm, DNSKEY RDATA) of the zone keys.
+    keys: Vec<(u16, u8, &'a [u8])>,
+    /// Every algorithm of the zone keys: each signs every RRset (RFC 6840 §5.11).
+    algorithms: Vec<u8>,
+    now: u32,
+}
+
+impl<'a> Signatures<'a> {
+    fn new(dnskeys: &'a [Vec<u8>], now: u32) -> Signatures<'a> {
+        // RFC 4034 §2.1.1: flags bit 7 is the Zone Key flag.
+        let keys: Vec<(u16, u8, &[u8])> = dnskeys
+            .iter()
+            .filter(|k| k.len() > 4 && k[0] & 0x01 != 0)
+            .map(|k| (crate::verify::key_tag(k), k[3], k.as_slice()))
+            .collect();
+        let mut algorithms: Vec<u8> = keys.iter().map(|k| k.1).collect();
+        algorithms.sort_unstable();
+        algorithms.dedup();
+        Signatures {
+            keys,
+            algorithms,
+            now,
+        }
+    }
+
+    /// Every RRSIG in `sigs` validates over the RRset and is in its
+    /// validity period; every algorithm signs it. Returns how many.
+    fn check(
+        &self,
+        owner: &Name,
+        rt: u16,
+        ttl: u32,
+        rdatas: &[Vec<u8>],
+        sigs: &[Vec<u8>],
+    ) -> Result<usize, ChangedError> {
+        use crate::dnssec::rrsig::{RrsigFields, verify_rrsig};
+        let refs: Vec<&[u8]> = rdatas.iter().map(|r| r.as_slice()).collect();
+        let mut algs = Vec::new();
+        for s in sigs {
+            let Some(f) = RrsigFields::parse(s) else {
+                return Err(ChangedError::BadSignature {
+                    owner: owner.clone(),
+                    rtype: rt,
+                    key_tag: 0,
+                });
+            };
+            let bad = || ChangedError::BadSignature {
+                owner: owner.clone(),
+                rtype: rt,
+                key_tag: f.key_tag,
+            };
+            if f.type_covered != rt {
+                return Err(bad());
+            }
+            // RFC 4034 §3.1.5: serial number arithmetic on the times.
+            if serial_gt(f.inception, self.now) || serial_gt(self.now, f.expiration) {
+                return Err(ChangedError::SignatureTime {
+                    owner: owner.clone(),
+                    rtype: rt,
+                    key_tag: f.key_tag,
+                    now: self.now,
+                });
+            }
+            let ok = self
+                .keys
+                .iter()
+                .filter(|k| k.0 == f.key_tag && k.1 == f.algorithm)
+                .any(|k| verify_rrsig(k.2, owner, ttl, &refs, s));
+            if !ok {
+                return Err(bad());
+            }
+            algs.push(f.algorithm);
+        }
+        if let Some(&a) = self.algorithms.iter().find(|a| !algs.contains(a)) {
+            return Err(ChangedError::MissingSignature {
+                owner: owner.clone(),
+                rtype: rt,
+                algorithm: a,
+            });
+        }
+        Ok(sigs.len())
+    }
+}
+
+/// The published serial and the journal position it includes, written
+/// together before a version is swapped in: `<state-dir>/<zone>.position`
+/// holds `<serial> <journal-seq>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Position {
+    pub serial: u32,
+    pub journal_seq: i64,
+}
+
+impl Position {
+    pub fn path(config: &crate::config::Config) -> PathBuf {
+        let zone = config.origin.to_string();
+        let zone = zone.trim_end_matches('.');
+        config
+            .resolve(&config.zone.state_dir)
+            .join(format!("{zone}.position"))
+    }
+
+    /// Write atomically: temp file, fsync, rename, fsync of the directory.
+    pub fn store(&self, config: &crate::config::Config) -> Result<(), SerialError> {
+        let path = Position::path(config);
+        let err = |error| SerialError::Io {
+            path: path.clone(),
+            error,
+        };
+        let dir = path.parent().map(PathBuf::from).unwrap_or_default();
+        std::fs::create_dir_all(&dir).map_err(err)?;
+        let tmp = path.with_extension("position.tmp");
+        let mut f = std::fs::File::create(&tmp).map_err(err)?;
+        writeln!(f, "{} {}", self.serial, self.journal_seq).map_err(err)?;
+        f.sync_all().map_err(err)?;
+        std::fs::rename(&tmp, &path).map_err(err)?;
+        // The rename itself is durable once the directory is.
+        std::fs::File::open(&dir)
+            .and_then(|d| d.sync_all())
+            .map_err(err)?;
+        Ok(())
+    }
+
+    /// The stored position, if any.
+    pub fn load(config: &crate::config::Config) -> Result<Option<Position>, SerialError> {
+        let path = Position::path(config);
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(error) => return Err(SerialError::Io { path, error }),
+        };
+        let mut f = text.split_whitespace();
+        match (
+            f.next().and_then(|s| s.parse().ok()),
+            f.next().and_then(|s| s.parse().ok()),
+        ) {
+            (Some(serial), Some(journal_seq)) => Ok(Some(Position {
+                serial,
+                journal_seq,
+            })),
+            _ => Err(SerialError::Parse { path, text }),
+        }
+    }
+}

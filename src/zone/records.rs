@@ -1,0 +1,469 @@
+//! The zone model read back from records: the inverse of
+//! [`SignedZone::records`], for versions that arrive by zone transfer
+//! (secondary mode) rather than from the SRS.
+//!
+//! It accepts what a TLD zone may hold (CONTRACT.md, Exhibit A §1): the apex
+//! SOA, NS, DNSKEY, NSEC3PARAM and their RRSIGs, delegations (NS, DS and the
+//! RRSIG over DS), glue, and the NSEC3 chain with its RRSIGs. Anything else
+//! is refused with the owner and type, as is anything the model cannot
+//! represent exactly (the model keeps one TTL per kind of record). It does
+//! not check signatures: that is [`crate::verify`]'s job, run on the same
+//! records before the version is served.
+
+use super::{Content, Delegation, Dnssec, Glue, Nsec3, Nsec3Param, SignedZone, Ttls, Zone};
+use crate::name::Name;
+use crate::rr::{Ds, Record, Soa, read_name, rtype, type_name};
+use std::collections::{BTreeMap, HashMap};
+use std::net::{Ipv4Addr, Ipv6Addr};
+use std::sync::Arc;
+
+/// Why records do not make a zone of this model.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RecordsError {
+    #[error("no SOA at the apex {0} (RFC 1035 §5.2)")]
+    NoSoa(Name),
+    #[error("{0} SOA records at the apex; a zone has exactly one (RFC 1035 §5.2)")]
+    ManySoa(usize),
+    #[error("{owner} {rtype}: not allowed in a TLD zone (registry agreement Exhibit A §1)")]
+    NotAllowed { owner: Name, rtype: String },
+    #[error("{owner} {rtype}: malformed RDATA")]
+    Rdata { owner: Name, rtype: String },
+    #[error("{owner} {rtype}: TTL {ttl}, but {expected} elsewhere; the model keeps one TTL per kind of record")]
+    Ttl {
+        owner: Name,
+        rtype: String,
+        ttl: u32,
+        expected: u32,
+    },
+    #[error("{owner}: DS without NS (RFC 4035 §2.4: DS only at a delegation)")]
+    DsWithoutNs { owner: Name },
+    #[error("{owner}: NSEC3 parameters differ from the apex NSEC3PARAM (RFC 5155 §4)")]
+    Nsec3Param { owner: Name },
+    #[error("DNSSEC records without one NSEC3PARAM at the apex (RFC 5155 §4)")]
+    NoNsec3Param,
+    #[error("{owner}: RRSIG over {covered} where the model keeps none")]
+    StraySig { owner: Name, covered: String },
+}
+
+fn same_ttl(slot: &mut Option<u32>, r: &Record) -> Result<(), RecordsError> {
+    match *slot {
+        None => {
+            *slot = Some(r.ttl);
+            Ok(())
+        }
+        Some(t) if t == r.ttl => Ok(()),
+        Some(t) => Err(RecordsError::Ttl {
+            owner: r.owner.clone(),
+            rtype: type_name(r.rtype),
+            ttl: r.ttl,
+            expected: t,
+        }),
+    }
+}
+
+fn rdata_err(r: &Record) -> RecordsError {
+    RecordsError::Rdata {
+        owner: r.owner.clone(),
+        rtype: type_name(r.rtype),
+    }
+}
+
+fn parse_soa(r: &Record) -> Option<Soa> {
+    let (mname, i) = read_name(&r.rdata, 0)?;
+    let (rname, i) = read_name(&r.rdata, i)?;
+    if r.rdata.len() != i + 20 {
+        return None;
+    }
+    let n = |k: usize| u32::from_be_bytes(r.rdata[i + 4 * k..i + 4 * k + 4].try_into().unwrap());
+    Some(Soa {
+        mname,
+        rname,
+        serial: n(0),
+        refresh: n(1),
+        retry: n(2),
+        expire: n(3),
+        minimum: n(4),
+    })
+}
+
+fn ns_target(r: &Record) -> Result<Name, RecordsError> {
+    match read_name(&r.rdata, 0) {
+        Some((n, end)) if end == r.rdata.len() => Ok(n),
+        _ => Err(rdata_err(r)),
+    }
+}
+
+/// The raw hash of an NSEC3 owner `<base32hex>.<origin>`.
+fn nsec3_hash_of(owner: &Name, origin: &Name) -> Option<[u8; 20]> {
+    if owner.parent().as_ref() != Some(origin) {
+        return None;
+    }
+    let label = owner.first_label()?.to_ascii_uppercase();
+    let raw = data_encoding::BASE32HEX_NOPAD.decode(&label).ok()?;
+    raw.try_into().ok()
+}
+
+/// RRSIG's type covered (RFC 4034 §3.1).
+fn covered(r: &Record) -> Result<u16, RecordsError> {
+    if r.rdata.len() < 18 {
+        return Err(rdata_err(r));
+    }
+    Ok(u16::from_be_bytes([r.rdata[0], r.rdata[1]]))
+}
+
+#[derive(Default)]
+struct Ttl {
+    soa: Option<u32>,
+    ns: Option<u32>,
+    ds: Option<u32>,
+    glue: Option<u32>,
+    dnskey: Option<u32>,
+    nsec3: Option<u32>,
+}
+
+impl SignedZone {
+    /// The model of `records` (any order) for the zone at `origin`.
+    pub fn from_records(origin: &Name, records: &[Record]) -> Result<SignedZone, RecordsError> {
+        let mut ttl = Ttl::default();
+        let mut soas = Vec::new();
+        let mut apex_ns = Vec::new();
+        let mut dnskeys = Vec::new();
+        let mut params = Vec::new();
+        let mut apex_sigs: BTreeMap<u16, Vec<Vec<u8>>> = BTreeMap::new();
+        let mut ns: BTreeMap<Name, Vec<Name>> = BTreeMap::new();
+        let mut ds: BTreeMap<Name, Vec<Ds>> = BTreeMap::new();
+        let mut ds_sigs: BTreeMap<Name, Vec<Vec<u8>>> = BTreeMap::new();
+        let mut glue: BTreeMap<Name, Glue> = BTreeMap::new();
+        let mut nsec3: BTreeMap<[u8; 20], (Vec<u8>, Record)> = BTreeMap::new();
+        let mut nsec3_sigs: HashMap<[u8; 20], Vec<Vec<u8>>> = HashMap::new();
+
+        for r in records {
+            let not_allowed = || RecordsError::NotAllowed {
+                owner: r.owner.clone(),
+                rtype: type_name(r.rtype),
+            };
+            if !r.owner.is_subdomain_of(origin) {
+                return Err(not_allowed());
+            }
+            let apex = &r.owner == origin;
+            match r.rtype {
+                rtype::SOA if apex => {
+                    same_ttl(&mut ttl.soa, r)?;
+                    soas.push(parse_soa(r).ok_or_else(|| rdata_err(r))?);
+                }
+                rtype::NS if apex => {
+                    same_ttl(&mut ttl.ns, r)?;
+                    apex_ns.push(ns_target(r)?);
+                }
+                rtype::DNSKEY if apex => {
+                    same_ttl(&mut ttl.dnskey, r)?;
+                    if r.rdata.len() < 5 {
+                        return Err(rdata_err(r));
+                    }
+                    dnskeys.push(r.rdata.clone());
+                }
+                rtype::NSEC3PARAM if apex => {
+                    same_ttl(&mut ttl.nsec3, r)?;
+                    let d = &r.rdata;
+                    let salt_len = *d.get(4).ok_or_else(|| rdata_err(r))? as usize;
+                    if d.len() != 5 + salt_len || d[0] != 1 {
+                        return Err(rdata_err(r));
+                    }
+                    params.push(Nsec3Param {
+                        iterations: u16::from_be_bytes([d[2], d[3]]),
+                        salt: d[5..].to_vec(),
+                        opt_out: false,
+                    });
+                }
+                rtype::RRSIG if apex => {
+                    let c = covered(r)?;
+                    if !matches!(
+                        c,
+                        rtype::SOA | rtype::NS | rtype::DNSKEY | rtype::NSEC3PARAM
+                    ) {
+                        return Err(RecordsError::StraySig {
+                            owner: r.owner.clone(),
+                            covered: type_name(c),
+                        });
+                    }
+                    apex_sigs.entry(c).or_default().push(r.rdata.clone());
+                }
+                _ if apex => return Err(not_allowed()),
+                rtype::NS => {
+                    same_ttl(&mut ttl.ns, r)?;
+                    ns.entry(r.owner.clone()).or_default().push(ns_target(r)?);
+                }
+                rtype::DS => {
+                    same_ttl(&mut ttl.ds, r)?;
+                    let d = Ds::from_rdata(&r.rdata).ok_or_else(|| rdata_err(r))?;
+                    ds.entry(r.owner.clone()).or_default().push(d);
+                }
+                rtype::A => {
+                    same_ttl(&mut ttl.glue, r)?;
+                    let o: [u8; 4] = r.rdata.as_slice().try_into().map_err(|_| rdata_err(r))?;
+                    glue.entry(r.owner.clone())
+                        .or_default()
+                        .push(Ipv4Addr::from(o).into());
+                }
+                rtype::AAAA => {
+                    same_ttl(&mut ttl.glue, r)?;
+                    let o: [u8; 16] = r.rdata.as_slice().try_into().map_err(|_| rdata_err(r))?;
+                    glue.entry(r.owner.clone())
+                        .or_default()
+                        .push(Ipv6Addr::from(o).into());
+                }
+                rtype::NSEC3 => {
+                    same_ttl(&mut ttl.nsec3, r)?;
+                    let h = nsec3_hash_of(&r.owner, origin).ok_or_else(not_allowed)?;
+                    nsec3.insert(h, (r.rdata.clone(), r.clone()));
+                }
+                rtype::RRSIG => {
+                    let c = covered(r)?;
+                    match c {
+                        rtype::DS => ds_sigs
+                            .entry(r.owner.clone())
+                            .or_default()
+                            .push(r.rdata.clone()),
+                        rtype::NSEC3 => {
+                            let h = nsec3_hash_of(&r.owner, origin).ok_or_else(not_allowed)?;
+                            nsec3_sigs.entry(h).or_default().push(r.rdata.clone());
+                        }
+                        _ => {
+                            return Err(RecordsError::StraySig {
+                                owner: r.owner.clone(),
+                                covered: type_name(c),
+                            });
+                        }
+                    }
+                }
+                _ => return Err(not_allowed()),
+            }
+        }
+
+        let soa = match soas.len() {
+            0 => return Err(RecordsError::NoSoa(origin.clone())),
+            1 => soas.pop().expect("one element"),
+            n => return Err(RecordsError::ManySoa(n)),
+        };
+        let soa_ttl = ttl.soa.unwrap_or(3600);
+        let defaults = crate::config::TtlConfig::default();
+
+        // Delegations; equal NS sets share one allocation, as the builder does.
+        let mut sets: HashMap<Vec<Name>, Arc<[Name]>> = HashMap::new();
+        let mut delegations = BTreeMap::new();
+        for (owner, mut set) in ns {
+            set.sort();
+            set.dedup();
+            let shared = sets
+                .entry(set.clone())
+                .or_insert_with(|| set.into())
+                .clone();
+            let mut d = ds.remove(&owner).unwrap_or_default();
+            d.sort();
+            d.dedup();
+            delegations.insert(owner, Delegation { ns: shared, ds: d });
+        }
+        if let Some((owner, _)) = ds.into_iter().next() {
+            return Err(RecordsError::DsWithoutNs { owner });
+        }
+        for owner in ds_sigs.keys() {
+            if delegations.get(owner).is_none_or(|d| d.ds.is_empty()) {
+                return Err(RecordsError::StraySig {
+                    owner: owner.clone(),
+                    covered: "DS".into(),
+                });
+            }
+        }
+        apex_ns.sort();
+        apex_ns.dedup();
+
+        let signed = !dnskeys.is_empty() || !params.is_empty() || !nsec3.is_empty();
+        let dnssec = if signed {
+            if params.len() != 1 {
+                return Err(RecordsError::NoNsec3Param);
+            }
+            let mut param = params.pop().expect("one element");
+            let mut chain = BTreeMap::new();
+            for (hash, (d, r)) in nsec3 {
+                // RFC 5155 §3.2: alg, flags, iterations, salt, hash, bitmap.
+                let salt_len = *d.get(4).ok_or_else(|| rdata_err(&r))? as usize;
+                let hpos = 5 + salt_len;
+                if d.len() < hpos + 21 || d[0] != 1 || d[hpos] != 20 {
+                    return Err(rdata_err(&r));
+                }
+                if u16::from_be_bytes([d[2], d[3]]) != param.iterations
+                    || d[5..hpos] != param.salt[..]
+                {
+                    return Err(RecordsError::Nsec3Param { owner: r.owner });
+                }
+                let next: [u8; 20] = d[hpos + 1..hpos + 21].try_into().expect("20 octets");
+                param.opt_out |= d[1] & 1 != 0;
+                chain.insert(
+                    hash,
+                    Nsec3 {
+                        next,
+                        flags: d[1],
+                        types: d[hpos + 21..].to_vec(),
+                        sigs: nsec3_sigs.remove(&hash).unwrap_or_default(),
+                    },
+                );
+            }
+            if let Some(h) = nsec3_sigs.keys().next() {
+                return Err(RecordsError::StraySig {
+                    owner: super::nsec3_owner(h, origin),
+                    covered: "NSEC3".into(),
+                });
+            }
+            Some(Dnssec {
+                dnskeys,
+                nsec3param: param,
+                apex_sigs,
+                ds_sigs,
+                nsec3: chain,
+            })
+        } else {
+            if let Some((t, _)) = apex_sigs.into_iter().next() {
+                return Err(RecordsError::StraySig {
+                    owner: origin.clone(),
+                    covered: type_name(t),
+                });
+            }
+            if let Some((o, _)) = ds_sigs.into_iter().next() {
+                return Err(RecordsError::StraySig {
+                    owner: o,
+                    covered: "DS".into(),
+                });
+            }
+            None
+        };
+
+        Ok(SignedZone {
+            zone: Zone {
+                origin: origin.clone(),
+                ttl: Ttls {
+                    soa: soa_ttl,
+                    ns: ttl.ns.unwrap_or(defaults.ns),
+                    ds: ttl.ds.unwrap_or(defaults.ds),
+                    glue: ttl.glue.unwrap_or(defaults.glue),
+                    dnskey: ttl.dnskey.unwrap_or(defaults.dnskey),
+                    nsec3: ttl.nsec3.unwrap_or(soa_ttl.min(soa.minimum)),
+                },
+                soa,
+                apex_ns,
+                content: Content { delegations, glue },
+            },
+            dnssec,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rr::Record;
+
+    fn multiset(mut v: Vec<Record>) -> Vec<String> {
+        v.sort_by(crate::xfr::diff::canonical);
+        v.into_iter().map(|r| r.to_text(' ')).collect()
+    }
+
+    fn round_trip(z: &SignedZone) {
+        let recs = z.records();
+        let back = SignedZone::from_records(&z.zone.origin, &recs).unwrap();
+        assert_eq!(multiset(back.records()), multiset(recs));
+    }
+
+    /// A zone built and signed by the real pipeline pieces, with DS, glue
+    /// and shared NS sets, survives records() → from_records → records().
+    #[test]
+    fn signed_zone_round_trips_through_records() {
+        let dir = std::env::temp_dir().join(format!("tldns-records-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let text = format!(
+            r#"
+version = 1
+origin = "mobile."
+state-dir = {dir:?}
+[soa]
+mname = "a.nic.mobile."
+rname = "hostmaster.nic.mobile."
+refresh = 1800
+retry = 900
+expire = 1209600
+minimum = 900
+[[apex-ns]]
+name = "a.nic.mobile."
+addresses = ["127.0.0.1", "::1"]
+[dnssec]
+keys-dir = {keys:?}
+"#,
+            dir = dir.display().to_string(),
+            keys = dir.join("keys").display().to_string()
+        );
+        let cfg = crate::config::Config::parse(&dir.join("z.toml"), &text).unwrap();
+        let n = |s: &str| Name::parse(s).unwrap();
+        let mut content = Content::default();
+        let shared: Arc<[Name]> = vec![n("ns1.example.net."), n("ns2.example.net.")].into();
+        for i in 0..40 {
+            content.delegations.insert(
+                n(&format!("d{i}.mobile.")),
+                Delegation {
+                    ns: shared.clone(),
+                    ds: if i % 3 == 0 {
+                        vec![Ds {
+                            key_tag: i,
+                            algorithm: 13,
+                            digest_type: 2,
+                            digest: vec![i as u8; 32],
+                        }]
+                    } else {
+                        vec![]
+                    },
+                },
+            );
+        }
+        content.delegations.insert(
+            n("nic.mobile."),
+            Delegation {
+                ns: vec![n("a.nic.mobile.")].into(),
+                ds: vec![],
+            },
+        );
+        let zone = crate::zone::assemble(&cfg, content, 2024);
+        round_trip(&SignedZone {
+            zone: zone.clone(),
+            dnssec: None,
+        });
+        let keys = crate::publish::load_or_generate_keys(&cfg).unwrap();
+        let params =
+            crate::dnssec::signer::SignParams::from_config(&cfg.zone.dnssec, &cfg.nsec3_salt);
+        let signed = crate::dnssec::signer::sign_zone(&zone, &keys, &params, crate::publish::unix_now() as u32)
+            .expect("signing");
+        assert!(signed.dnssec.is_some());
+        round_trip(&signed);
+        // The model itself comes back, not just the records.
+        let back = SignedZone::from_records(&signed.zone.origin, &signed.records()).unwrap();
+        assert_eq!(back.zone.content, signed.zone.content);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn exhibit_a_section_1_refuses_other_types() {
+        let o = Name::parse("mobile.").unwrap();
+        let z = crate::xfr::diff::tests::zone(1, &["a.mobile."]);
+        let mut recs = z.records();
+        recs.push(Record::new(o.clone(), 300, rtype::A, vec![192, 0, 2, 1]));
+        let e = SignedZone::from_records(&o, &recs).unwrap_err();
+        assert!(matches!(e, RecordsError::NotAllowed { .. }), "{e}");
+        let recs: Vec<Record> = z
+            .records()
+            .into_iter()
+            .filter(|r| r.rtype != rtype::SOA)
+            .collect();
+        assert_eq!(
+            SignedZone::from_records(&o, &recs).unwrap_err(),
+            RecordsError::NoSoa(o)
+        );
+    }
+}
