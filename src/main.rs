@@ -98,7 +98,7 @@ enum Cmd {
     /// §2.1.4; exit status 0 if it passes, 1 if not, 2 if it cannot be read.
     CheckCzds { file: PathBuf },
     /// SLA probe (Spec 10 §3): validated DNS tests, resolution RTT, update time.
-    Probe(tldns::probe::ProbeArgs),
+    Probe(Box<tldns::probe::ProbeArgs>),
     /// The demo: create and seed the SQLite SRS if it is empty, then serve.
     Demo {
         /// Domains to seed.
@@ -298,7 +298,17 @@ async fn run_async(cli: Cli) -> Result<()> {
         Cmd::Export { out } => export(config, srs, out).await,
         Cmd::Build { report } => {
             let mut p = Pipeline::new(config, srs).await?;
-            let built = p.build().await?;
+            let spinner = progress_wanted().then(|| {
+                let s = indicatif::ProgressBar::new_spinner();
+                s.set_message("reading the SRS, applying policy, signing, verifying");
+                s.enable_steady_tick(Duration::from_millis(120));
+                s
+            });
+            let built = p.build().await;
+            if let Some(s) = spinner {
+                s.finish_and_clear();
+            }
+            let built = built?;
             let c = &built.report.counts;
             println!(
                 "built serial {}: {} delegations, {} glue hosts, {} DS; {} rows refused; {:.2}s",
@@ -346,22 +356,27 @@ async fn run_async(cli: Cli) -> Result<()> {
 /// `tldns export`: one version built now, its serial persisted as for any
 /// published version, then written out.
 async fn export(config: Config, srs: Srs, out: PathBuf) -> Result<()> {
-    let state = tldns::serial::SerialState::new(
-        &config.resolve(&config.zone.state_dir),
-        &config.origin,
-    );
+    let state =
+        tldns::serial::SerialState::new(&config.resolve(&config.zone.state_dir), &config.origin);
     let mut p = Pipeline::new(config.clone(), srs).await?;
     let built = p.build().await?;
     state.store(built.zone.serial())?;
+    let build_secs = built.timings.total.as_secs_f64();
     let zone = built.zone;
     let now = tldns::publish::unix_now();
+    let t = std::time::Instant::now();
     let r = tokio::task::spawn_blocking(move || {
         tldns::export::export_configured(&zone, &config, Some(&out), now)
     })
     .await??;
     println!(
-        "exported serial {}: {} lines, {} bytes gzipped, md5 {}, signed by {}",
-        r.serial, r.lines, r.gz_bytes, r.md5, r.signer
+        "exported serial {}: {} lines, {} bytes gzipped, md5 {}, signed by {}; build {build_secs:.1}s, export {:.1}s",
+        r.serial,
+        r.lines,
+        r.gz_bytes,
+        r.md5,
+        r.signer,
+        t.elapsed().as_secs_f64()
     );
     for f in &r.files {
         println!("  {}", f.display());
@@ -496,6 +511,13 @@ async fn srs_cmd(cmd: SrsCmd, srs: &Srs, config: &Config) -> Result<()> {
     Ok(())
 }
 
+/// How often `serve` polls an SRS that cannot notify (SQLite).
+const JOURNAL_POLL: Duration = Duration::from_millis(50);
+
+/// How often `serve` builds and verifies in full although incremental
+/// updates could go on (a fraction of the signature refresh window).
+const FULL_REBUILD_EVERY: Duration = Duration::from_secs(6 * 3600);
+
 async fn serve(config: Config, srs: Srs, demo_port: Option<u16>) -> Result<()> {
     let cfg_path = config.path.clone();
     let server_cfg = config.zone.server.clone();
@@ -619,7 +641,13 @@ async fn serve(config: Config, srs: Srs, demo_port: Option<u16>) -> Result<()> {
             None
         }
     };
+    // SQLite has no wake-ups: poll the journal counter (one indexed row),
+    // so a commit is applied within this and an incremental update.
+    let mut poll = tokio::time::interval(JOURNAL_POLL);
+    poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut last_full = std::time::Instant::now();
     loop {
+        let polling = listener.is_none();
         let journal = async {
             match listener.as_mut() {
                 Some(l) => l.wait().await.map(|_| ()),
@@ -629,6 +657,7 @@ async fn serve(config: Config, srs: Srs, demo_port: Option<u16>) -> Result<()> {
         let forced = tokio::select! {
             _ = hup.recv() => true,
             _ = timer.tick(), if interval > 0 => false,
+            _ = poll.tick(), if polling => false,
             r = journal => {
                 if let Err(e) = r {
                     warn!(error = %e, "LISTEN failed; polling the journal");
@@ -656,7 +685,12 @@ async fn serve(config: Config, srs: Srs, demo_port: Option<u16>) -> Result<()> {
                 }
                 Err(e) => warn!(error = %e, "new configuration refused; keeping the old one"),
             }
-        } else {
+        }
+        // A full build (and full verification) at start, on SIGHUP and on
+        // a schedule, which also renews every signature; in between, only
+        // what the journal says changed (src/update.rs).
+        let full_due = last_full.elapsed() >= FULL_REBUILD_EVERY;
+        if !forced && !full_due {
             match pipeline.srs_changed().await {
                 Ok(false) => continue,
                 Ok(true) => {}
@@ -666,13 +700,41 @@ async fn serve(config: Config, srs: Srs, demo_port: Option<u16>) -> Result<()> {
                 }
             }
         }
-        match pipeline.build().await {
-            Ok(built) => match (current.load_full(), pipeline.publish(&built, Some(&current))) {
+        let incremental = if forced || full_due {
+            None
+        } else {
+            let cur = current.load_full();
+            match tldns::update::apply_changes(&mut pipeline, &cur.zone).await {
+                Ok(Some(b)) => Some(b),
+                Ok(None) => continue,
+                Err(e) => {
+                    info!(reason = %e, "no incremental update; building in full");
+                    None
+                }
+            }
+        };
+        let result = match incremental {
+            Some(b) => Ok(b),
+            None => {
+                let r = pipeline.build().await;
+                if r.is_ok() {
+                    last_full = std::time::Instant::now();
+                }
+                r
+            }
+        };
+        match result {
+            Ok(built) => match (
+                current.load_full(),
+                pipeline.publish(&built, Some(&current)),
+            ) {
                 (old, Ok(new)) => {
                     primary.published(&old.zone, &new.zone);
                     info!(
                         serial = built.zone.serial(),
                         refused = built.report.refused.len(),
+                        incremental = built.incremental.as_ref().map(|a| a.changes),
+                        ms = built.timings.total.as_millis() as u64,
                         "published"
                     )
                 }

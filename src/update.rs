@@ -109,15 +109,18 @@ pub struct State {
 
 #[derive(Debug, Clone)]
 struct Tracked {
+    /// The version this describes: serial and journal position.
     serial: u32,
+    journal_seq: i64,
     unglued: BTreeSet<Name>,
-    /// When the signatures that incremental versions keep were made.
+    /// When the signatures that incremental versions keep were made (the
+    /// last full signing), from the apex NS RRSIG that only it makes.
     signed_at: u64,
 }
 
 impl Tracked {
     /// From a version built in full: one pass over its delegations.
-    fn scan(z: &SignedZone, now: u64) -> Tracked {
+    fn scan(z: &SignedZone, journal_seq: i64, backdate: u32) -> Tracked {
         let c = &z.zone.content;
         let origin = &z.zone.origin;
         let mut seen: HashSet<*const [Name]> = HashSet::new();
@@ -133,10 +136,18 @@ impl Tracked {
                 }
             }
         }
+        let signed_at = z
+            .dnssec
+            .as_ref()
+            .and_then(|d| d.apex_sigs.get(&rtype::NS))
+            .and_then(|s| s.first())
+            .and_then(|r| crate::dnssec::rrsig::RrsigFields::parse(r))
+            .map_or(0, |f| u64::from(f.inception) + u64::from(backdate));
         Tracked {
             serial: z.serial(),
+            journal_seq,
             unglued,
-            signed_at: now,
+            signed_at,
         }
     }
 }
@@ -202,13 +213,16 @@ pub async fn apply_changes(
     let dcfg = &pipeline.config.zone.dnssec;
     let params = SignParams::from_config(dcfg, &pipeline.config.nsec3_salt);
 
+    // The tracked hosts are a function of the content, so the same serial
+    // at the same journal position is the same version.
     let state = &mut pipeline.update;
+    let this = |t: &Tracked| t.serial == current.serial() && t.journal_seq == since;
     let base = match (state.pending.take(), state.base.take()) {
-        (Some(p), _) if p.serial == current.serial() => p,
-        (_, Some(b)) if b.serial == current.serial() => b,
-        _ => Tracked::scan(current, now),
+        (Some(p), _) if this(&p) => p,
+        (_, Some(b)) if this(&b) => b,
+        _ => Tracked::scan(current, since, params.inception_backdate_secs),
     };
-    // Kept signatures were made at `signed_at` at the latest; past the
+    // The oldest kept signatures were made at `signed_at`; past the
     // refresh point a full build re-signs everything.
     let keep_for = u64::from(params.validity_secs.saturating_sub(params.refresh_secs))
         .saturating_sub(u64::from(params.jitter_secs));
@@ -228,7 +242,9 @@ pub async fn apply_changes(
         match c.object {
             ChangeObject::Domain => {
                 domains.insert(c.name.clone());
-                let Ok(n) = Name::parse(&c.name) else { continue };
+                let Ok(n) = Name::parse(&c.name) else {
+                    continue;
+                };
                 if let Some(d) = content.delegations.get(&n) {
                     hosts.extend(d.ns.iter().map(name_to_stored));
                 }
@@ -295,6 +311,7 @@ pub async fn apply_changes(
         .collect();
     let mut tracked = Tracked {
         serial: zone.soa.serial,
+        journal_seq,
         ..base
     };
     for h in &h_names {
@@ -395,7 +412,9 @@ pub enum ChangedError {
     Nsec3Missing { name: Name },
     #[error("{name} has an NSEC3 but needs none (RFC 5155 §6, §7.1)")]
     Nsec3Stray { name: Name },
-    #[error("{name} NSEC3: type bitmap or flags do not match the delegation (RFC 5155 §3.2, §3.1.2)")]
+    #[error(
+        "{name} NSEC3: type bitmap or flags do not match the delegation (RFC 5155 §3.2, §3.1.2)"
+    )]
     Nsec3Types { name: Name },
     #[error("{owner} NSEC3: next hashed owner does not continue the chain (RFC 5155 §7.1)")]
     Nsec3Chain { owner: Name },
@@ -462,7 +481,9 @@ pub fn verify_changed(
     let mut soa = oz.soa.clone();
     soa.serial = nz.soa.serial;
     if soa != nz.soa || oz.origin != nz.origin || oz.ttl != nz.ttl {
-        return Err(ChangedError::Apex { what: "SOA or TTLs" });
+        return Err(ChangedError::Apex {
+            what: "SOA or TTLs",
+        });
     }
     if oz.apex_ns != nz.apex_ns {
         return Err(ChangedError::Apex { what: "NS RRset" });
@@ -627,7 +648,8 @@ pub fn verify_changed(
         report.nsec3_checked += 1;
         if os.nsec3.get(h) != Some(r) {
             let rd = vec![nsec3_rdata(p, r)];
-            report.rrsigs_checked += sigs.check(&owner, rtype::NSEC3, nz.ttl.nsec3, &rd, &r.sigs)?;
+            report.rrsigs_checked +=
+                sigs.check(&owner, rtype::NSEC3, nz.ttl.nsec3, &rd, &r.sigs)?;
         }
     }
     Ok(report)

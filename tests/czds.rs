@@ -121,7 +121,10 @@ fn gpg_verify(public: &Path, sig: &Path, file: &Path) {
             .output()
             .unwrap()
     };
-    ok(&gpg(&["--import", public.to_str().unwrap()]), "gpg --import");
+    ok(
+        &gpg(&["--import", public.to_str().unwrap()]),
+        "gpg --import",
+    );
     let out = gpg(&["--verify", sig.to_str().unwrap(), file.to_str().unwrap()]);
     ok(&out, "gpg --verify");
     assert!(
@@ -163,7 +166,10 @@ fn acceptance(s: &Setup, out: &Path, signed: bool) -> String {
         ok(&o, "check-czds");
     }
     // md5sum -c, in the directory (each .md5 names its own file).
-    for f in ["mobile.zone.gz.md5", hist.file_name().unwrap().to_str().unwrap()] {
+    for f in [
+        "mobile.zone.gz.md5",
+        hist.file_name().unwrap().to_str().unwrap(),
+    ] {
         let m = if f.ends_with(".md5") {
             f.to_string()
         } else {
@@ -187,17 +193,14 @@ fn acceptance(s: &Setup, out: &Path, signed: bool) -> String {
     let p = plain.to_str().unwrap();
     // BIND, without network lookups.
     let o = run(
-        Command::new("named-checkzone").args([
-            "-i", "none", "-k", "ignore", "-n", "ignore", "mobile", p,
-        ]),
+        Command::new("named-checkzone")
+            .args(["-i", "none", "-k", "ignore", "-n", "ignore", "mobile", p]),
         "named-checkzone",
     );
     assert!(o.contains("OK"), "{o}");
     // ldns reads it, and validates its signatures.
     run(
-        Command::new("ldns-read-zone")
-            .arg(p)
-            .stdout(Stdio::null()),
+        Command::new("ldns-read-zone").arg(p).stdout(Stdio::null()),
         "ldns-read-zone",
     );
     if signed {
@@ -210,10 +213,7 @@ fn acceptance(s: &Setup, out: &Path, signed: bool) -> String {
     let mid = s.dir.path().join("mid");
     std::fs::write(&mid, lines[1..lines.len() - 1].join("\n") + "\n").unwrap();
     run(
-        Command::new("sort")
-            .env("LC_ALL", "C")
-            .arg("-c")
-            .arg(&mid),
+        Command::new("sort").env("LC_ALL", "C").arg("-c").arg(&mid),
         "LC_ALL=C sort -c",
     );
     text
@@ -274,12 +274,7 @@ fn check_czds_catches_each_of_the_18_rules() {
             .filter_map(|l| l.split(": rule ").nth(1))
             .filter_map(|r| r.split(':').next()?.parse().ok())
             .collect();
-        assert_eq!(
-            reported,
-            BTreeSet::from([rule]),
-            "{}: {text}",
-            f.display()
-        );
+        assert_eq!(reported, BTreeSet::from([rule]), "{}: {text}", f.display());
         // Every report names a line of the file.
         let prefix = format!("{}:", f.display());
         for l in text.lines().filter(|l| l.contains(": rule ")) {
@@ -474,14 +469,21 @@ fn failed_export_keeps_previous_files() {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&out, std::fs::Permissions::from_mode(0o555)).unwrap();
     }
-    let o = Command::new("sh").arg("-c").arg(&export_cmd).output().unwrap();
+    let o = Command::new("sh")
+        .arg("-c")
+        .arg(&export_cmd)
+        .output()
+        .unwrap();
     if root {
         let _ = Command::new("chattr").arg("-i").arg(&out).status();
     } else {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&out, std::fs::Permissions::from_mode(0o755)).unwrap();
     }
-    assert!(!o.status.success(), "export into a read-only directory succeeded");
+    assert!(
+        !o.status.success(),
+        "export into a read-only directory succeeded"
+    );
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains(&out.display().to_string()), "{err}");
     assert_eq!(snapshot(&out), before, "files changed by a failed export");

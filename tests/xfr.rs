@@ -15,7 +15,6 @@ use std::time::{Duration, Instant};
 struct Proc {
     child: Child,
     log: PathBuf,
-    what: &'static str,
 }
 
 impl Proc {
@@ -26,7 +25,7 @@ impl Proc {
             .stderr(f)
             .spawn()
             .unwrap_or_else(|e| panic!("starting {what}: {e}"));
-        Proc { child, log, what }
+        Proc { child, log }
     }
     fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
@@ -49,7 +48,9 @@ const DIG_KEY: (&str, &str) = ("dig-key.", "c3VwZXItc2VjcmV0LWtleS1mb3ItZGlnLXRl
 
 fn tsig_toml(keys: &[(&str, &str)]) -> String {
     keys.iter()
-        .map(|(n, s)| format!("[[tsig-key]]\nname = \"{n}\"\nalgorithm = \"{ALG}\"\nsecret = \"{s}\"\n"))
+        .map(|(n, s)| {
+            format!("[[tsig-key]]\nname = \"{n}\"\nalgorithm = \"{ALG}\"\nsecret = \"{s}\"\n")
+        })
         .collect()
 }
 
@@ -107,7 +108,14 @@ fn wait_for(what: &str, secs: u64, mut f: impl FnMut() -> bool, logs: &dyn Fn() 
 /// AXFR with TSIG into a file of zone records, then ldns-verify-zone.
 fn axfr_verifies(port: u16, key: (&str, &str), dir: &Path, tag: &str) -> usize {
     let out = Command::new("dig")
-        .args(["@127.0.0.1", "-p", &port.to_string(), "+onesoa", "+nocmd", "+nostats"])
+        .args([
+            "@127.0.0.1",
+            "-p",
+            &port.to_string(),
+            "+onesoa",
+            "+nocmd",
+            "+nostats",
+        ])
         .args(["-y", &format!("{ALG}:{}:{}", key.0, key.1)])
         .args(["mobile.", "AXFR"])
         .output()
@@ -150,7 +158,7 @@ fn nsd_conf(dir: &Path, port: u16, primary: u16) -> PathBuf {
     username: ""
     chroot: ""
     logfile: "{d}/nsd.log"
-    verbosity: 5
+    verbosity: 2
 remote-control:
     control-enable: no
 key:
@@ -231,8 +239,13 @@ fn interop(db: &str) {
         }
     }
     let dir = TempDir::new("xfr");
-    let (p_port, nsd_port, knot_port, sec_port, sec_notify) =
-        (free_port(), free_port(), free_port(), free_port(), free_port());
+    let (p_port, nsd_port, knot_port, sec_port, sec_notify) = (
+        free_port(),
+        free_port(),
+        free_port(),
+        free_port(),
+        free_port(),
+    );
 
     // The primary: signed, following the SRS every second, three secondaries.
     let mut extra = tsig_toml(&[NSD_KEY, KNOT_KEY, TLDNS_KEY, DIG_KEY]);
@@ -317,8 +330,17 @@ fn interop(db: &str) {
 
     // A change committed in the SRS reaches every secondary, by IXFR.
     run_ok(&[
-        "--config", c, "--db", db, "srs", "add-domain", "xfr-test-new.mobile",
-        "--ns", "ns1.example.net", "--ns", "ns2.example.net",
+        "--config",
+        c,
+        "--db",
+        db,
+        "srs",
+        "add-domain",
+        "xfr-test-new.mobile",
+        "--ns",
+        "ns1.example.net",
+        "--ns",
+        "ns2.example.net",
     ]);
     wait_for(
         "the primary to publish a new serial",
@@ -356,7 +378,9 @@ fn interop(db: &str) {
             knot_log()
                 .lines()
                 .any(|l| l.contains("IXFR, incoming") && l.contains("finished"))
-                && nsd_log().contains("IXFR")
+                // NSD 4.6 does not name the transfer type in its log: the
+                // primary's line for NSD's key says it was incremental.
+                && nsd_log().contains(&format!("is updated to {second}"))
                 && plain(&sec.log()).contains("IXFR in: incremental")
                 && [NSD_KEY.0, KNOT_KEY.0, TLDNS_KEY.0].iter().all(|k| ixfr_out(k))
         },
@@ -468,6 +492,13 @@ print(json.dumps(d))
     let nsd_key = keys.iter().find(|k| **k != sk).expect("a key for NSD");
     assert!(nsd.contains(&format!("name: \"{nsd_key}\"")), "{nsd}");
     assert!(nsd.contains(&secret(&primary, nsd_key)), "{nsd}");
-    assert!(primary.zone.db.as_deref().unwrap_or("").starts_with("postgres://"));
+    assert!(
+        primary
+            .zone
+            .db
+            .as_deref()
+            .unwrap_or("")
+            .starts_with("postgres://")
+    );
     tldns::xfr::Primary::new(&primary).unwrap();
 }

@@ -24,7 +24,7 @@ sys.path.insert(0, str(HERE))
 import compare  # noqa: E402
 import queries  # noqa: E402
 import tomlcfg  # noqa: E402
-from servers import Knot, Nsd, Quota, Tldns, cpu_seconds, memory, pin  # noqa: E402
+from servers import Knot, Nsd, Quota, Tldns, cpu_seconds, memory, pin, soa_ready  # noqa: E402
 
 REPO = HERE.parent.parent
 SERVER_CPU, LOADGEN_CPU = 0, 1
@@ -97,9 +97,18 @@ def start_all(servers, quotas, timeout):
     then pin each to the server CPU and put it under its quota."""
     for s in servers:
         s.start()
-    for s in servers:
-        s.wait_ready(timeout)
-        log(f"{s.name} serving after {s.load_seconds:.1f} s (started together)")
+    waiting, deadline = list(servers), time.time() + timeout
+    while waiting:
+        for s in list(waiting):
+            if s.proc.poll() is not None:
+                raise RuntimeError(f"{s.name} exited; see {s.work / (s.name + '.log')}")
+            if soa_ready(s.port, 0.5):
+                s.load_seconds = time.time() - s.started
+                waiting.remove(s)
+                log(f"{s.name} serving after {s.load_seconds:.1f} s (all started together)")
+        if time.time() > deadline:
+            raise RuntimeError(f"not serving after {timeout} s: {[s.name for s in waiting]}")
+        time.sleep(1)
     for s in servers:
         pin(s.pids(), SERVER_CPU)
         quotas[s.name].add(s.pids())
@@ -210,7 +219,6 @@ def main():
         for size in sizes:
             port = a.port + 10 * sizes.index(size)
             d, servers, files = prepare(size, a.work, binary, port)
-            ndeleg = sum(1 for _ in open(files["referral"]))  # placeholder, replaced below
             ndeleg, nds = queries.read_zone(d / "mobile.zone")
             ndeleg, nds = len(ndeleg), len(nds)
             res["sizes"][size] = {"delegations": ndeleg, "with_ds": nds,
@@ -266,7 +274,7 @@ def matrix(a, servers, files, res, d):
                         f"cpu {r['cpu_s_per_mq'] or 0:6.1f} s/Mq")
                 # After the run: the same questions to tldns and NSD (and
                 # Knot against NSD, a check of the check).
-                seed = hash((rnd, label, mix)) & 0xFFFF
+                seed = f"{rnd}-{label}-{mix}"
                 for tested in ("tldns", "knot"):
                     asked, diffs = compare.compare(files[mix], by[tested].port, by["nsd"].port,
                                                    do, mode == "tcp", a.sample, seed)

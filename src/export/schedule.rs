@@ -129,7 +129,9 @@ pub async fn run(config: Config, current: Current) {
             }
             tokio::time::sleep(Duration::from_secs((due - now).min(30))).await;
         }
-        let when = due.max(last_run(crate::publish::unix_now(), at));
+        // Dated by the scheduled time it stands for (a late start writes
+        // the missed day's file, not tomorrow's).
+        let when = last_run(crate::publish::unix_now(), at);
         match export_now(&config, &current, when).await {
             Ok(r) => {
                 metrics::gauge!("tldns_czds_serial").set(r.serial as f64);

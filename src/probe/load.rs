@@ -216,7 +216,7 @@ fn udp(
         let start = Instant::now();
         let step = Duration::from_secs_f64(1.0 / qps.max(1) as f64);
         let mut rng = Rand::new();
-        let base = rng.next() as u16;
+        let base = rng.next_u64() as u16;
         for k in 0..total {
             wait_until(start + step.mul_f64(k as f64));
             let id = base.wrapping_add(k as u16);
@@ -282,7 +282,7 @@ fn tcp(target: &Target, pool: &[TestQuery], total: u64, qps: u32, tx: mpsc::Send
                     }
                     wait_until(start + step.mul_f64(k as f64));
                     let q = &pool[(k as usize) % pool.len()];
-                    let raw = super::exchange(target, Transport::Tcp, q, rng.next() as u16);
+                    let raw = super::exchange(target, Transport::Tcp, q, rng.next_u64() as u16);
                     if tx.send(raw).is_err() {
                         return;
                     }

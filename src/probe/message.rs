@@ -309,7 +309,7 @@ mod tests {
     /// round-trips through the uncompressed encoder.
     #[test]
     fn rfc1035_section_4_1_4_compression_in_rdata() {
-        let mut m = vec![0, 1, 0x84, 0, 0, 1, 1, 0, 0, 0, 0, 0];
+        let mut m = vec![0, 1, 0x84, 0, 0, 1, 0, 1, 0, 0, 0, 0];
         m.extend_from_slice(b"\x06Mobile\x00\x00\x02\x00\x01");
         // answer: owner pointer to 12, NS, rdata "a.nic" + pointer to 12
         m.extend_from_slice(&[0xC0, 12, 0, 2, 0, 1, 0, 0, 0, 60, 0, 8]);

@@ -231,7 +231,7 @@ impl Rand {
             ^ (std::process::id() as u64) << 32;
         Rand(seed | 1)
     }
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         // xorshift64*
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
@@ -285,7 +285,7 @@ impl Plan {
         // A sample without replacement (a partial Fisher-Yates shuffle).
         let mut idx: Vec<usize> = (0..self.delegations.len()).collect();
         for i in 0..self.referrals.min(idx.len()) {
-            let j = i + (rng.next() as usize) % (idx.len() - i);
+            let j = i + (rng.next_u64() as usize) % (idx.len() - i);
             idx.swap(i, j);
             let d = &self.delegations[idx[i]];
             v.push(TestQuery {
@@ -303,7 +303,7 @@ impl Plan {
     /// A name that does not exist: a random label no registry allows
     /// (two hyphens at positions 3 and 4 without `xn`, Spec 6 §1.1).
     pub fn nonexistent(&self, rng: &mut Rand) -> TestQuery {
-        let label = format!("tp--{:016x}", rng.next());
+        let label = format!("tp--{:016x}", rng.next_u64());
         TestQuery {
             qname: self
                 .zone
@@ -354,7 +354,7 @@ pub fn fetch_keys(
     t: Transport,
     rng: &mut Rand,
 ) -> Result<ZoneKeys, Reason> {
-    let q = message::query(rng.next() as u16, &anchor.zone, rtype::DNSKEY);
+    let q = message::query(rng.next_u64() as u16, &anchor.zone, rtype::DNSKEY);
     let ex = client::exchange(t, addr, &q, t.limit())?;
     let m = Message::parse(&ex.response)?;
     if m.tc() {
@@ -500,7 +500,7 @@ fn apex_ns(
     addr: SocketAddr,
     rng: &mut Rand,
 ) -> (Vec<Name>, Vec<(Name, std::net::IpAddr)>) {
-    let q = message::query(rng.next() as u16, zone, rtype::NS);
+    let q = message::query(rng.next_u64() as u16, zone, rtype::NS);
     let Ok(ex) = client::udp(addr, &q, Transport::Udp.limit()) else {
         return (vec![], vec![]);
     };
@@ -627,7 +627,7 @@ pub fn round(
             s.transports
                 .iter()
                 .flat_map(|&tr| queries.iter().map(move |q| (tr, q)))
-                .map(|(tr, q)| (tr, q, rng.next() as u16))
+                .map(|(tr, q)| (tr, q, rng.next_u64() as u16))
                 .collect()
         })
         .collect();

@@ -85,7 +85,7 @@ pub fn wait(
         let mut still = Vec::new();
         for (target, tr, polls) in pending {
             let keys = cache.get(&s.anchor, target.addr, tr, &mut rng);
-            let raw = super::exchange(&target, tr, q, rng.next() as u16);
+            let raw = super::exchange(&target, tr, q, rng.next_u64() as u16);
             let at = Instant::now();
             let r = judge(&raw, &s.anchor, keys.as_deref(), min_serial);
             if r.answered {

@@ -780,7 +780,7 @@ mod tests {
                 b"AQOeiiR0GOMYkDshWoSKz9XzfwJr1AYtsmx3TGkJaNXVbfi/2pHm822aJ5iI9BMzNXxeYCmZDRD99WYwYqUSdjMmmAphXdvxegXd/M5+X7OrzKBaMbCVdFLUUh6DhweJBjEVv5f2wwjM9XzcnOf+EPbtG9DMBmADjFDc2w/rljwvFw==",
             )
             .unwrap();
-        let mut rd = vec![1, 1, 3, 5];
+        let mut rd = vec![1, 0, 3, 5];
         rd.extend_from_slice(&key);
         assert_eq!(key_tag(&rd), 60485);
         let ds = Ds {

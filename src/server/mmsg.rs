@@ -8,7 +8,6 @@
 #![allow(unsafe_code)]
 
 use std::io;
-use std::net::{SocketAddr, SocketAddrV4, SocketAddrV6};
 use std::os::fd::{AsRawFd, RawFd};
 
 /// Queries taken per system call.
@@ -114,7 +113,8 @@ impl Batch {
 
     /// Source address of query `i`.
     #[cfg(test)]
-    pub fn peer(&self, i: usize) -> Option<SocketAddr> {
+    pub fn peer(&self, i: usize) -> Option<std::net::SocketAddr> {
+        use std::net::{SocketAddr, SocketAddrV4, SocketAddrV6};
         let a = &self.addrs[i];
         match a.ss_family as i32 {
             libc::AF_INET => {

@@ -1,18 +1,12 @@
 //! Every SQL statement tldns runs against the SRS, written once and
 //! expanded for each driver (`sqlite`, `postgres`). Both databases accept
-//! the same text; only the statements that open transactions and the
-//! name of the string-aggregate function differ.
-
-/// Joins aggregated values (ASCII unit separator): stored names and
-/// addresses never hold it, as control bytes are stored as `\DDD`.
-const SEPARATOR: char = '\u{1f}';
+//! the same text; only the statements that open transactions differ.
 
 /// Expand the SRS functions for one sqlx driver.
 macro_rules! srs_sql {
-    ($module:ident, $pool:ty, $conn:ty, begin_read: $begin_read:expr, begin_write: $begin_write:expr, agg: $agg:literal, sep: $sep:literal) => {
+    ($module:ident, $pool:ty, $conn:ty, begin_read: $begin_read:expr, begin_write: $begin_write:expr) => {
         pub(crate) mod $module {
             use crate::srs::batch::{Batch, Inserted, ROWS_PER_STATEMENT, in_list_sql, values_sql};
-            use super::SEPARATOR;
             use crate::srs::{Change, ChangeObject, DomainRow, DsRow, HostRow, PAGE, Snapshot, SrsError};
             use sqlx::AssertSqlSafe;
             use std::collections::HashMap;
@@ -28,11 +22,19 @@ macro_rules! srs_sql {
                 SrsError::NotFound { url: url.to_string(), table, name: name.to_string() }
             }
 
-            /// The values of an aggregated column, in byte order.
-            fn split(joined: Option<String>) -> Vec<String> {
-                let mut v: Vec<String> = joined.map(|j| j.split(SEPARATOR).map(str::to_string).collect()).unwrap_or_default();
-                v.sort_unstable();
-                v
+            /// Attach `(parent_id, value)` rows, sorted by parent id, to
+            /// parents sorted by id.
+            fn attach<T>(parents: &mut [T], id: impl Fn(&T) -> i64, rows: Vec<(i64, String)>, slot: impl Fn(&mut T) -> &mut Vec<String>) {
+                let mut i = 0;
+                for (pid, v) in rows {
+                    while i < parents.len() && id(&parents[i]) < pid {
+                        i += 1;
+                    }
+                    // Foreign keys guarantee the parent is in the same snapshot.
+                    if i < parents.len() && id(&parents[i]) == pid {
+                        slot(&mut parents[i]).push(v);
+                    }
+                }
             }
 
             pub(crate) async fn snapshot(pool: &Pool, url: &str) -> Result<Snapshot, SrsError> {
@@ -44,42 +46,67 @@ macro_rules! srs_sql {
                     .await
                     .map_err(q(url, "journal_counter"))?;
 
-                // One row per object, its children aggregated by the database:
-                // a third of the rows a join would stream, and no N+1 queries.
+                // Page through each parent table by id and fetch the children
+                // of that id range with one range scan each: no N+1 queries,
+                // memory bounded by the page. (Aggregating the children in SQL
+                // with correlated subqueries measured slower on SQLite with
+                // 1,000,000 domains, in one run on a loaded machine.)
                 let mut domains: Vec<DomainRow> = Vec::new();
                 let mut last = 0i64;
                 loop {
-                    let page: Vec<(i64, String, Option<String>, Option<String>)> = sqlx::query_as(concat!(
-                        "SELECT d.id, d.name, ",
-                        "(SELECT ", $agg, "(s.status, ", $sep, ") FROM domain_status s WHERE s.domain_id = d.id), ",
-                        "(SELECT ", $agg, "(n.host_name, ", $sep, ") FROM domain_ns n WHERE n.domain_id = d.id) ",
-                        "FROM domain d WHERE d.id > $1 ORDER BY d.id LIMIT $2"
-                    ))
+                    let page: Vec<(i64, String)> =
+                        sqlx::query_as("SELECT id, name FROM domain WHERE id > $1 ORDER BY id LIMIT $2")
+                            .bind(last)
+                            .bind(PAGE)
+                            .fetch_all(&mut *tx)
+                            .await
+                            .map_err(q(url, "domain"))?;
+                    let Some(&(hi, _)) = page.last() else { break };
+                    let start = domains.len();
+                    domains.extend(page.into_iter().map(|(id, name)| DomainRow { id, name, statuses: Vec::new(), ns: Vec::new() }));
+                    let statuses: Vec<(i64, String)> = sqlx::query_as(
+                        "SELECT domain_id, status FROM domain_status WHERE domain_id > $1 AND domain_id <= $2 ORDER BY domain_id, status",
+                    )
                     .bind(last)
-                    .bind(PAGE)
+                    .bind(hi)
                     .fetch_all(&mut *tx)
                     .await
-                    .map_err(q(url, "domain"))?;
-                    let Some(&(hi, ..)) = page.last() else { break };
-                    domains.extend(page.into_iter().map(|(id, name, st, ns)| DomainRow { id, name, statuses: split(st), ns: split(ns) }));
+                    .map_err(q(url, "domain_status"))?;
+                    attach(&mut domains[start..], |d| d.id, statuses, |d| &mut d.statuses);
+                    let ns: Vec<(i64, String)> = sqlx::query_as(
+                        "SELECT domain_id, host_name FROM domain_ns WHERE domain_id > $1 AND domain_id <= $2 ORDER BY domain_id, host_name",
+                    )
+                    .bind(last)
+                    .bind(hi)
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err(q(url, "domain_ns"))?;
+                    attach(&mut domains[start..], |d| d.id, ns, |d| &mut d.ns);
                     last = hi;
                 }
 
                 let mut hosts: Vec<HostRow> = Vec::new();
                 let mut last = 0i64;
                 loop {
-                    let page: Vec<(i64, String, Option<String>)> = sqlx::query_as(concat!(
-                        "SELECT h.id, h.name, ",
-                        "(SELECT ", $agg, "(a.addr, ", $sep, ") FROM host_addr a WHERE a.host_id = h.id) ",
-                        "FROM host h WHERE h.id > $1 ORDER BY h.id LIMIT $2"
-                    ))
+                    let page: Vec<(i64, String)> =
+                        sqlx::query_as("SELECT id, name FROM host WHERE id > $1 ORDER BY id LIMIT $2")
+                            .bind(last)
+                            .bind(PAGE)
+                            .fetch_all(&mut *tx)
+                            .await
+                            .map_err(q(url, "host"))?;
+                    let Some(&(hi, _)) = page.last() else { break };
+                    let start = hosts.len();
+                    hosts.extend(page.into_iter().map(|(id, name)| HostRow { id, name, addrs: Vec::new() }));
+                    let addrs: Vec<(i64, String)> = sqlx::query_as(
+                        "SELECT host_id, addr FROM host_addr WHERE host_id > $1 AND host_id <= $2 ORDER BY host_id, addr",
+                    )
                     .bind(last)
-                    .bind(PAGE)
+                    .bind(hi)
                     .fetch_all(&mut *tx)
                     .await
-                    .map_err(q(url, "host"))?;
-                    let Some(&(hi, ..)) = page.last() else { break };
-                    hosts.extend(page.into_iter().map(|(id, name, addrs)| HostRow { id, name, addrs: split(addrs) }));
+                    .map_err(q(url, "host_addr"))?;
+                    attach(&mut hosts[start..], |h| h.id, addrs, |h| &mut h.addrs);
                     last = hi;
                 }
 
@@ -455,16 +482,12 @@ srs_sql!(
     sqlx::SqlitePool,
     sqlx::SqliteConnection,
     begin_read: "BEGIN",
-    begin_write: "BEGIN IMMEDIATE",
-    agg: "group_concat",
-    sep: "char(31)"
+    begin_write: "BEGIN IMMEDIATE"
 );
 srs_sql!(
     postgres,
     sqlx::PgPool,
     sqlx::PgConnection,
     begin_read: "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
-    begin_write: "BEGIN",
-    agg: "string_agg",
-    sep: "chr(31)"
+    begin_write: "BEGIN"
 );

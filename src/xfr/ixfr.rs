@@ -100,10 +100,7 @@ pub fn respond(
         return (p.finish(), Answered::Current);
     }
     let Some(steps) = history.chain(client_serial, current) else {
-        return (
-            axfr::respond(query, zone, signer, now),
-            Answered::AxfrStyle,
-        );
+        return (axfr::respond(query, zone, signer, now), Answered::AxfrStyle);
     };
     let mut p = Packer::new(query, signer, now);
     p.push(&soa);
@@ -114,12 +111,7 @@ pub fn respond(
         d.added.iter().for_each(|r| p.push(r));
     }
     p.push(&soa);
-    (
-        p.finish(),
-        Answered::Incremental {
-            steps: steps.len(),
-        },
-    )
+    (p.finish(), Answered::Incremental { steps: steps.len() })
 }
 
 /// One step of a received IXFR.
@@ -277,7 +269,9 @@ impl Reader {
         if !self.steps.is_empty() {
             return Ok(Received::Incremental(self.steps, self.serial));
         }
-        if self.ixfr && self.full.is_empty() && self.ours.is_some_and(|o| !serial_gt(self.serial, o))
+        if self.ixfr
+            && self.full.is_empty()
+            && self.ours.is_some_and(|o| !serial_gt(self.serial, o))
         {
             return Ok(Received::UpToDate(self.serial));
         }

@@ -70,7 +70,12 @@ pub struct Primary {
 
 impl std::fmt::Debug for Primary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Primary({}, {} secondaries)", self.inner.origin, self.inner.peers.len())
+        write!(
+            f,
+            "Primary({}, {} secondaries)",
+            self.inner.origin,
+            self.inner.peers.len()
+        )
     }
 }
 
@@ -148,7 +153,10 @@ impl Primary {
         };
         rt.spawn(async move {
             let i2 = inner.clone();
-            if tokio::task::spawn_blocking(move || record(&i2)).await.is_err() {
+            if tokio::task::spawn_blocking(move || record(&i2))
+                .await
+                .is_err()
+            {
                 warn!("IXFR history: diff task failed; transfers fall back to AXFR");
             }
             for p in inner.peers.iter().filter(|p| p.notify) {
@@ -168,13 +176,27 @@ impl Primary {
 
     /// Steps held for IXFR.
     pub fn history_len(&self) -> usize {
-        self.inner.history.lock().unwrap_or_else(|p| p.into_inner()).len()
+        self.inner
+            .history
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .len()
     }
 
     /// The hook for [`crate::server::serve_tcp`].
     pub fn tcp_hook(&self) -> TcpHook {
         let me = self.clone();
-        Arc::new(move |raw: &[u8], peer: SocketAddr, served: &Served| me.handle(raw, peer, served))
+        Arc::new(move |raw: &[u8], peer: SocketAddr, served: &Served| {
+            // Building a whole-zone answer takes a while on a large TLD:
+            // tell a multi-threaded runtime so other connections move on.
+            let multi = tokio::runtime::Handle::try_current()
+                .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+            if multi && matches!(peek_qtype(raw), Some(rtype::AXFR | rtype::IXFR)) {
+                tokio::task::block_in_place(|| me.handle(raw, peer, served))
+            } else {
+                me.handle(raw, peer, served)
+            }
+        })
     }
 
     fn allowed(&self, ip: IpAddr, key: &Name) -> bool {
@@ -230,14 +252,23 @@ impl Primary {
         let zone = &served.zone;
         let Some(v) = &verified else {
             warn!(%peer, "transfer refused: no TSIG");
-            return Some(finish(msg::bare_response(&m, rcode::REFUSED).finish(), None));
+            return Some(finish(
+                msg::bare_response(&m, rcode::REFUSED).finish(),
+                None,
+            ));
         };
         if !self.allowed(peer.ip(), &v.key.name) {
             warn!(%peer, key = %v.key.name, "transfer refused: not a configured secondary");
-            return Some(finish(msg::bare_response(&m, rcode::REFUSED).finish(), signer));
+            return Some(finish(
+                msg::bare_response(&m, rcode::REFUSED).finish(),
+                signer,
+            ));
         }
         if q.name != zone.zone.origin || q.qclass != class::IN {
-            return Some(finish(msg::bare_response(&m, rcode::NOTAUTH).finish(), signer));
+            return Some(finish(
+                msg::bare_response(&m, rcode::NOTAUTH).finish(),
+                signer,
+            ));
         }
         if q.qtype == rtype::AXFR {
             let msgs = axfr::respond(&m, zone, signer, t);
@@ -251,7 +282,10 @@ impl Primary {
             .find(|r| r.rtype == rtype::SOA)
             .and_then(|r| msg::soa_serial(&r.rdata))
         else {
-            return Some(finish(msg::bare_response(&m, rcode::FORMERR).finish(), signer));
+            return Some(finish(
+                msg::bare_response(&m, rcode::FORMERR).finish(),
+                signer,
+            ));
         };
         let history = self.inner.history.lock().unwrap_or_else(|p| p.into_inner());
         let (msgs, how) = ixfr::respond(&m, client, zone, &history, signer, t);
@@ -270,5 +304,101 @@ impl Primary {
             ),
         }
         Some(msgs)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::msg::{Builder, parse};
+    use super::*;
+    use crate::server::index::{Index, Options};
+
+    fn primary() -> Primary {
+        let k = Key::new(
+            Name::parse("sec.").unwrap(),
+            tsig::Algorithm::HmacSha256,
+            b"0123456789",
+        );
+        Primary {
+            inner: Arc::new(Inner {
+                origin: Name::parse("mobile.").unwrap(),
+                ring: ring_with(&k),
+                peers: vec![Peer {
+                    address: "127.0.0.1:53".parse().unwrap(),
+                    notify: false,
+                    key: k,
+                }],
+                history: Mutex::new(History::new(4)),
+            }),
+        }
+    }
+
+    fn ring_with(k: &Key) -> Keyring {
+        let cfg = crate::config::TsigKeyConfig {
+            name: k.name.to_string(),
+            algorithm: "hmac-sha256".into(),
+            secret: data_encoding::BASE64.encode(b"0123456789"),
+        };
+        Keyring::from_config(&[cfg]).unwrap()
+    }
+
+    fn axfr_query() -> Vec<u8> {
+        let mut b = Builder::new(3, 0, 512);
+        b.question(&Name::parse("mobile.").unwrap(), rtype::AXFR, class::IN);
+        b.finish()
+    }
+
+    /// RFC 5936 §6 and RFC 8945 §5.2: only a configured secondary with its
+    /// key gets the zone.
+    #[test]
+    fn rfc5936_section_6_transfer_access() {
+        let p = primary();
+        let z = diff::tests::zone(9, &["a.mobile."]);
+        let served = Served {
+            index: Index::build(&z, Options::default()),
+            zone: Arc::new(z),
+        };
+        let here: SocketAddr = "127.0.0.1:4000".parse().unwrap();
+        let there: SocketAddr = "192.0.2.1:4000".parse().unwrap();
+        // Unsigned: REFUSED.
+        let r = p.handle(&axfr_query(), here, &served).unwrap();
+        assert_eq!(parse(&r[0]).unwrap().rcode(), rcode::REFUSED);
+        // Signed with an unknown key: NOTAUTH, TSIG error BADKEY.
+        let stranger = Key::new(
+            Name::parse("x.").unwrap(),
+            tsig::Algorithm::HmacSha256,
+            b"k",
+        );
+        let mut q = axfr_query();
+        tsig::sign_request(&mut q, &stranger, now());
+        let r = parse(&p.handle(&q, here, &served).unwrap()[0]).unwrap();
+        assert_eq!(r.rcode(), rcode::NOTAUTH);
+        assert_eq!(
+            tsig::Tsig::of(&r).unwrap().unwrap().error,
+            tsig::error::BADKEY
+        );
+        // The right key from the wrong address: REFUSED.
+        let key = p.inner.peers[0].key.clone();
+        let mut q = axfr_query();
+        tsig::sign_request(&mut q, &key, now());
+        let r = p.handle(&q, there, &served).unwrap();
+        assert_eq!(parse(&r[0]).unwrap().rcode(), rcode::REFUSED);
+        // The right key from the right address: the zone, signed.
+        let mut q = axfr_query();
+        let mac = tsig::sign_request(&mut q, &key, now());
+        let msgs = p.handle(&q, here, &served).unwrap();
+        let mut v = tsig::ResponseVerifier::new(&key, mac);
+        let mut reader = ixfr::Reader::new(&served.zone.zone.origin, None);
+        for m in &msgs {
+            let pm = parse(m).unwrap();
+            v.check(m, &pm, now()).unwrap();
+            reader.feed(pm.answers).unwrap();
+        }
+        v.finish().unwrap();
+        assert!(matches!(reader.finish().unwrap(), ixfr::Received::Full(_)));
+        // A plain query is left to the query path.
+        let mut b = Builder::new(4, 0, 512);
+        b.question(&Name::parse("mobile.").unwrap(), rtype::SOA, class::IN);
+        assert!(p.handle(&b.finish(), here, &served).is_none());
     }
 }

@@ -114,7 +114,8 @@ pub fn read_name(msg: &[u8], pos: usize) -> Result<(Name, usize), WireError> {
     loop {
         let len = *msg.get(i).ok_or(WireError::BadName(pos))? as usize;
         if len & 0xC0 == 0xC0 {
-            let target = ((len & 0x3F) << 8) | *msg.get(i + 1).ok_or(WireError::BadName(pos))? as usize;
+            let target =
+                ((len & 0x3F) << 8) | *msg.get(i + 1).ok_or(WireError::BadName(pos))? as usize;
             if end.is_none() {
                 end = Some(i + 2);
             }
@@ -301,7 +302,8 @@ impl Builder {
         self.buf.extend_from_slice(&rtype.to_be_bytes());
         self.buf.extend_from_slice(&class.to_be_bytes());
         self.buf.extend_from_slice(&ttl.to_be_bytes());
-        self.buf.extend_from_slice(&(rdata.len() as u16).to_be_bytes());
+        self.buf
+            .extend_from_slice(&(rdata.len() as u16).to_be_bytes());
         self.buf.extend_from_slice(rdata);
         self.bump(section);
         true

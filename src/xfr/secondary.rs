@@ -267,42 +267,43 @@ impl State {
         have: Option<&Arc<SignedZone>>,
     ) -> Result<Option<SignedZone>, TransferError> {
         let prim = up.address;
-        let attempt = async |have: Option<&Arc<SignedZone>>| -> Result<Option<SignedZone>, TransferError> {
-            let got = fetch(up, &self.origin, have.map(|z| &**z)).await?;
-            let kind = match (&got, have.is_some()) {
-                (Received::UpToDate(s), _) => {
-                    info!(primary = %prim, serial = s, "IXFR in: up to date");
+        let attempt =
+            async |have: Option<&Arc<SignedZone>>| -> Result<Option<SignedZone>, TransferError> {
+                let got = fetch(up, &self.origin, have.map(|z| &**z)).await?;
+                let kind = match (&got, have.is_some()) {
+                    (Received::UpToDate(s), _) => {
+                        info!(primary = %prim, serial = s, "IXFR in: up to date");
+                        return Ok(None);
+                    }
+                    (Received::Incremental(steps, to), _) => {
+                        info!(primary = %prim, from = have.map(|z| z.serial()), to, steps = steps.len(), "IXFR in: incremental");
+                        "IXFR"
+                    }
+                    (Received::Full(r), true) => {
+                        info!(primary = %prim, records = r.len(), "IXFR in: AXFR-style answer");
+                        "IXFR (AXFR-style)"
+                    }
+                    (Received::Full(r), false) => {
+                        info!(primary = %prim, records = r.len(), "AXFR in");
+                        "AXFR"
+                    }
+                };
+                let Some(recs) = new_records(have.map(|z| &**z), got)? else {
+                    return Ok(None);
+                };
+                let origin = self.origin.clone();
+                let opts = self.verify_options(have.map(|z| &**z));
+                let z = tokio::task::spawn_blocking(move || accept(&origin, &recs, opts.as_ref()))
+                    .await??;
+                if let Some(h) = have
+                    && !crate::serial::serial_gt(z.serial(), h.serial())
+                {
+                    info!(primary = %prim, serial = z.serial(), "primary is not newer; keeping ours");
                     return Ok(None);
                 }
-                (Received::Incremental(steps, to), _) => {
-                    info!(primary = %prim, from = have.map(|z| z.serial()), to, steps = steps.len(), "IXFR in: incremental");
-                    "IXFR"
-                }
-                (Received::Full(r), true) => {
-                    info!(primary = %prim, records = r.len(), "IXFR in: AXFR-style answer");
-                    "IXFR (AXFR-style)"
-                }
-                (Received::Full(r), false) => {
-                    info!(primary = %prim, records = r.len(), "AXFR in");
-                    "AXFR"
-                }
+                info!(primary = %prim, serial = z.serial(), delegations = z.zone.content.delegations.len(), transfer = kind, "received and verified");
+                Ok(Some(z))
             };
-            let Some(recs) = new_records(have.map(|z| &**z), got)? else {
-                return Ok(None);
-            };
-            let origin = self.origin.clone();
-            let opts = self.verify_options(have.map(|z| &**z));
-            let z = tokio::task::spawn_blocking(move || accept(&origin, &recs, opts.as_ref()))
-                .await??;
-            if let Some(h) = have
-                && !crate::serial::serial_gt(z.serial(), h.serial())
-            {
-                info!(primary = %prim, serial = z.serial(), "primary is not newer; keeping ours");
-                return Ok(None);
-            }
-            info!(primary = %prim, serial = z.serial(), delegations = z.zone.content.delegations.len(), transfer = kind, "received and verified");
-            Ok(Some(z))
-        };
         match attempt(have).await {
             Err(e) if have.is_some() => {
                 // RFC 1995 §4 / RFC 5936: fall back to a full transfer.
@@ -324,6 +325,12 @@ fn publish(current: &Current, z: SignedZone, opts: Options) -> Arc<Served> {
     served
 }
 
+/// The running listeners: UDP worker threads and TCP tasks.
+pub type Listeners = (
+    Vec<std::thread::JoinHandle<()>>,
+    Vec<tokio::task::JoinHandle<std::io::Result<()>>>,
+);
+
 /// Start UDP workers and TCP listeners on every configured address.
 pub fn listen(
     cfg: &crate::config::ServerConfig,
@@ -331,7 +338,7 @@ pub fn listen(
     stats: &Arc<Stats>,
     hook: Option<TcpHook>,
     stop: &Arc<AtomicBool>,
-) -> Result<(Vec<std::thread::JoinHandle<()>>, Vec<tokio::task::JoinHandle<std::io::Result<()>>>), ServeError> {
+) -> Result<Listeners, ServeError> {
     let workers = if cfg.udp_workers == 0 {
         std::thread::available_parallelism()
             .map(|n| n.get())
@@ -424,7 +431,10 @@ pub async fn run(config: Config) -> Result<(), SecondaryError> {
         index: Index::build(&first, index_opts.clone()),
         zone: Arc::new(first),
     })));
-    info!(serial = current.load().zone.serial(), "serving the transferred zone");
+    info!(
+        serial = current.load().zone.serial(),
+        "serving the transferred zone"
+    );
 
     let wake = Arc::new(Notify::new());
     let origin = state.origin.clone();
@@ -455,14 +465,16 @@ pub async fn run(config: Config) -> Result<(), SecondaryError> {
     if let Some(addr) = sec.notify_listen {
         let sock = tokio::net::UdpSocket::bind(addr).await?;
         info!(%addr, "NOTIFY listener");
-        let (wake, allowed, ring, origin) = (wake.clone(), allowed.clone(), ring.clone(), origin.clone());
+        let (wake, allowed, ring, origin) =
+            (wake.clone(), allowed.clone(), ring.clone(), origin.clone());
         tokio::spawn(async move {
             let mut buf = vec![0u8; 65_535];
             loop {
                 let Ok((n, peer)) = sock.recv_from(&mut buf).await else {
                     continue;
                 };
-                if let Some((resp, go)) = notify::answer(&buf[..n], peer, &origin, &allowed, &ring) {
+                if let Some((resp, go)) = notify::answer(&buf[..n], peer, &origin, &allowed, &ring)
+                {
                     let _ = sock.send_to(&resp, peer).await;
                     if go {
                         info!(%peer, "NOTIFY in");

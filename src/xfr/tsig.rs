@@ -4,9 +4,12 @@
 //!
 //! Owns the MAC computation and the key ring built from the `[[tsig-key]]`
 //! configuration; no I/O. HMAC-MD5 is not offered (RFC 8945 §6: "MUST NOT
-//! use" for new deployments). MACs are compared in constant time.
+//! use" for new deployments). MACs are compared in constant time; a
+//! truncated MAC (§5.2.2.1) is refused as BADSIG. Every message of a
+//! transfer we send is signed; on receipt up to 99 unsigned messages between
+//! signed ones are accepted (§5.3.1).
 
-use super::msg::{Message, read_name};
+use super::msg::Message;
 use crate::config::TsigKeyConfig;
 use crate::name::Name;
 use crate::rr::{class, rtype};
@@ -542,11 +545,6 @@ impl ResponseVerifier {
     }
 }
 
-/// Read the key name of a raw TSIG owner (for logs).
-pub fn key_name_at(msg: &[u8], at: usize) -> Option<Name> {
-    read_name(msg, at).ok().map(|(n, _)| n)
-}
-
 #[cfg(test)]
 mod tests {
     use super::super::msg::{Builder, parse};
@@ -569,7 +567,9 @@ mod tests {
     #[test]
     fn rfc8945_section_5_request_and_stream() {
         let k = key();
-        let ring = Keyring { keys: vec![k.clone()] };
+        let ring = Keyring {
+            keys: vec![k.clone()],
+        };
         let mut q = query();
         let qmac = sign_request(&mut q, &k, 1000);
         let m = parse(&q).unwrap();
@@ -599,7 +599,9 @@ mod tests {
     #[test]
     fn rfc8945_section_5_2_bad_key_sig_time() {
         let k = key();
-        let ring = Keyring { keys: vec![k.clone()] };
+        let ring = Keyring {
+            keys: vec![k.clone()],
+        };
         let other = Key::new(k.name.clone(), Algorithm::HmacSha256, b"another secret!!");
         let mut q = query();
         sign_request(&mut q, &other, 1000);

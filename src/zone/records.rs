@@ -28,7 +28,9 @@ pub enum RecordsError {
     NotAllowed { owner: Name, rtype: String },
     #[error("{owner} {rtype}: malformed RDATA")]
     Rdata { owner: Name, rtype: String },
-    #[error("{owner} {rtype}: TTL {ttl}, but {expected} elsewhere; the model keeps one TTL per kind of record")]
+    #[error(
+        "{owner} {rtype}: TTL {ttl}, but {expected} elsewhere; the model keeps one TTL per kind of record"
+    )]
     Ttl {
         owner: Name,
         rtype: String,
@@ -438,8 +440,13 @@ keys-dir = {keys:?}
         let keys = crate::publish::load_or_generate_keys(&cfg).unwrap();
         let params =
             crate::dnssec::signer::SignParams::from_config(&cfg.zone.dnssec, &cfg.nsec3_salt);
-        let signed = crate::dnssec::signer::sign_zone(&zone, &keys, &params, crate::publish::unix_now() as u32)
-            .expect("signing");
+        let signed = crate::dnssec::signer::sign_zone(
+            &zone,
+            &keys,
+            &params,
+            crate::publish::unix_now() as u32,
+        )
+        .expect("signing");
         assert!(signed.dnssec.is_some());
         round_trip(&signed);
         // The model itself comes back, not just the records.

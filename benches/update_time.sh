@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# DNS update time on the primary (Spec 10: SRS commit to answers): seed a
+# large signed zone, start `tldns serve`, commit new domains one at a time
+# and time each from its commit to the first UDP answer that shows it.
+#   benches/update_time.sh [DOMAINS] [CHANGES]
+# Appends p50/p95/max to benches/results/update_time.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+N=${1:-1000000}
+CHANGES=${2:-120}
+WORK=${WORK:-/tmp/tldns-bench}
+PORT=${PORT:-15399}
+mkdir -p "$WORK" benches/results
+cargo build --release -q
+BIN=$PWD/target/release/tldns
+DBFILE="$WORK/srs-$N.sqlite"
+DB="sqlite://$DBFILE"
+CFG="$WORK/mobile-update.toml"
+sed -e "s|\"mobile.reserved.txt\"|\"$PWD/zones/mobile.reserved.txt\"|" \
+    -e "s|\"mobile.collision.txt\"|\"$PWD/zones/mobile.collision.txt\"|" \
+    -e "s|state-dir = \"../var\"|state-dir = \"$WORK/var-update\"|" \
+    -e "s|keys-dir = \"../keys\"|keys-dir = \"$WORK/keys\"|" \
+    -e "s|listen = \[\"127.0.0.1:5353\"\]|listen = [\"127.0.0.1:$PORT\"]|" \
+    -e "/^metrics-listen/d" \
+    zones/mobile.toml > "$CFG"
+# No CZDS export during the measurement.
+python3 - "$CFG" <<'EOF'
+import sys, re
+p = sys.argv[1]
+s = open(p).read()
+s = re.sub(r'(\[export\]\n(?:#.*\n)*)enabled = true', r'\1enabled = false', s)
+open(p, 'w').write(s)
+EOF
+if [ ! -f "$DBFILE" ]; then
+  /usr/bin/time -f "seed: %e s wall, %M KB peak RSS" "$BIN" --config "$CFG" --db "$DB" srs seed --domains "$N"
+fi
+LOG="$WORK/serve-update.log"
+"$BIN" --config "$CFG" --db "$DB" serve 2> "$LOG" &
+PID=$!
+trap 'kill $PID 2>/dev/null || true' EXIT
+python3 - "$DBFILE" "$PORT" "$CHANGES" "$N" "$LOG" <<'EOF'
+import os, random, socket, sqlite3, statistics, struct, sys, time
+db, port, changes, n, log = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5]
+sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+sock.settimeout(0.05)
+
+def query(name, qtype):
+    qid = random.randrange(65536)
+    wire = b"".join(bytes([len(l)]) + l.encode() for l in name.strip(".").split(".")) + b"\0"
+    msg = struct.pack(">HHHHHH", qid, 0, 1, 0, 0, 0) + wire + struct.pack(">HH", qtype, 1)
+    sock.sendto(msg, ("127.0.0.1", port))
+    while True:
+        try:
+            data, _ = sock.recvfrom(4096)
+        except socket.timeout:
+            return None
+        if struct.unpack(">H", data[:2])[0] == qid:
+            return data
+
+def rcode(data):
+    return data[3] & 0x0F
+
+# Wait for the first version (a full build of a large zone takes minutes).
+t = time.time()
+while query("mobile.", 6) is None:
+    if time.time() - t > 3600:
+        sys.exit("server did not come up")
+    time.sleep(0.5)
+print(f"first version served after {time.time() - t:.0f} s", file=sys.stderr)
+time.sleep(2)
+
+con = sqlite3.connect(db, timeout=30, isolation_level=None)
+run = f"{os.getpid()}-{int(time.time())}"
+lat = []
+for i in range(changes):
+    name = f"upd{run}-{i}.mobile"
+    assert rcode(query(name + ".", 2) or b"\0\0\0\3") == 3
+    # The same rows `tldns srs add-domain` writes; the triggers journal them.
+    con.execute("BEGIN IMMEDIATE")
+    cur = con.execute("INSERT INTO domain (name) VALUES (?) RETURNING id", (name,))
+    did = cur.fetchone()[0]
+    con.execute("INSERT INTO domain_ns (domain_id, host_name) VALUES (?, 'ns1.bench-hoster.net')", (did,))
+    con.execute("COMMIT")
+    t0 = time.perf_counter()
+    while True:
+        r = query(name + ".", 2)
+        if r is not None and rcode(r) == 0:
+            break
+        time.sleep(0.002)
+        if time.perf_counter() - t0 > 600:
+            sys.exit(f"{name} not served after 600 s")
+    lat.append(time.perf_counter() - t0)
+    time.sleep(random.uniform(0.05, 0.3))
+
+lat.sort()
+p = lambda q: lat[min(len(lat) - 1, int(round(q * (len(lat) - 1))))]
+incr = []
+for line in open(log):
+    if '"published"' in line or " published" in line:
+        if "incremental=Some" in line or '"incremental":' in line:
+            for f in line.replace(",", " ").split():
+                if f.startswith("ms=") or f.startswith('"ms":'):
+                    incr.append(int(f.split("=" if "=" in f else ":")[1]))
+srv = ""
+if incr:
+    incr.sort()
+    srv = f"server build+publish p50 {incr[len(incr)//2]} ms, max {incr[-1]} ms"
+line = (f"| {time.strftime('%Y-%m-%d', time.gmtime())} | {n} | {len(lat)} | primary (SQLite, poll 50 ms) "
+        f"| {p(0.5)*1000:.0f} ms | {p(0.95)*1000:.0f} ms | {lat[-1]*1000:.0f} ms | {srv} |")
+path = "benches/results/update_time.md"
+if not os.path.exists(path):
+    with open(path, "w") as f:
+        f.write("| date | domains | changes | where | p50 | p95 | max | notes |\n|---|---|---|---|---|---|---|---|\n")
+with open(path, "a") as f:
+    f.write(line + "\n")
+print(line)
+EOF
