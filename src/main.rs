@@ -546,7 +546,6 @@ async fn serve(config: Config, srs: Srs, demo_port: Option<u16>) -> Result<()> {
     drop(built);
     let primary = tldns::xfr::Primary::new(&pipeline.config)?;
 
-
     let stop = Arc::new(AtomicBool::new(false));
     let stats = Arc::new(Stats::default());
     let workers = if server_cfg.udp_workers == 0 {
@@ -567,6 +566,7 @@ async fn serve(config: Config, srs: Srs, demo_port: Option<u16>) -> Result<()> {
             workers,
             current.clone(),
             stats.clone(),
+            None,
             stop.clone(),
         )?);
         tcp_tasks.push(tokio::spawn(server::serve_tcp(

@@ -936,7 +936,13 @@ pub(crate) mod tests {
         let mut params = SignParams::from_config(&crate::config::DnssecConfig::default(), &[]);
         params.opt_out = opt_out;
         let z = sign_zone(&test_zone().zone, &keys, &params, 1_800_000_000).unwrap();
-        Index::build(&z, Options { edns_max_payload: 1232, ..Default::default() })
+        Index::build(
+            &z,
+            Options {
+                edns_max_payload: 1232,
+                ..Default::default()
+            },
+        )
     }
 
     fn types(p: &Parsed, sec: usize) -> Vec<u16> {
@@ -947,25 +953,51 @@ pub(crate) mod tests {
     #[test]
     fn rfc4035_section_3_1_4_secure_referral() {
         let ix = signed(false);
-        let (o, p) = ask(&ix, &query("www.other.mobile", rtype::A, Some((1232, true))));
+        let (o, p) = ask(
+            &ix,
+            &query("www.other.mobile", rtype::A, Some((1232, true))),
+        );
         assert_eq!(o.kind, Kind::Referral);
-        assert_eq!(types(&p, 1), vec![rtype::NS, rtype::NS, rtype::DS, rtype::RRSIG]);
+        assert_eq!(
+            types(&p, 1),
+            vec![rtype::NS, rtype::NS, rtype::DS, rtype::RRSIG]
+        );
         // Without DO: no DNSSEC records at all (RFC 4035 §3.2.1).
-        let (_, p) = ask(&ix, &query("www.other.mobile", rtype::A, Some((1232, false))));
+        let (_, p) = ask(
+            &ix,
+            &query("www.other.mobile", rtype::A, Some((1232, false))),
+        );
         assert_eq!(types(&p, 1), vec![rtype::NS, rtype::NS]);
     }
 
     /// RFC 5155 §7.2.7: an unsigned delegation's referral proves there is no DS.
     #[test]
     fn rfc5155_section_7_2_7_insecure_referral() {
-        let (_, p) = ask(&signed(false), &query("example.mobile", rtype::A, Some((1232, true))));
-        assert_eq!(types(&p, 1), vec![rtype::NS, rtype::NS, rtype::NSEC3, rtype::RRSIG]);
-        assert!(p.rrs.iter().any(|r| r.2 == rtype::NSEC3 && r.3.ends_with(" NS")), "no DS bit");
+        let (_, p) = ask(
+            &signed(false),
+            &query("example.mobile", rtype::A, Some((1232, true))),
+        );
+        assert_eq!(
+            types(&p, 1),
+            vec![rtype::NS, rtype::NS, rtype::NSEC3, rtype::RRSIG]
+        );
+        assert!(
+            p.rrs
+                .iter()
+                .any(|r| r.2 == rtype::NSEC3 && r.3.ends_with(" NS")),
+            "no DS bit"
+        );
         // Opt-out: closest provable encloser and an opt-out cover.
-        let (_, p) = ask(&signed(true), &query("example.mobile", rtype::A, Some((1232, true))));
+        let (_, p) = ask(
+            &signed(true),
+            &query("example.mobile", rtype::A, Some((1232, true))),
+        );
         let n3: Vec<_> = p.rrs.iter().filter(|r| r.2 == rtype::NSEC3).collect();
         assert!(!n3.is_empty());
-        assert!(n3.iter().all(|r| r.3.starts_with("1 1 ")), "opt-out flag: {n3:?}");
+        assert!(
+            n3.iter().all(|r| r.3.starts_with("1 1 ")),
+            "opt-out flag: {n3:?}"
+        );
     }
 
     /// RFC 5155 §7.2.2: NXDOMAIN proves the closest encloser, and covers the
@@ -973,7 +1005,10 @@ pub(crate) mod tests {
     #[test]
     fn rfc5155_section_7_2_2_name_error() {
         let ix = signed(false);
-        let (o, p) = ask(&ix, &query("a.b.nothere.mobile", rtype::A, Some((1232, true))));
+        let (o, p) = ask(
+            &ix,
+            &query("a.b.nothere.mobile", rtype::A, Some((1232, true))),
+        );
         assert_eq!(o.rcode, 3);
         let t = types(&p, 1);
         assert_eq!(t[..2], [rtype::SOA, rtype::RRSIG]);
@@ -981,7 +1016,12 @@ pub(crate) mod tests {
         assert!((2..=3).contains(&n3), "{t:?}");
         assert_eq!(t.iter().filter(|&&x| x == rtype::RRSIG).count(), n3 + 1);
         // Every NSEC3 owner appears once.
-        let mut owners: Vec<_> = p.rrs.iter().filter(|r| r.2 == rtype::NSEC3).map(|r| r.1.clone()).collect();
+        let mut owners: Vec<_> = p
+            .rrs
+            .iter()
+            .filter(|r| r.2 == rtype::NSEC3)
+            .map(|r| r.1.clone())
+            .collect();
         owners.dedup();
         assert_eq!(owners.len(), n3);
     }
@@ -993,11 +1033,21 @@ pub(crate) mod tests {
         let ix = signed(false);
         let (o, p) = ask(&ix, &query("mobile", rtype::A, Some((1232, true))));
         assert_eq!((o.rcode, o.kind), (0, Kind::NoData));
-        assert_eq!(types(&p, 1), vec![rtype::SOA, rtype::RRSIG, rtype::NSEC3, rtype::RRSIG]);
+        assert_eq!(
+            types(&p, 1),
+            vec![rtype::SOA, rtype::RRSIG, rtype::NSEC3, rtype::RRSIG]
+        );
         let (o, p) = ask(&ix, &query("example.mobile", rtype::DS, Some((1232, true))));
         assert_eq!((o.rcode, o.kind), (0, Kind::NoData));
-        assert_ne!(p.flags & 0x0400, 0, "DS is answered authoritatively by the parent");
-        assert_eq!(types(&p, 1), vec![rtype::SOA, rtype::RRSIG, rtype::NSEC3, rtype::RRSIG]);
+        assert_ne!(
+            p.flags & 0x0400,
+            0,
+            "DS is answered authoritatively by the parent"
+        );
+        assert_eq!(
+            types(&p, 1),
+            vec![rtype::SOA, rtype::RRSIG, rtype::NSEC3, rtype::RRSIG]
+        );
         let (o, p) = ask(&ix, &query("other.mobile", rtype::DS, Some((1232, true))));
         assert_eq!(o.kind, Kind::Ds);
         assert_eq!(types(&p, 0), vec![rtype::DS, rtype::RRSIG]);
@@ -1009,7 +1059,10 @@ pub(crate) mod tests {
     fn apex_with_signatures_and_truncated_dnskey() {
         let ix = signed(false);
         let (_, p) = ask(&ix, &query("mobile", rtype::DNSKEY, Some((1232, true))));
-        assert_eq!(types(&p, 0), vec![rtype::DNSKEY, rtype::DNSKEY, rtype::RRSIG]);
+        assert_eq!(
+            types(&p, 0),
+            vec![rtype::DNSKEY, rtype::DNSKEY, rtype::RRSIG]
+        );
         let (o, p) = ask(&ix, &query("mobile", rtype::DNSKEY, Some((512, true))));
         if o.kind == Kind::Truncated {
             assert_ne!(p.flags & 0x0200, 0);

@@ -38,7 +38,10 @@ impl Batch {
         // SAFETY: all-zero is a valid value for these plain C structs.
         let zero_addr: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
         let zero_hdr: libc::mmsghdr = unsafe { std::mem::zeroed() };
-        let empty = libc::iovec { iov_base: std::ptr::null_mut(), iov_len: 0 };
+        let empty = libc::iovec {
+            iov_base: std::ptr::null_mut(),
+            iov_len: 0,
+        };
         let mut b = Box::new(Batch {
             rx: vec![0u8; rx_size * BATCH],
             tx: vec![0u8; tx_size * BATCH],
@@ -60,14 +63,16 @@ impl Batch {
             };
             b2.rx_hdr[i].msg_hdr.msg_iov = &mut b2.rx_iov[i];
             b2.rx_hdr[i].msg_hdr.msg_iovlen = 1;
-            b2.rx_hdr[i].msg_hdr.msg_name = (&mut b2.addrs[i] as *mut libc::sockaddr_storage).cast();
+            b2.rx_hdr[i].msg_hdr.msg_name =
+                (&mut b2.addrs[i] as *mut libc::sockaddr_storage).cast();
             b2.tx_iov[i] = libc::iovec {
                 iov_base: b2.tx[i * tx_size..].as_mut_ptr().cast(),
                 iov_len: 0,
             };
             b2.tx_hdr[i].msg_hdr.msg_iov = &mut b2.tx_iov[i];
             b2.tx_hdr[i].msg_hdr.msg_iovlen = 1;
-            b2.tx_hdr[i].msg_hdr.msg_name = (&mut b2.addrs[i] as *mut libc::sockaddr_storage).cast();
+            b2.tx_hdr[i].msg_hdr.msg_name =
+                (&mut b2.addrs[i] as *mut libc::sockaddr_storage).cast();
         }
         b
     }
@@ -77,7 +82,8 @@ impl Batch {
     pub fn recv(&mut self, sock: &impl AsRawFd) -> io::Result<usize> {
         let fd: RawFd = sock.as_raw_fd();
         for h in self.rx_hdr.iter_mut() {
-            h.msg_hdr.msg_namelen = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+            h.msg_hdr.msg_namelen =
+                std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
             h.msg_hdr.msg_flags = 0;
             h.msg_len = 0;
         }
@@ -105,21 +111,25 @@ impl Batch {
     /// datagrams (larger than the receive buffer) come back empty.
     pub fn slot(&mut self, i: usize) -> (&[u8], &mut [u8]) {
         let h = &self.rx_hdr[i];
-        let len = if h.msg_hdr.msg_flags & libc::MSG_TRUNC != 0 { 0 } else { h.msg_len as usize };
+        let len = if h.msg_hdr.msg_flags & libc::MSG_TRUNC != 0 {
+            0
+        } else {
+            h.msg_len as usize
+        };
         let q = &self.rx[i * self.rx_size..i * self.rx_size + len];
         let out = &mut self.tx[i * self.tx_size..(i + 1) * self.tx_size];
         (q, out)
     }
 
     /// Source address of query `i`.
-    #[cfg(test)]
     pub fn peer(&self, i: usize) -> Option<std::net::SocketAddr> {
         use std::net::{SocketAddr, SocketAddrV4, SocketAddrV6};
         let a = &self.addrs[i];
         match a.ss_family as i32 {
             libc::AF_INET => {
                 // SAFETY: the kernel wrote a sockaddr_in here (family says so).
-                let s: &libc::sockaddr_in = unsafe { &*(a as *const _ as *const libc::sockaddr_in) };
+                let s: &libc::sockaddr_in =
+                    unsafe { &*(a as *const _ as *const libc::sockaddr_in) };
                 Some(SocketAddr::V4(SocketAddrV4::new(
                     u32::from_be(s.sin_addr.s_addr).into(),
                     u16::from_be(s.sin_port),
@@ -127,7 +137,8 @@ impl Batch {
             }
             libc::AF_INET6 => {
                 // SAFETY: as above, a sockaddr_in6.
-                let s: &libc::sockaddr_in6 = unsafe { &*(a as *const _ as *const libc::sockaddr_in6) };
+                let s: &libc::sockaddr_in6 =
+                    unsafe { &*(a as *const _ as *const libc::sockaddr_in6) };
                 Some(SocketAddr::V6(SocketAddrV6::new(
                     s.sin6_addr.s6_addr.into(),
                     u16::from_be(s.sin6_port),
@@ -158,7 +169,8 @@ impl Batch {
                 iov_len: self.tx_len[i],
             };
             self.tx_hdr[m].msg_hdr.msg_iov = &mut self.tx_iov[m];
-            self.tx_hdr[m].msg_hdr.msg_name = (&mut self.addrs[i] as *mut libc::sockaddr_storage).cast();
+            self.tx_hdr[m].msg_hdr.msg_name =
+                (&mut self.addrs[i] as *mut libc::sockaddr_storage).cast();
             self.tx_hdr[m].msg_hdr.msg_namelen = self.rx_hdr[i].msg_hdr.msg_namelen;
             m += 1;
         }
@@ -166,7 +178,12 @@ impl Batch {
         while sent < m {
             // SAFETY: tx_hdr[sent..m] point into buffers owned by self.
             let r = unsafe {
-                libc::sendmmsg(fd, self.tx_hdr[sent..].as_mut_ptr(), (m - sent) as libc::c_uint, 0)
+                libc::sendmmsg(
+                    fd,
+                    self.tx_hdr[sent..].as_mut_ptr(),
+                    (m - sent) as libc::c_uint,
+                    0,
+                )
             };
             if r < 0 {
                 let e = io::Error::last_os_error();
@@ -194,10 +211,14 @@ mod tests {
     #[test]
     fn a_batch_round_trip() {
         let server = UdpSocket::bind("127.0.0.1:0").unwrap();
-        server.set_read_timeout(Some(std::time::Duration::from_secs(2))).unwrap();
+        server
+            .set_read_timeout(Some(std::time::Duration::from_secs(2)))
+            .unwrap();
         let addr = server.local_addr().unwrap();
         let client = UdpSocket::bind("127.0.0.1:0").unwrap();
-        client.set_read_timeout(Some(std::time::Duration::from_secs(2))).unwrap();
+        client
+            .set_read_timeout(Some(std::time::Duration::from_secs(2)))
+            .unwrap();
         for i in 0..5u8 {
             client.send_to(&[i; 20], addr).unwrap();
         }

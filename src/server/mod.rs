@@ -64,6 +64,10 @@ fn udp_socket(addr: SocketAddr) -> io::Result<std::net::UdpSocket> {
     Ok(s.into())
 }
 
+/// Hook for UDP messages whose opcode is not QUERY (NOTIFY to a
+/// secondary): the response, if any. Rare, so it may allocate.
+pub type UdpHook = Arc<dyn Fn(&[u8], SocketAddr) -> Option<Vec<u8>> + Send + Sync>;
+
 /// Start `workers` UDP threads on `addr`. Binding errors are returned before
 /// any thread starts.
 pub fn spawn_udp(
@@ -71,6 +75,7 @@ pub fn spawn_udp(
     workers: usize,
     current: Current,
     stats: Arc<Stats>,
+    hook: Option<UdpHook>,
     stop: Arc<AtomicBool>,
 ) -> Result<Vec<std::thread::JoinHandle<()>>, ServeError> {
     let workers = workers.max(1);
@@ -87,9 +92,10 @@ pub fn spawn_udp(
         let current = current.clone();
         let stats = stats.clone();
         let stop = stop.clone();
+        let hook = hook.clone();
         let h = std::thread::Builder::new()
             .name(format!("udp-{i}"))
-            .spawn(move || udp_worker(sock, current, &stats, &stop))
+            .spawn(move || udp_worker(sock, current, &stats, hook, &stop))
             .map_err(|error| ServeError::Listen {
                 addr,
                 proto: "udp",
@@ -100,14 +106,32 @@ pub fn spawn_udp(
     Ok(handles)
 }
 
-fn udp_worker(sock: std::net::UdpSocket, current: Current, stats: &Stats, stop: &AtomicBool) {
+fn udp_worker(
+    sock: std::net::UdpSocket,
+    current: Current,
+    stats: &Stats,
+    hook: Option<UdpHook>,
+    stop: &AtomicBool,
+) {
     let worker = stats.worker();
     // Queries are small; responses are at most the EDNS payload we allow.
-    let mut batch = mmsg::Batch::new(4096, 65_535usize.min(current.load().index.opts.edns_max_payload.max(512) as usize));
+    let mut batch = mmsg::Batch::new(
+        4096,
+        65_535usize.min(current.load().index.opts.edns_max_payload.max(512) as usize),
+    );
     while !stop.load(Ordering::Relaxed) {
         let n = match batch.recv(&sock) {
             Ok(n) => n,
-            Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut | io::ErrorKind::Interrupted) => continue,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock
+                        | io::ErrorKind::TimedOut
+                        | io::ErrorKind::Interrupted
+                ) =>
+            {
+                continue;
+            }
             Err(_) => {
                 worker.dropped();
                 continue;
@@ -116,6 +140,18 @@ fn udp_worker(sock: std::net::UdpSocket, current: Current, stats: &Stats, stop: 
         // One load per batch: a batch is answered from one version.
         let served = current.load();
         for i in 0..n {
+            if let Some(h) = &hook
+                && let Some(peer) = batch.peer(i)
+            {
+                let (q, out) = batch.slot(i);
+                if q.len() > 2 && q[2] & 0x78 != 0 {
+                    if let Some(r) = h(q, peer).filter(|r| r.len() <= out.len()) {
+                        out[..r.len()].copy_from_slice(&r);
+                        batch.respond(i, r.len());
+                    }
+                    continue;
+                }
+            }
             let (q, out) = batch.slot(i);
             match answer(&served.index, q, Transport::Udp, out) {
                 Some(o) => {

@@ -5,8 +5,8 @@
 //!   `refresh` seconds, after a failure retry every `retry` seconds, and
 //!   stop serving once `expire` seconds pass without a successful check.
 //! - NOTIFY (RFC 1996) from a configured primary (with its TSIG key, when
-//!   one is configured) starts a check at once; over UDP on
-//!   `notify-listen`, and over TCP on the serving addresses.
+//!   one is configured) starts a check at once; over UDP and TCP on the
+//!   serving addresses, and over UDP on `notify-listen` if configured.
 //! - The check is an IXFR (RFC 1995) with our SOA; an AXFR-style answer is
 //!   taken whole; an error, or a diff that does not apply, falls back to
 //!   AXFR (RFC 5936).
@@ -337,6 +337,7 @@ pub fn listen(
     current: &Current,
     stats: &Arc<Stats>,
     hook: Option<TcpHook>,
+    udp_hook: Option<server::UdpHook>,
     stop: &Arc<AtomicBool>,
 ) -> Result<Listeners, ServeError> {
     let workers = if cfg.udp_workers == 0 {
@@ -354,6 +355,7 @@ pub fn listen(
             workers,
             current.clone(),
             stats.clone(),
+            udp_hook.clone(),
             stop.clone(),
         )?);
         tasks.push(tokio::spawn(server::serve_tcp(
@@ -460,7 +462,27 @@ pub async fn run(config: Config) -> Result<(), SecondaryError> {
     };
     let stop = Arc::new(AtomicBool::new(false));
     let stats = Arc::new(Stats::default());
-    let (threads, tasks) = listen(&server_cfg, &current, &stats, Some(hook), &stop)?;
+    // NOTIFY over UDP on the serving addresses (RFC 1996 §3.5).
+    let udp_hook: server::UdpHook = {
+        let (wake, allowed, ring, origin) =
+            (wake.clone(), allowed.clone(), ring.clone(), origin.clone());
+        Arc::new(move |raw: &[u8], peer: SocketAddr| {
+            let (resp, go) = notify::answer(raw, peer, &origin, &allowed, &ring)?;
+            if go {
+                info!(%peer, "NOTIFY in (UDP)");
+                wake.notify_one();
+            }
+            Some(resp)
+        })
+    };
+    let (threads, tasks) = listen(
+        &server_cfg,
+        &current,
+        &stats,
+        Some(hook),
+        Some(udp_hook),
+        &stop,
+    )?;
 
     if let Some(addr) = sec.notify_listen {
         let sock = tokio::net::UdpSocket::bind(addr).await?;
