@@ -50,7 +50,13 @@ fn zone(delegations: usize) -> (Zone, Vec<String>, Vec<String>) {
     let mut rng = Rng(0x5eed);
     let mut c = Content::default();
     let providers: Vec<Arc<[Name]>> = (0..50)
-        .map(|i| vec![n(&format!("ns1.host{i}.net.")), n(&format!("ns2.host{i}.net."))].into())
+        .map(|i| {
+            vec![
+                n(&format!("ns1.host{i}.net.")),
+                n(&format!("ns2.host{i}.net.")),
+            ]
+            .into()
+        })
         .collect();
     c.delegations.insert(
         n("nic.mobile."),
@@ -59,8 +65,14 @@ fn zone(delegations: usize) -> (Zone, Vec<String>, Vec<String>) {
             ds: vec![],
         },
     );
-    for (h, ip) in [("a.nic.mobile.", "192.0.2.1"), ("b.nic.mobile.", "192.0.2.2")] {
-        c.glue.entry(n(h)).or_insert_with(Glue::default).push(ip.parse().unwrap());
+    for (h, ip) in [
+        ("a.nic.mobile.", "192.0.2.1"),
+        ("b.nic.mobile.", "192.0.2.2"),
+    ] {
+        c.glue
+            .entry(n(h))
+            .or_insert_with(Glue::default)
+            .push(ip.parse().unwrap());
     }
     let (mut plain, mut with_ds) = (Vec::new(), Vec::new());
     while c.delegations.len() < delegations {
@@ -125,14 +137,30 @@ fn zone(delegations: usize) -> (Zone, Vec<String>, Vec<String>) {
 /// A query as a resolver sends it: RD clear, EDNS(0) with 1232 octets.
 fn query(name: &str, qtype: u16, dnssec_ok: bool) -> Vec<u8> {
     let mut q = vec![0x12, 0x34, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1];
-    for l in name.trim_end_matches('.').split('.').filter(|l| !l.is_empty()) {
+    for l in name
+        .trim_end_matches('.')
+        .split('.')
+        .filter(|l| !l.is_empty())
+    {
         q.push(l.len() as u8);
         q.extend_from_slice(l.as_bytes());
     }
     q.push(0);
     q.extend_from_slice(&qtype.to_be_bytes());
     q.extend_from_slice(&1u16.to_be_bytes());
-    q.extend_from_slice(&[0, 0, 41, 0x04, 0xD0, 0, 0, if dnssec_ok { 0x80 } else { 0 }, 0, 0, 0]);
+    q.extend_from_slice(&[
+        0,
+        0,
+        41,
+        0x04,
+        0xD0,
+        0,
+        0,
+        if dnssec_ok { 0x80 } else { 0 },
+        0,
+        0,
+        0,
+    ]);
     q
 }
 
@@ -200,7 +228,10 @@ fn benches(c: &mut Criterion) {
     kinds.push(("apex SOA, DO set", vec![query("mobile.", rtype::SOA, true)]));
     kinds.push((
         "DS (signed delegation), DO set",
-        set(&mut |r| query(&pick(&with_ds, r), rtype::DS, true), &mut rng),
+        set(
+            &mut |r| query(&pick(&with_ds, r), rtype::DS, true),
+            &mut rng,
+        ),
     ));
     let mut out = vec![0u8; 65_535];
     let mut g = c.benchmark_group("answer");
@@ -230,7 +261,11 @@ fn benches(c: &mut Criterion) {
     g.bench_function("nsec3_hash_wire (0 iterations, no salt)", |b| {
         b.iter(|| {
             i = (i + 1) % names.len();
-            black_box(nsec3_hash_wire(black_box(&names[i]), &nsec3.salt, nsec3.iterations))
+            black_box(nsec3_hash_wire(
+                black_box(&names[i]),
+                &nsec3.salt,
+                nsec3.iterations,
+            ))
         })
     });
     let hashes: Vec<[u8; 20]> = names.iter().map(|w| nsec3_hash_wire(w, &[], 0)).collect();
@@ -243,7 +278,14 @@ fn benches(c: &mut Criterion) {
     g.finish();
 
     let labels: Vec<Vec<u8>> = (0..NAMES)
-        .map(|_| pick(&all, &mut rng).split('.').next().unwrap().as_bytes().to_vec())
+        .map(|_| {
+            pick(&all, &mut rng)
+                .split('.')
+                .next()
+                .unwrap()
+                .as_bytes()
+                .to_vec()
+        })
         .collect();
     let missing: Vec<Vec<u8>> = (0..NAMES)
         .map(|_| format!("{}-nx", rng.label(4, 14)).into_bytes())

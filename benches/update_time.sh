@@ -11,8 +11,8 @@ CHANGES=${2:-120}
 WORK=${WORK:-/tmp/tldns-bench}
 PORT=${PORT:-15399}
 mkdir -p "$WORK" benches/results
-cargo build --release -q
-BIN=$PWD/target/release/tldns
+[ -n "${SKIP_BUILD:-}" ] || cargo build --release -q
+BIN=${BIN:-$PWD/target/release/tldns}
 DBFILE="$WORK/srs-$N.sqlite"
 DB="sqlite://$DBFILE"
 CFG="$WORK/mobile-update.toml"
@@ -28,7 +28,10 @@ python3 - "$CFG" <<'EOF'
 import sys, re
 p = sys.argv[1]
 s = open(p).read()
-s = re.sub(r'(\[export\]\n(?:#.*\n)*)enabled = true', r'\1enabled = false', s)
+if '[export]\nenabled = true' in s:
+    s = s.replace('[export]\nenabled = true', '[export]\nenabled = false', 1)
+else:
+    s = s.replace('[export]\n', '[export]\nenabled = false\n', 1)
 open(p, 'w').write(s)
 EOF
 if [ ! -f "$DBFILE" ]; then
@@ -94,13 +97,13 @@ for i in range(changes):
 
 lat.sort()
 p = lambda q: lat[min(len(lat) - 1, int(round(q * (len(lat) - 1))))]
+import re
 incr = []
 for line in open(log):
-    if '"published"' in line or " published" in line:
-        if "incremental=Some" in line or '"incremental":' in line:
-            for f in line.replace(",", " ").split():
-                if f.startswith("ms=") or f.startswith('"ms":'):
-                    incr.append(int(f.split("=" if "=" in f else ":")[1]))
+    line = re.sub(r"\x1b\[[0-9;]*m", "", line)
+    m = re.search(r"published .*incremental=\d+ ms=(\d+)", line)
+    if m:
+        incr.append(int(m.group(1)))
 srv = ""
 if incr:
     incr.sort()

@@ -319,6 +319,14 @@ async fn run_async(cli: Cli) -> Result<()> {
                 built.report.refused.len(),
                 built.timings.total.as_secs_f64()
             );
+            let t = &built.timings;
+            println!(
+                "timings: snapshot {:.2}s, policy {:.2}s, sign {:.2}s, verify {:.2}s",
+                t.snapshot.as_secs_f64(),
+                t.policy.as_secs_f64(),
+                t.sign.as_secs_f64(),
+                t.verify.as_secs_f64()
+            );
             if let Some(path) = report {
                 built.report.write_json(&path)?;
                 println!("report: {}", path.display());

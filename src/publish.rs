@@ -42,7 +42,8 @@ pub enum BuildError {
 /// A built (and, when configured, signed and verified) version.
 #[derive(Debug)]
 pub struct Built {
-    pub zone: SignedZone,
+    /// Shared with the published [`Served`] version: never copied.
+    pub zone: Arc<SignedZone>,
     pub report: Report,
     /// Journal sequence number the version includes.
     pub journal_seq: i64,
@@ -186,7 +187,7 @@ impl Pipeline {
         .await??;
         let t_verify = t2.elapsed();
         Ok(Built {
-            zone: signed,
+            zone: Arc::new(signed),
             report,
             journal_seq: snapshot.journal_seq,
             timings: Timings {
@@ -219,7 +220,7 @@ impl Pipeline {
         self.last_journal_seq = Some(built.journal_seq);
         let served = Arc::new(Served {
             index: Index::build(&built.zone, Options::from_config(&self.config.zone.server)),
-            zone: Arc::new(built.zone.clone()),
+            zone: built.zone.clone(),
         });
         if let Some(c) = current {
             c.store(served.clone());

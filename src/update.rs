@@ -46,6 +46,7 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::io::Write;
 use std::ops::Bound;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Instant;
 
 /// Journal entries one batch takes; a larger backlog is built in full.
@@ -371,7 +372,7 @@ pub async fn apply_changes(
         dnssec: stats,
     };
     Ok(Some(Built {
-        zone: new,
+        zone: Arc::new(new),
         report,
         journal_seq,
         timings: Timings {

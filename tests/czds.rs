@@ -427,7 +427,7 @@ fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
 /// reports the error and leaves the previous files exactly as they were.
 #[test]
 fn failed_export_keeps_previous_files() {
-    let s = Setup::new("czds-fail", 1_000, true);
+    let s = Setup::new("czds-fail", 2_000, true);
     let out = s.dir.path().join("czds");
     s.export(&out);
     let before = snapshot(&out);
@@ -440,16 +440,26 @@ fn failed_export_keeps_previous_files() {
         out.display()
     );
 
-    // Disk full: a file-size limit smaller than the zone file; SIGXFSZ is
-    // ignored so the write fails with EFBIG instead of killing the process.
+    // Disk full: a file-size limit of a quarter to a half of the zone file
+    // (ulimit -f counts 512- or 1024-byte blocks, by shell), above what
+    // SQLite writes to read; SIGXFSZ is ignored so the write fails with
+    // EFBIG instead of killing the process.
+    let gz_len = std::fs::metadata(out.join("mobile.zone.gz")).unwrap().len();
+    let blocks = gz_len / 2048;
+    assert!(
+        blocks * 512 > 64 * 1024,
+        "zone too small for the test: {gz_len}"
+    );
     let o = Command::new("sh")
         .arg("-c")
-        .arg(format!("trap '' XFSZ; ulimit -f 16; exec {export_cmd}"))
+        .arg(format!(
+            "trap '' XFSZ; ulimit -f {blocks}; exec {export_cmd}"
+        ))
         .output()
         .unwrap();
-    assert!(!o.status.success(), "export succeeded under a 8 KiB limit");
+    assert!(!o.status.success(), "export succeeded under a size limit");
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("tldns: "), "{err}");
+    assert!(err.contains("File too large"), "{err}");
     assert!(!err.contains("panicked"), "{err}");
     assert_eq!(snapshot(&out), before, "files changed by a failed export");
 

@@ -39,7 +39,7 @@ async fn build_signed(domains: usize, opt_out: bool) -> (TempDir, SignedZone) {
     tldns::srs::seed(&srs, &cfg.origin, &cfg.apex_ns, domains, 3, false).await.unwrap();
     let mut p = Pipeline::new(cfg, srs).await.unwrap();
     let built = p.build().await.unwrap();
-    (dir, built.zone)
+    (dir, (*built.zone).clone())
 }
 
 fn run_tool(cmd: &mut Command) -> String {

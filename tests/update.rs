@@ -260,7 +260,7 @@ async fn random_batches(tag: &str, opt_out: bool, batches: usize, seed: u64) {
         assert!(serial_gt(inc.zone.serial(), current.serial()));
         let (full, seq) = full_build(&p, inc.zone.serial()).await;
         assert_eq!(inc.journal_seq, seq, "batch {batch}");
-        if inc.zone != full {
+        if *inc.zone != full {
             panic!(
                 "batch {batch}: incremental differs from the full build: {}",
                 first_difference(&inc.zone, &full)

@@ -1,10 +1,29 @@
 """Side-by-side load benchmark: tldns, NSD and Knot DNS serving the same
-signed NSEC3 zone, each pinned to CPU 0 with one worker and held to a CPU
-quota, dnsperf pinned to CPU 1 (see /work/shared/BENCHMARKING.md for why
-the server, not the load generator, is capped).
+signed NSEC3 zone, measured with dnsperf. Run it through
+benches/side_by_side.sh, which installs what this needs.
 
-Run through benches/side_by_side.sh, which installs what this needs.
-Results: benches/results/load.md, load.json, load.png.
+Method (the measured facts behind it are in /work/shared/BENCHMARKING.md):
+- One zone for all: `tldns srs seed` (deterministic), then `tldns export`
+  (build, sign with NSEC3 and ECDSA P-256, verify, write the CZDS file);
+  NSD and Knot load that file, tldns serves the same SRS with the same keys.
+- Each server on CPU 0 with one worker (tldns `udp-workers = 1`, NSD
+  `server-count: 1`, Knot one UDP, TCP and background worker), response
+  rate limiting off, minimal responses, and held to a CPU quota of half a
+  core by a cgroup (v1 or v2, whichever is writable; if neither, no quota,
+  and the results say so). dnsperf runs on CPU 1: on these machines it
+  saturates its own core near 130k q/s, so without the quota the load
+  generator, not the server, would be measured.
+- Servers start together and unpinned (loading is not measured), then are
+  pinned and capped. Every cell (transport x mix) runs A B C, and the
+  whole matrix runs again for round 2.
+- Per run: dnsperf's q/s and lost queries, p50/p99 of its per-query
+  latencies (`-v`), CPU seconds per million answered queries from
+  utime+stime in /proc/PID/stat of every process of the server, and memory
+  (PSS summed over its processes, largest VmRSS).
+- After each cell, a sample of its questions goes to tldns and to NSD (and
+  to Knot and NSD as a control); compare.py lists every difference.
+- Memory is also measured at the other --mem-sizes after a short load.
+Results: --out (benches/results/) load.md, load.json, load.png.
 """
 import argparse
 import datetime
@@ -140,8 +159,15 @@ def parse_dnsperf(path):
     with open(path) as f:
         for line in f:
             if line.startswith("> "):
+                # "> RCODE name type latency", or "> T name type" for a timeout.
                 p = line.split()
-                lat.append(float(p[-1]))
+                if p[1] == "T":
+                    codes["timeout"] = codes.get("timeout", 0) + 1
+                    continue
+                try:
+                    lat.append(float(p[-1]))
+                except ValueError:
+                    continue
                 codes[p[1]] = codes.get(p[1], 0) + 1
             elif "Queries sent:" in line:
                 r["sent"] = int(line.split()[2])
@@ -269,6 +295,7 @@ def matrix(a, servers, files, res, d):
                                 f"{s.name}-{mix}-{label}-{rnd}")
                     r.update(server=s.name, mix=mix, transport=label, round=rnd)
                     res["runs"].append(r)
+                    (a.out / "load.json").write_text(json.dumps(res, indent=1, default=str))
                     log(f"r{rnd} {label:7} {mix:9} {s.name:5} {r['qps']:9.0f} q/s "
                         f"lost {r['lost']:5} p50 {fmt_ms(r['p50'])} p99 {fmt_ms(r['p99'])} "
                         f"cpu {r['cpu_s_per_mq'] or 0:6.1f} s/Mq")

@@ -77,6 +77,22 @@ def write(res, out):
                      + f" | {ratio(mean(q['tldns']), mean(q['nsd']))} | "
                      f"{ratio(mean(q['tldns']), mean(q['knot']))} |")
         L.append("")
+        tcp = [(t, mx) for t, mx in cells if t.startswith("tcp")]
+        if tcp:
+            L.append("TCP, with the connection cap and idle timeout in force (tldns "
+                     "`tcp-max-connections = 1000`, `tcp-idle-timeout-ms = 10000`; NSD "
+                     "`tcp-count: 1000`, `tcp-timeout: 10`; Knot `tcp-max-clients: 1000`, "
+                     "`tcp-idle-timeout: 10`), against the better of NSD and Knot (means of "
+                     "the rounds):\n")
+            L.append("| mix | tldns | better peer | tldns / better | at least as many? |")
+            L.append("|---|---|---|---|---|")
+            for t, mx in tcp:
+                q = {s: mean([r["qps"] for r in get(t, mx, s)]) for s in SERVERS}
+                best = max(("nsd", "knot"), key=lambda s: q[s] or 0)
+                ok = q["tldns"] and q[best] and q["tldns"] >= q[best]
+                L.append(f"| {mx} | {f0(q['tldns'])} | {LABEL[best]} {f0(q[best])} | "
+                         f"{ratio(q['tldns'], q[best])} | {'yes' if ok else '**no**'} |")
+            L.append("")
         L.append("## CPU seconds per million queries (utime+stime of all threads, mean of rounds; "
                  "lower is better) and ratios\n")
         L.append("| transport | mix | tldns | NSD | Knot | tldns/NSD | tldns/Knot |")

@@ -61,7 +61,6 @@ pub enum CheckError {
     #[error("{path}: {error}")]
     Read {
         path: PathBuf,
-        #[source]
         error: std::io::Error,
     },
 }

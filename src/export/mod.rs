@@ -35,15 +35,10 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
     #[error("{path}: {error}")]
-    Io {
-        path: PathBuf,
-        #[source]
-        error: io::Error,
-    },
+    Io { path: PathBuf, error: io::Error },
     #[error("{path}: {error}")]
     Write {
         path: PathBuf,
-        #[source]
         error: czds::WriteError,
     },
     #[error("signature: {0}")]

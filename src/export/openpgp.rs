@@ -24,13 +24,11 @@ pub enum SignError {
     #[error("{path}: {error}")]
     Io {
         path: PathBuf,
-        #[source]
         error: std::io::Error,
     },
     #[error("{path}: not an armored OpenPGP secret key: {error}")]
     Key {
         path: PathBuf,
-        #[source]
         error: pgp::errors::Error,
     },
     #[error("{path}: no key in it may sign (no primary key or subkey with the signing flag)")]
@@ -40,7 +38,6 @@ pub enum SignError {
     #[error("signing {path} (is the key passphrase-protected? it must not be): {error}")]
     Sign {
         path: PathBuf,
-        #[source]
         error: pgp::errors::Error,
     },
 }

@@ -17,17 +17,11 @@ use serde::Deserialize;
 use std::time::Duration;
 
 /// A UTC time of day, `HH:MM:SS` (or `HH:MM`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(try_from = "String")]
 pub struct TimeOfDay {
     /// Seconds after 00:00:00 UTC.
     pub secs: u32,
-}
-
-impl Default for TimeOfDay {
-    fn default() -> Self {
-        TimeOfDay { secs: 0 }
-    }
 }
 
 impl TryFrom<String> for TimeOfDay {

@@ -222,7 +222,7 @@ pub fn draw(path: &Path, s: &Summary) -> Result<(), ChartError> {
         (4, "10000MS"),
     ] {
         let x = x_of(10f64.powi(d));
-        c.text(x.saturating_sub(4), y, t, BLACK);
+        c.text(x.saturating_sub(4).min(W - 8 * t.len()), y, t, BLACK);
     }
     let f = std::fs::File::create(path).map_err(|error| ChartError::Write {
         path: path.to_path_buf(),
