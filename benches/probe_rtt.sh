@@ -45,7 +45,7 @@ done
 # Registered names that are delegated (some are held or refused by policy).
 T srs list --limit 200 > "$W/all.txt"
 "$BIN" probe --zone mobile --server "127.0.0.1:$PORT" --trust-anchor "$W/keys" \
-  --names "$W/all.txt" --referrals 200 --nxdomains 0 --transport udp --once --json |
+  --names "$W/all.txt" --referrals 200 --nxdomains 0 --transport udp --once --json 2>/dev/null |
   python3 -c '
 import json, sys
 for l in sys.stdin:

@@ -190,8 +190,11 @@ enum SrsCmd {
 fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    use std::io::IsTerminal;
+    // Colours only on a terminal: log files and journald get plain text.
     let b = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     match format {
         LogFormat::Human => b.init(),
@@ -522,6 +525,10 @@ async fn srs_cmd(cmd: SrsCmd, srs: &Srs, config: &Config) -> Result<()> {
 /// How often `serve` polls an SRS that cannot notify (SQLite).
 const JOURNAL_POLL: Duration = Duration::from_millis(50);
 
+/// How long a build that failed waits before the same SRS state is tried
+/// again (a new commit retries at once).
+const RETRY_FAILED_AFTER: Duration = Duration::from_secs(60);
+
 /// How often `serve` builds and verifies in full although incremental
 /// updates could go on (a fraction of the signature refresh window).
 const FULL_REBUILD_EVERY: Duration = Duration::from_secs(6 * 3600);
@@ -654,6 +661,9 @@ async fn serve(config: Config, srs: Srs, demo_port: Option<u16>) -> Result<()> {
     let mut poll = tokio::time::interval(JOURNAL_POLL);
     poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut last_full = std::time::Instant::now();
+    // After a failed build, wait for the SRS to move (or for a while)
+    // before trying the same state again.
+    let mut failed: Option<(i64, std::time::Instant)> = None;
     loop {
         let polling = listener.is_none();
         let journal = async {
@@ -707,6 +717,12 @@ async fn serve(config: Config, srs: Srs, demo_port: Option<u16>) -> Result<()> {
                     continue;
                 }
             }
+            if let Some((seq, at)) = failed
+                && at.elapsed() < RETRY_FAILED_AFTER
+                && pipeline.srs.journal_seq().await.ok() == Some(seq)
+            {
+                continue;
+            }
         }
         let incremental = if forced || full_due {
             None
@@ -753,6 +769,9 @@ async fn serve(config: Config, srs: Srs, demo_port: Option<u16>) -> Result<()> {
             Err(e) => {
                 metrics::counter!("tldns_build_failures_total").increment(1);
                 error!(error = %e, "build failed; the previous version keeps serving");
+                if let Ok(seq) = pipeline.srs.journal_seq().await {
+                    failed = Some((seq, std::time::Instant::now()));
+                }
             }
         }
     }

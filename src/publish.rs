@@ -117,7 +117,9 @@ impl Pipeline {
         self.last_delegations = old.last_delegations;
         self.last_journal_seq = old.last_journal_seq;
         if let Some(s) = old.last_serial
-            && self.last_serial.is_none_or(|mine| crate::serial::serial_gt(s, mine))
+            && self
+                .last_serial
+                .is_none_or(|mine| crate::serial::serial_gt(s, mine))
         {
             self.last_serial = Some(s);
         }
@@ -164,7 +166,7 @@ impl Pipeline {
         } else {
             SignedZone { zone, dnssec: None }
         };
-        let signed = inject_fault(signed);
+        let signed = inject_fault(signed, &[]);
         let t_sign = t1.elapsed();
         let t2 = Instant::now();
         let opts = VerifyOptions {
@@ -276,13 +278,20 @@ pub fn load_or_generate_keys(config: &Config) -> Result<Vec<Key>, BuildError> {
 /// published. When `TLDNS_FAULT_FILE` names a file that holds
 /// `corrupt-rrsig` (flip a bit in one signature) or `drop-nsec3` (remove one
 /// NSEC3 record), the fault is applied after signing and before
-/// verification. The file is read at every build, so a test can make a
+/// verification, in full and incremental builds alike. The file is read
+/// at every build, so a test can make a
 /// running server produce one bad version. Unset in production.
-fn inject_fault(mut z: SignedZone) -> SignedZone {
-    let Some(path) = std::env::var_os("TLDNS_FAULT_FILE") else { return z };
-    let Ok(fault) = std::fs::read_to_string(path) else { return z };
+pub(crate) fn inject_fault(mut z: SignedZone, changed: &[crate::name::Name]) -> SignedZone {
+    let Some(path) = std::env::var_os("TLDNS_FAULT_FILE") else {
+        return z;
+    };
+    let Ok(fault) = std::fs::read_to_string(path) else {
+        return z;
+    };
     let fault = fault.trim();
-    let Some(sec) = z.dnssec.as_mut() else { return z };
+    let Some(sec) = z.dnssec.as_mut() else {
+        return z;
+    };
     match fault {
         "corrupt-rrsig" => {
             if let Some(sig) = sec.apex_sigs.values_mut().flatten().next() {
@@ -291,7 +300,14 @@ fn inject_fault(mut z: SignedZone) -> SignedZone {
             }
         }
         "drop-nsec3" => {
-            let victim = sec.nsec3.keys().nth(sec.nsec3.len() / 2).copied();
+            // An incremental version: one of the changed names' records
+            // (the rest was verified before). A full build: any record.
+            let p = &sec.nsec3param;
+            let victim = changed
+                .iter()
+                .map(|n| crate::dnssec::nsec3::nsec3_hash(n, &p.salt, p.iterations))
+                .find(|h| sec.nsec3.contains_key(h))
+                .or_else(|| sec.nsec3.keys().nth(sec.nsec3.len() / 2).copied());
             if let Some(h) = victim {
                 sec.nsec3.remove(&h);
             }

@@ -350,6 +350,7 @@ pub async fn apply_changes(
         )?;
         new.dnssec = Some(sec);
     }
+    let new = crate::publish::inject_fault(new, &changed);
     let t_sign = t1.elapsed();
 
     // 5. Verify what changed.

@@ -507,6 +507,10 @@ fn serve_exports_when_the_days_file_is_missing() {
         return;
     }
     let s = Setup::new("czds-serve", 200, false);
+    let text = std::fs::read_to_string(&s.cfg)
+        .unwrap()
+        .replace("[export]\nenabled = false\n", "[export]\n");
+    std::fs::write(&s.cfg, text).unwrap();
     let port: u16 = std::fs::read_to_string(&s.cfg)
         .unwrap()
         .lines()

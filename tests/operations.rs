@@ -8,14 +8,18 @@ use std::time::{Duration, Instant};
 
 fn scrape(port: u16) -> String {
     let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-    s.write_all(b"GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").unwrap();
+    s.write_all(b"GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+        .unwrap();
     let mut out = String::new();
     s.read_to_string(&mut out).unwrap();
     out
 }
 
 fn signal(s: &Server, sig: &str) {
-    let ok = std::process::Command::new("kill").args([sig, &s.child.id().to_string()]).status().unwrap();
+    let ok = std::process::Command::new("kill")
+        .args([sig, &s.child.id().to_string()])
+        .status()
+        .unwrap();
     assert!(ok.success());
 }
 
@@ -38,12 +42,14 @@ fn metrics_reload_and_shutdown() {
     let dir = TempDir::new("ops");
     let port = free_port();
     let mport = free_port();
-    // Timer reload off: only SIGHUP may pick up the change below.
     let cfg = write_config(dir.path(), port, false, "");
     let text = std::fs::read_to_string(&cfg)
         .unwrap()
         .replace("reload-interval-secs = 5", "reload-interval-secs = 0")
-        .replace("[server]\n", &format!("[server]\nmetrics-listen = \"127.0.0.1:{mport}\"\n"));
+        .replace(
+            "[server]\n",
+            &format!("[server]\nmetrics-listen = \"127.0.0.1:{mport}\"\n"),
+        );
     std::fs::write(&cfg, text).unwrap();
     let db = format!("sqlite://{}", dir.path().join("srs.sqlite").display());
     let c = cfg.to_str().unwrap();
@@ -71,16 +77,39 @@ fn metrics_reload_and_shutdown() {
     assert!(last.contains("tldns_zone_serial"), "{last}");
     assert!(last.contains("rcode=\"NXDOMAIN\"} 3"), "{last}");
 
-    // SIGHUP: a domain added to the SRS is served after the reload.
-    let before = dig(port, &["fresh-after-hup.mobile", "A"]);
-    assert_eq!(status(&before), "NXDOMAIN", "{before}");
-    run_ok(&["--config", c, "--db", &db, "srs", "add-domain", "fresh-after-hup.mobile", "--ns", "ns1.elsewhere.net"]);
-    std::thread::sleep(Duration::from_millis(300));
-    assert_eq!(status(&dig(port, &["fresh-after-hup.mobile", "A"])), "NXDOMAIN", "no timer reload");
+    // The SRS is followed without any signal (the journal is polled).
+    run_ok(&[
+        "--config",
+        c,
+        "--db",
+        &db,
+        "srs",
+        "add-domain",
+        "fresh-by-journal.mobile",
+        "--ns",
+        "ns1.elsewhere.net",
+    ]);
+    wait_for("the journal", || {
+        status(&dig(port, &["fresh-by-journal.mobile", "A"])) == "NOERROR"
+    });
+    let out = dig(port, &["fresh-by-journal.mobile", "A"]);
+    assert_eq!(
+        section(&out, "AUTHORITY")[0].2,
+        "ns1.elsewhere.net.",
+        "{out}"
+    );
+
+    // SIGHUP reloads the configuration: a new NSID (RFC 5001) is served.
+    let nsid = |p: u16| dig(p, &["+nsid", "mobile", "SOA"]);
+    assert!(nsid(port).contains("tldns-demo"), "{}", nsid(port));
+    let text = std::fs::read_to_string(&cfg)
+        .unwrap()
+        .replace("nsid = \"tldns-demo\"", "nsid = \"reloaded-by-hup\"");
+    std::fs::write(&cfg, text).unwrap();
     signal(&s, "-HUP");
-    wait_for("the reload", || status(&dig(port, &["fresh-after-hup.mobile", "A"])) == "NOERROR");
-    let out = dig(port, &["fresh-after-hup.mobile", "A"]);
-    assert_eq!(section(&out, "AUTHORITY")[0].2, "ns1.elsewhere.net.", "{out}");
+    wait_for("the SIGHUP reload", || {
+        nsid(port).contains("reloaded-by-hup")
+    });
 
     // SIGTERM: a clean exit.
     signal(&s, "-TERM");
@@ -104,16 +133,38 @@ fn timer_reload_follows_the_srs() {
     let dir = TempDir::new("timer");
     let port = free_port();
     let cfg = write_config(dir.path(), port, false, "");
-    let text = std::fs::read_to_string(&cfg).unwrap().replace("reload-interval-secs = 5", "reload-interval-secs = 1");
+    let text = std::fs::read_to_string(&cfg)
+        .unwrap()
+        .replace("reload-interval-secs = 5", "reload-interval-secs = 1");
     std::fs::write(&cfg, text).unwrap();
     let db = format!("sqlite://{}", dir.path().join("srs.sqlite").display());
     let c = cfg.to_str().unwrap();
     run_ok(&["--config", c, "--db", &db, "srs", "seed", "--domains", "20"]);
     let s = Server::start(&cfg, &db, port);
-    let serial = |out: &str| section(out, "ANSWER")[0].2.split_whitespace().nth(2).unwrap().parse::<u32>().unwrap();
+    let serial = |out: &str| {
+        section(out, "ANSWER")[0]
+            .2
+            .split_whitespace()
+            .nth(2)
+            .unwrap()
+            .parse::<u32>()
+            .unwrap()
+    };
     let s1 = serial(&dig(port, &["mobile", "SOA"]));
-    run_ok(&["--config", c, "--db", &db, "srs", "add-domain", "fresh-by-timer.mobile", "--ns", "ns1.elsewhere.net"]);
-    wait_for("the timer reload", || status(&dig(port, &["fresh-by-timer.mobile", "A"])) == "NOERROR");
+    run_ok(&[
+        "--config",
+        c,
+        "--db",
+        &db,
+        "srs",
+        "add-domain",
+        "fresh-by-timer.mobile",
+        "--ns",
+        "ns1.elsewhere.net",
+    ]);
+    wait_for("the timer reload", || {
+        status(&dig(port, &["fresh-by-timer.mobile", "A"])) == "NOERROR"
+    });
     let s2 = serial(&dig(port, &["mobile", "SOA"]));
     assert!(s2 > s1, "serial {s1} -> {s2}");
     drop(s);

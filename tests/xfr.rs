@@ -328,6 +328,51 @@ fn interop(db: &str) {
         );
     }
 
+    // Spec 10 §3.6: the probe's update time, through the SRS, until the
+    // primary and the NSD secondary both answer with the change.
+    let keys = dir.path().join("primary").join("keys");
+    let out = tldns()
+        .args([
+            "--config", c, "--db", db, "probe", "--zone", "mobile", "--json",
+        ])
+        .args(["--server", &format!("127.0.0.1:{p_port}")])
+        .args(["--server", &format!("127.0.0.1:{nsd_port}")])
+        .args(["--trust-anchor", keys.to_str().unwrap()])
+        .args(["--update-time", "--poll", "100ms", "--duration", "120s"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}\n{}\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        logs()
+    );
+    let updates: Vec<serde_json::Value> = text
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["kind"] == "update")
+        .collect();
+    for port in [p_port, nsd_port] {
+        let server = format!("127.0.0.1:{port}");
+        let times: Vec<f64> = updates
+            .iter()
+            .filter(|u| u["server"] == server.as_str())
+            .filter_map(|u| u["update_time_s"].as_f64())
+            .collect();
+        assert!(!times.is_empty(), "no update time for {server}: {text}");
+        eprintln!("update time on {server}: {times:?} s");
+    }
+    let first = serial(p_port).expect("primary answers SOA");
+    for (name, port) in ports {
+        wait_for(
+            &format!("{name} to load serial {first} after the probe's change"),
+            60,
+            || serial(port) == Some(first),
+            &logs,
+        );
+    }
+
     // A change committed in the SRS reaches every secondary, by IXFR.
     run_ok(&[
         "--config",

@@ -31,6 +31,7 @@ import json
 import os
 import platform
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -141,11 +142,15 @@ def dnsperf(server, qfile, mode, do, duration, clients, outdir, tag):
     out = outdir / f"{tag}.dnsperf"
     pids = server.pids()
     cpu0 = cpu_seconds(pids)
+    ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     with open(out, "w") as f:
         subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT, check=False)
+    ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu1 = cpu_seconds(server.pids())
     r = parse_dnsperf(out)
     r["cpu_s"] = cpu1 - cpu0
+    # dnsperf's own CPU: near 1 core means the load generator was the limit.
+    r["loadgen_cpu_s"] = (ru1.ru_utime + ru1.ru_stime) - (ru0.ru_utime + ru0.ru_stime)
     r["cpu_s_per_mq"] = r["cpu_s"] / r["completed"] * 1e6 if r["completed"] else None
     r["pss"], r["rss"] = memory(server.pids())
     r["cmd"] = " ".join(cmd)

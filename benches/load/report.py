@@ -29,6 +29,12 @@ def ms(x):
     return f"{x * 1000:.2f}" if x is not None else "-"
 
 
+def lg(r, p):
+    """dnsperf's CPU over the run, in cores (older results lack it)."""
+    x = r.get("loadgen_cpu_s")
+    return f"{x / p['duration']:.2f}" if x is not None else "-"
+
+
 def write(res, out):
     out = Path(out)
     runs = res["runs"]
@@ -105,18 +111,22 @@ def write(res, out):
         L.append("## Every run\n")
         L.append("Latency is dnsperf's per-query time (from `-v`), with 100 queries "
                  "outstanding per client against a server held to its quota: it is mostly "
-                 "queueing. Memory is after the run.\n")
+                 "queueing. Memory is after the run. *Cores* is the server's CPU time over "
+                 "the run's length: at the quota, the server was the limit; well below it, "
+                 "something else was (dnsperf, or other work on a shared machine).\n")
         L.append("| transport | mix | server | round | q/s | lost | p50 ms | p99 ms | "
-                 "CPU s / M queries | RSS MB |")
-        L.append("|---|---|---|---|---|---|---|---|---|---|")
+                 "CPU s / M queries | cores | dnsperf cores | RSS MB |")
+        L.append("|---|---|---|---|---|---|---|---|---|---|---|---|")
         for t, mx in cells:
             for s in SERVERS:
                 for r in get(t, mx, s):
                     L.append(f"| {t} | {mx} | {LABEL[s]} | {r['round']} | {f0(r['qps'])} | "
                              f"{r['lost']} | {ms(r['p50'])} | {ms(r['p99'])} | "
-                             f"{r['cpu_s_per_mq']:.2f} | {r['rss'] / 2**20:.0f} |"
+                             f"{r['cpu_s_per_mq']:.2f} | {r['cpu_s'] / p['duration']:.2f} | "
+                             f"{lg(r, p)} | "
+                             f"{r['rss'] / 2**20:.0f} |"
                              if r["cpu_s_per_mq"] else
-                             f"| {t} | {mx} | {LABEL[s]} | {r['round']} | - | - | - | - | - | - |")
+                             f"| {t} | {mx} | {LABEL[s]} | {r['round']} | - | - | - | - | - | - | - | - |")
         L.append("")
 
     mem = res["memory"]
