@@ -7,7 +7,9 @@
 //!                    one     collision, model,              reading;          ├─► server (UDP/TCP)
 //!                    snapshot status,   canonical           failure keeps     │   answer() over a
 //!                             labels    order               the old version   │   precomputed index
-//!                                                                             └─► (xfr, export)
+//!                                                                             ├─► xfr (AXFR/IXFR/NOTIFY/TSIG out;
+//!                                                                             │        secondary mode in)
+//!                                                                             └─► export (CZDS files)
 //! ```
 //!
 //! - [`srs`] is the only module that knows SQL; it reads one consistent
@@ -20,6 +22,12 @@
 //!   without sharing the signer's code.
 //! - [`publish`] runs the steps in order, persists the serial ([`serial`],
 //!   RFC 1982) and swaps the new version in atomically.
+//! - [`update`] applies what the SRS journal says changed to the published
+//!   version (policy on the changed rows, incremental NSEC3 and RRSIGs, the
+//!   changed part verified) instead of a full build.
+//! - [`xfr`] feeds secondaries (NSD, Knot, tldns) and runs tldns as one;
+//!   [`export`] writes the CZDS files; [`probe`] measures any server the way
+//!   Spec 10 does.
 //! - [`server`] answers from a precomputed [`server::index::Index`]: per
 //!   delegation its referral fragments, at the apex each RRset, the NSEC3
 //!   chain as a sorted hash array. [`server::answer::answer`] is a pure
