@@ -410,3 +410,71 @@ async fn implausible_delegation_count_change_is_refused() {
     let err = p.build().await.unwrap_err().to_string();
     assert!(err.contains("verification refused"), "{err}");
 }
+
+/// Two keys with one tag (the .de 2026 incident) are refused when keys are
+/// (re)loaded, and the server goes on serving the version it has. (The
+/// verifier refuses a DNSKEY set with a duplicate tag as well: see
+/// `verify::tests`.)
+#[test]
+fn duplicate_key_tag_is_refused_and_the_server_keeps_serving() {
+    if !have_tool("dig") {
+        return;
+    }
+    let (dir, s, cfg, _db) = start_signed_server("50", false);
+    let serial = || {
+        section(&dig(s.port, &["mobile", "SOA"]), "ANSWER")[0]
+            .2
+            .clone()
+    };
+    let before = serial();
+    let keys = dir.path().join("keys");
+    let private = std::fs::read_dir(&keys)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "private"))
+        .unwrap();
+    let base = private
+        .to_str()
+        .unwrap()
+        .strip_suffix(".private")
+        .unwrap()
+        .to_string();
+    let tag = base.rsplit('+').next().unwrap().to_string();
+    let copy = base.replace(&format!("+{tag}"), "+99999");
+    for ext in ["key", "private"] {
+        std::fs::copy(format!("{base}.{ext}"), format!("{copy}.{ext}")).unwrap();
+    }
+    let ok = Command::new("kill")
+        .args(["-HUP", &s.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !s.log().contains("new configuration refused") {
+        assert!(Instant::now() < deadline, "no refusal:\n{}", s.log());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let refusal = s
+        .log()
+        .lines()
+        .find(|l| l.contains("new configuration refused"))
+        .unwrap()
+        .to_string();
+    assert!(
+        refusal.contains(&format!("key tag {}", tag.trim_start_matches('0'))),
+        "{refusal}"
+    );
+    assert!(refusal.contains("99999"), "{refusal}");
+    let out = dig(s.port, &["+dnssec", "mobile", "DNSKEY"]);
+    assert_eq!(status(&out), "NOERROR", "{out}");
+    assert_eq!(
+        section(&out, "ANSWER")
+            .iter()
+            .filter(|r| r.1 == "DNSKEY")
+            .count(),
+        2,
+        "{out}"
+    );
+    assert!(!serial().is_empty() && !before.is_empty());
+    let _ = cfg;
+}

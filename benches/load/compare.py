@@ -14,7 +14,6 @@ Usable alone: python3 compare.py QUERYFILE PORT_A PORT_B [--do] [--tcp] [-n N]
 """
 import argparse
 import random
-import re
 
 import dns.flags
 import dns.message
