@@ -39,7 +39,7 @@
 //! ordered maps keyed by name and by NSEC3 hash: an incremental change edits
 //! one delegation, its NSEC3 record and its predecessor's link, and re-signs
 //! only those. The served form ([`server::index::Index`]) is rebuilt from the
-//! model per version without any hashing of existing names or signing, and
+//! model per version (no signing; it is the model that is incremental), and
 //! is what queries read: a hash map from the second-level label to
 //! precomputed wire fragments. Verification runs on the model's records
 //! before the served form is built, and the swap is one pointer store; a

@@ -189,7 +189,9 @@ enum SrsCmd {
 
 fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        // sqlx warns of every statement over 1 s: a full snapshot of a large
+        // SRS is meant to take that long.
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx::query=error"));
     use std::io::IsTerminal;
     // Colours only on a terminal: log files and journald get plain text.
     let b = tracing_subscriber::fmt()
