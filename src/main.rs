@@ -277,6 +277,13 @@ async fn run_async(cli: Cli) -> Result<()> {
         return Ok(tldns::xfr::secondary::run(config).await?);
     }
     let url = db_url(&cli.db, &config);
+    // A fresh clone has no state directory yet: SQLite needs the folder.
+    if let Some(path) = url.strip_prefix("sqlite://")
+        && let Some(dir) = std::path::Path::new(path.split('?').next().unwrap_or(path)).parent()
+        && !dir.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
     let srs = Srs::connect(&url).await?;
     match cli.cmd {
         Cmd::CheckConfig { .. }

@@ -205,3 +205,73 @@ fn listen_address_in_use_is_one_line() {
     );
     assert!(!err.contains("panicked"), "{err}");
 }
+
+/// The README's run command on a fresh tree: `tldns demo` creates the SRS
+/// (and its folder), seeds it, generates keys, serves a signed zone and
+/// prints the dig lines and the DS.
+#[test]
+fn readme_demo_command_on_a_fresh_tree() {
+    if !have_tool("dig") {
+        return;
+    }
+    let dir = TempDir::new("demo");
+    let zones = dir.path().join("zones");
+    std::fs::create_dir_all(&zones).unwrap();
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    for f in ["mobile.toml", "mobile.reserved.txt", "mobile.collision.txt"] {
+        std::fs::copy(repo.join("zones").join(f), zones.join(f)).unwrap();
+    }
+    // Only the metrics address may clash with another test; the port is ours.
+    let cfg = zones.join("mobile.toml");
+    let text = std::fs::read_to_string(&cfg)
+        .unwrap()
+        .replace("metrics-listen = \"127.0.0.1:9153\"\n", "");
+    std::fs::write(&cfg, text).unwrap();
+    let port = free_port();
+    let out_path = dir.path().join("demo.out");
+    let mut child = tldns()
+        .current_dir(dir.path())
+        .args(["demo", "--domains", "300", "--port", &port.to_string()])
+        .stdout(std::fs::File::create(&out_path).unwrap())
+        .stderr(std::fs::File::create(dir.path().join("demo.err")).unwrap())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    let mut printed = String::new();
+    while std::time::Instant::now() < deadline {
+        printed = std::fs::read_to_string(&out_path).unwrap_or_default();
+        if printed.contains("DS for a validator") {
+            break;
+        }
+        if let Some(st) = child.try_wait().unwrap() {
+            panic!(
+                "demo exited {st}: {}",
+                std::fs::read_to_string(dir.path().join("demo.err")).unwrap()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert!(
+        printed.contains(&format!("dig @127.0.0.1 -p {port} mobile. SOA")),
+        "{printed}"
+    );
+    let ds = printed
+        .lines()
+        .find(|l| l.contains("\tDS\t"))
+        .expect("a DS line");
+    let fields: Vec<&str> = ds.split('\t').last().unwrap().split(' ').collect();
+    assert_eq!(
+        (fields[1], fields[2], fields[3].len()),
+        ("13", "2", 64),
+        "{ds}"
+    );
+    // And the zone it serves is signed with that key.
+    let out = dig(port, &["+dnssec", "mobile", "DNSKEY"]);
+    assert!(
+        section(&out, "ANSWER").iter().any(|r| r.1 == "RRSIG"),
+        "{out}"
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(dir.path().join("var/mobile.sqlite").exists());
+}
