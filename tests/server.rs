@@ -259,7 +259,7 @@ fn readme_demo_command_on_a_fresh_tree() {
         .lines()
         .find(|l| l.contains("\tDS\t"))
         .expect("a DS line");
-    let fields: Vec<&str> = ds.split('\t').last().unwrap().split(' ').collect();
+    let fields: Vec<&str> = ds.split('\t').next_back().unwrap().split(' ').collect();
     assert_eq!(
         (fields[1], fields[2], fields[3].len()),
         ("13", "2", 64),
