@@ -29,7 +29,7 @@ mkcfg optout true true
 [ -f "$WORK/srs-$N.sqlite" ] || "$BIN" --config "$WORK/unsigned.toml" --db "$DB" srs seed --domains "$N"
 
 measure() { # measure LABEL CMD...  -> "wall cpu rss_mb"
-  /usr/bin/time -f "%e %U %S %M" -o "$WORK/t.txt" "${@:2}" > "$WORK/$1.out" 2>&1 || { cat "$WORK/$1.out"; exit 1; }
+  /usr/bin/time -f "%e %U %S %M" -o "$WORK/t.txt" "${@:2}" > "$WORK/$1.out" 2>&1 || { cat "$WORK/$1.out" >&2; exit 1; }
   read -r wall user sys rss < "$WORK/t.txt"
   echo "$wall $(echo "$user + $sys" | bc) $((rss / 1024))"
 }
