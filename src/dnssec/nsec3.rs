@@ -14,19 +14,25 @@ use std::ops::Bound;
 /// H(IH(salt, x, k-1) || salt); the hash is over the owner name in
 /// canonical (lower-case wire) form, which [`Name`] always holds.
 pub fn nsec3_hash(name: &Name, salt: &[u8], iterations: u16) -> [u8; 20] {
+    nsec3_hash_wire(name.wire(), salt, iterations)
+}
+
+/// [`nsec3_hash`] of a lower-case wire-format name, without allocating: the
+/// query path hashes one next-closer name per NXDOMAIN with it.
+#[inline]
+pub fn nsec3_hash_wire(wire: &[u8], salt: &[u8], iterations: u16) -> [u8; 20] {
     let mut ctx = digest::Context::new(&digest::SHA1_FOR_LEGACY_USE_ONLY);
-    ctx.update(name.wire());
+    ctx.update(wire);
     ctx.update(salt);
-    let mut h = ctx.finish();
+    let mut h = [0u8; 20];
+    h.copy_from_slice(ctx.finish().as_ref());
     for _ in 0..iterations {
         let mut ctx = digest::Context::new(&digest::SHA1_FOR_LEGACY_USE_ONLY);
-        ctx.update(h.as_ref());
+        ctx.update(&h);
         ctx.update(salt);
-        h = ctx.finish();
+        h.copy_from_slice(ctx.finish().as_ref());
     }
-    let mut out = [0u8; 20];
-    out.copy_from_slice(h.as_ref());
-    out
+    h
 }
 
 /// Why `tldns nsec3-hash` could not hash.

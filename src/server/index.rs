@@ -117,24 +117,8 @@ pub struct Index {
     pub opts: Options,
 }
 
-/// Iterated SHA-1 NSEC3 hash (RFC 5155 §5) of a lower-case wire name,
-/// without allocating: the query path hashes one name per NXDOMAIN.
-#[inline]
-pub fn nsec3_hash_wire(wire: &[u8], salt: &[u8], iterations: u16) -> [u8; 20] {
-    use ring::digest::{Context, SHA1_FOR_LEGACY_USE_ONLY};
-    let mut ctx = Context::new(&SHA1_FOR_LEGACY_USE_ONLY);
-    ctx.update(wire);
-    ctx.update(salt);
-    let mut h = [0u8; 20];
-    h.copy_from_slice(ctx.finish().as_ref());
-    for _ in 0..iterations {
-        let mut ctx = Context::new(&SHA1_FOR_LEGACY_USE_ONLY);
-        ctx.update(&h);
-        ctx.update(salt);
-        h.copy_from_slice(ctx.finish().as_ref());
-    }
-    h
-}
+/// The NSEC3 hash (RFC 5155 §5), shared with the signer: one implementation.
+pub use crate::dnssec::nsec3::nsec3_hash_wire;
 
 impl Index {
     /// Precompute the answers of `sz`.
