@@ -220,8 +220,15 @@ impl Pipeline {
         self.last_serial = Some(serial);
         self.last_delegations = Some(built.zone.zone.content.delegations.len());
         self.last_journal_seq = Some(built.journal_seq);
+        // An incremental version's index is the previous one with what
+        // changed made again; a full build's is made from scratch.
+        let previous = current.map(|c| c.load_full());
+        let index = match (&built.incremental, &previous) {
+            (Some(a), Some(p)) => p.index.update(&p.zone, &built.zone, &a.touched),
+            _ => Index::build(&built.zone, Options::from_config(&self.config.zone.server)),
+        };
         let served = Arc::new(Served {
-            index: Index::build(&built.zone, Options::from_config(&self.config.zone.server)),
+            index,
             zone: built.zone.clone(),
         });
         if let Some(c) = current {

@@ -42,7 +42,7 @@ use crate::serial::{SerialError, next_serial, serial_gt};
 use crate::srs::{ChangeObject, SrsError, name_to_stored};
 use crate::verify::VerifyOptions;
 use crate::zone::{SignedZone, nsec3_owner, nsec3_rdata};
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashSet};
 use std::io::Write;
 use std::ops::Bound;
 use std::path::PathBuf;
@@ -95,6 +95,9 @@ pub struct Applied {
     /// Glue hosts re-read.
     pub hosts: usize,
     pub dnssec: UpdateStats,
+    /// The delegations re-read: whatever else changed, their referrals
+    /// are made again (a glue host they name may have changed).
+    pub touched: Vec<Name>,
 }
 
 /// What incremental updates keep between versions: the in-zone hosts that
@@ -155,8 +158,11 @@ impl Tracked {
 
 /// Names strictly below `name` in a map in canonical order: they follow it
 /// directly (RFC 4034 §6.1).
-fn below<'a, V>(map: &'a BTreeMap<Name, V>, name: &'a Name) -> impl Iterator<Item = &'a Name> {
-    map.range::<Name, _>((Bound::Excluded(name), Bound::Unbounded))
+fn below<'a, V: Clone>(
+    map: &'a crate::zone::Map<Name, V>,
+    name: &'a Name,
+) -> impl Iterator<Item = &'a Name> {
+    map.range::<_, Name>((Bound::Excluded(name), Bound::Unbounded))
         .map(|(k, _)| k)
         .take_while(move |k| k.is_subdomain_of(name))
 }
@@ -364,6 +370,7 @@ pub async fn apply_changes(
     };
     let readers: Vec<Name> = d_names.iter().cloned().collect();
     verify_changed(current, &new, &changed, &hosts_changed, &readers, &opts)?;
+
     let t_verify = t2.elapsed();
     pipeline.update.pending = Some(tracked);
     let applied = Applied {
@@ -371,6 +378,7 @@ pub async fn apply_changes(
         delegations: d_names.len(),
         hosts: hosts_changed.len(),
         dnssec: stats,
+        touched: readers,
     };
     Ok(Some(Built {
         zone: Arc::new(new),
@@ -585,14 +593,14 @@ pub fn verify_changed(
     let chain = &ns.nsec3;
     let next_of = |h: &[u8; 20]| -> Option<[u8; 20]> {
         chain
-            .range::<[u8; 20], _>((Bound::Excluded(h), Bound::Unbounded))
+            .range::<_, [u8; 20]>((Bound::Excluded(h), Bound::Unbounded))
             .next()
             .or_else(|| chain.iter().next())
             .map(|(k, _)| *k)
     };
     let prev_of = |h: &[u8; 20]| -> Option<[u8; 20]> {
         chain
-            .range::<[u8; 20], _>(..h)
+            .range::<_, [u8; 20]>(..h)
             .next_back()
             .or_else(|| chain.iter().next_back())
             .map(|(k, _)| *k)

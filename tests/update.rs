@@ -12,8 +12,11 @@ use tldns::dnssec::signer::{SignParams, sign_zone};
 use tldns::policy::{self, Lists};
 use tldns::publish::Pipeline;
 use tldns::serial::serial_gt;
+use tldns::server::answer::{Transport, answer};
+use tldns::server::index::{Index, Options};
 use tldns::srs::Srs;
 use tldns::update::apply_changes;
+use tldns::xfr::diff::{diff, full_diff};
 use tldns::zone::{SignedZone, assemble};
 
 /// A fixed clock: Ed25519 signatures made at the same time are the same bytes.
@@ -234,6 +237,7 @@ async fn random_batches(tag: &str, opt_out: bool, batches: usize, seed: u64) {
     let first = p.build().await.unwrap();
     p.publish(&first, None).unwrap();
     let mut current = first.zone;
+    let mut index = Index::build(&current, Options::default());
 
     let mut rng = Rng(seed);
     let (mut applied, mut glue_seen, mut ds_seen) = (0usize, 0usize, 0usize);
@@ -266,6 +270,18 @@ async fn random_batches(tag: &str, opt_out: bool, batches: usize, seed: u64) {
                 first_difference(&inc.zone, &full)
             );
         }
+        // The served index, updated in place, answers as one built afresh;
+        // the IXFR difference taken from the shared maps is the full one.
+        let touched = &inc.incremental.as_ref().expect("incremental").touched;
+        let updated = index.update(&current, &inc.zone, touched);
+        let fresh = Index::build(&full, Options::default());
+        same_answers(&updated, &fresh, &current, &inc.zone, batch);
+        assert_eq!(
+            diff(&current, &inc.zone),
+            full_diff(&current, &inc.zone),
+            "batch {batch}: IXFR difference"
+        );
+        index = updated;
         p.publish(&inc, None).unwrap();
         applied += 1;
         glue_seen += inc.zone.zone.content.glue.len();
@@ -280,6 +296,55 @@ async fn random_batches(tag: &str, opt_out: bool, batches: usize, seed: u64) {
         ..Default::default()
     };
     tldns::verify::verify(&current.records(), &current.zone.origin, &opts).unwrap();
+}
+
+/// A query for `name`/`qtype` with EDNS and DO set.
+fn query(name: &tldns::name::Name, qtype: u16) -> Vec<u8> {
+    let mut q = vec![0x12, 0x34, 0x00, 0x00, 0, 1, 0, 0, 0, 0, 0, 1];
+    q.extend_from_slice(name.wire());
+    q.extend_from_slice(&qtype.to_be_bytes());
+    q.extend_from_slice(&[0, 1, 0, 0, 41, 0x10, 0, 0, 0, 0x80, 0, 0, 0]);
+    q
+}
+
+/// Both indexes give the same octets for the apex, every delegation of
+/// either version (NS, DS, a name below it) and names that do not exist.
+fn same_answers(a: &Index, b: &Index, old: &SignedZone, new: &SignedZone, batch: usize) {
+    use tldns::rr::rtype;
+    let origin = &new.zone.origin;
+    let mut questions = vec![
+        (origin.clone(), rtype::SOA),
+        (origin.clone(), rtype::NS),
+        (origin.clone(), rtype::DNSKEY),
+        (origin.clone(), rtype::A),
+    ];
+    let names = old
+        .zone
+        .content
+        .delegations
+        .keys()
+        .chain(new.zone.content.delegations.keys());
+    for n in names {
+        questions.push((n.clone(), rtype::NS));
+        questions.push((n.clone(), rtype::DS));
+        questions.push((n.prepend(b"www").unwrap(), rtype::A));
+    }
+    for i in 0..40 {
+        questions.push((
+            origin.prepend(format!("nx{i}x").as_bytes()).unwrap(),
+            rtype::A,
+        ));
+    }
+    let (mut oa, mut ob) = (vec![0u8; 65535], vec![0u8; 65535]);
+    for (name, t) in questions {
+        let q = query(&name, t);
+        let ra = answer(a, &q, Transport::Tcp, &mut oa).map(|o| oa[..o.len].to_vec());
+        let rb = answer(b, &q, Transport::Tcp, &mut ob).map(|o| ob[..o.len].to_vec());
+        assert_eq!(
+            ra, rb,
+            "batch {batch}: {name} type {t}: updated index differs"
+        );
+    }
 }
 
 /// Acceptance: 1,000 random batches, 600 without opt-out (every delegation

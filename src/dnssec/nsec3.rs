@@ -122,7 +122,7 @@ pub fn chain_types(zone: &Zone, name: &Name, opt_out: bool, bm: &Bitmaps) -> Opt
     let below = zone
         .content
         .delegations
-        .range((Bound::Excluded(name), Bound::Unbounded))
+        .range::<_, Name>((Bound::Excluded(name), Bound::Unbounded))
         .take_while(|(n, _)| n.is_subdomain_of(name))
         .any(|(_, d)| !opt_out || !d.ds.is_empty());
     if below && !occluded(zone, name) {

@@ -27,9 +27,10 @@ use super::rrsig::{RrsigFields, sign_rrset};
 use crate::config::DnssecConfig;
 use crate::name::Name;
 use crate::rr::rtype;
-use crate::zone::{Dnssec, Nsec3, Nsec3Param, SignedZone, Zone, nsec3_owner, nsec3_rdata};
+use crate::zone::{Dnssec, Map, Nsec3, Nsec3Param, SignedZone, Zone, nsec3_owner, nsec3_rdata};
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Bound;
+use std::sync::Arc;
 
 /// How to sign: NSEC3 parameters and signature times.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -488,8 +489,8 @@ pub fn sign_dnssec(
         dnskeys: s.dnskeys,
         nsec3param: param,
         apex_sigs,
-        ds_sigs,
-        nsec3: chain.into_iter().collect(),
+        ds_sigs: ds_sigs.into_iter().collect(),
+        nsec3: chain.into_iter().map(|(h, n)| (h, Arc::new(n))).collect(),
     })
 }
 
@@ -510,19 +511,19 @@ fn empty_non_terminals(zone: &Zone, opt_out: bool, bm: &Bitmaps) -> BTreeSet<Nam
     out
 }
 
-fn successor(chain: &BTreeMap<[u8; 20], Nsec3>, h: &[u8; 20]) -> Option<[u8; 20]> {
+fn successor(chain: &Map<[u8; 20], Arc<Nsec3>>, h: &[u8; 20]) -> Option<[u8; 20]> {
     chain
-        .range::<[u8; 20], _>((Bound::Excluded(h), Bound::Unbounded))
+        .range::<_, [u8; 20]>((Bound::Excluded(h), Bound::Unbounded))
         .next()
-        .or_else(|| chain.iter().next())
+        .or_else(|| chain.get_min().map(|(k, v)| (k, v)))
         .map(|(k, _)| *k)
 }
 
-fn predecessor(chain: &BTreeMap<[u8; 20], Nsec3>, h: &[u8; 20]) -> Option<[u8; 20]> {
+fn predecessor(chain: &Map<[u8; 20], Arc<Nsec3>>, h: &[u8; 20]) -> Option<[u8; 20]> {
     chain
-        .range::<[u8; 20], _>(..h)
+        .range::<_, [u8; 20]>((Bound::Unbounded, Bound::Excluded(h)))
         .next_back()
-        .or_else(|| chain.iter().next_back())
+        .or_else(|| chain.get_max().map(|(k, v)| (k, v)))
         .map(|(k, _)| *k)
 }
 
@@ -590,12 +591,12 @@ pub fn update_delegations(
             (None, Some(types)) => {
                 signed.nsec3.insert(
                     h,
-                    Nsec3 {
+                    Arc::new(Nsec3 {
                         next: h,
                         flags,
                         types,
                         sigs: Vec::new(),
-                    },
+                    }),
                 );
                 content_changed.insert(h);
                 relink.push(h);
@@ -607,7 +608,7 @@ pub fn update_delegations(
                 stats.nsec3_removed += 1;
             }
             (Some(cur), Some(types)) if cur.types != types => {
-                cur.types = types;
+                Arc::make_mut(cur).types = types;
                 content_changed.insert(h);
             }
             _ => {}
@@ -629,7 +630,7 @@ pub fn update_delegations(
             continue;
         };
         if cur.next != next || content_changed.contains(h) {
-            cur.next = next;
+            Arc::make_mut(cur).next = next;
             to_sign.push((
                 *h,
                 Nsec3 {
@@ -646,7 +647,7 @@ pub fn update_delegations(
     })?;
     for ((h, _), sig) in to_sign.iter().zip(sigs) {
         if let Some(cur) = signed.nsec3.get_mut(h) {
-            cur.sigs = sig;
+            Arc::make_mut(cur).sigs = sig;
         }
     }
     stats.nsec3_signed = to_sign.len();
@@ -757,7 +758,7 @@ pub fn refresh(
                 *h,
                 Nsec3 {
                     sigs: Vec::new(),
-                    ..n3.clone()
+                    ..(**n3).clone()
                 },
             )
         })
@@ -768,7 +769,7 @@ pub fn refresh(
     stats.rrsets_signed += n3_due.len();
     for ((h, _), sig) in n3_due.iter().zip(n3_new) {
         if let Some(cur) = signed.nsec3.get_mut(h) {
-            cur.sigs = sig;
+            Arc::make_mut(cur).sigs = sig;
         }
     }
     Ok(stats)

@@ -519,8 +519,11 @@ pub(crate) mod tests {
                     opt_out: false,
                 },
                 apex_sigs,
-                ds_sigs,
-                nsec3,
+                ds_sigs: ds_sigs.into_iter().collect(),
+                nsec3: nsec3
+                    .into_iter()
+                    .map(|(h, n)| (h, std::sync::Arc::new(n)))
+                    .collect(),
             }
         });
         SignedZone { zone, dnssec }

@@ -498,7 +498,13 @@ pub fn apply(
     report.counts.glue_hosts = glue.len();
     report.counts.glue_a = glue.values().map(|g| g.a.len()).sum();
     report.counts.glue_aaaa = glue.values().map(|g| g.aaaa.len()).sum();
-    Ok((Content { delegations, glue }, report))
+    Ok((
+        Content {
+            delegations: delegations.into_iter().collect(),
+            glue: glue.into_iter().collect(),
+        },
+        report,
+    ))
 }
 
 /// A refused domain: its label if it got that far, the rule, the detail.

@@ -292,7 +292,7 @@ fn planted_rows_refused_by_rule_rest_published_exactly() {
         }
         g
     };
-    let want_glue: BTreeMap<Name, Glue> = [
+    let want_glue: crate::zone::Map<Name, Glue> = [
         (n("a.nic.mobile"), glue(&["192.0.2.53", "2001:db8::53"])),
         (n("ns.shop.mobile"), glue(&["192.0.2.1", "2001:db8::1"])),
         (n("ns2.shop.mobile"), glue(&["192.0.2.2"])),

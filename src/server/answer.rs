@@ -16,7 +16,7 @@
 //!   DO the closest-encloser proof (RFC 5155 §7.2.2);
 //! - outside the zone: REFUSED.
 
-use super::index::{Index, Proof, nsec3_hash_wire};
+use super::index::{Index, Nsec3Entry, Nsec3Index, Proof, nsec3_hash_wire};
 use crate::rr::{class, rtype};
 
 /// Transport the query came on; it sets the size limit.
@@ -193,6 +193,80 @@ impl Resp<'_> {
                 true
             }
             None => false,
+        }
+    }
+
+    /// Write an NSEC3 record and its RRSIGs (authority section), straight
+    /// from the zone's record: the owner is the base32hex hash and a
+    /// pointer to the origin at the end of the question name, and each
+    /// RRSIG's owner a pointer to that.
+    #[inline]
+    fn put_nsec3(&mut self, ix: &Nsec3Index, (hash, n3): &Nsec3Entry) -> bool {
+        let sigs: usize = n3.sigs.iter().map(|s| 12 + s.len()).sum();
+        let rdlen = 5 + ix.salt.len() + 21 + n3.types.len();
+        let end = self.pos + 35 + 10 + rdlen + sigs;
+        if end > self.limit || end > self.out.len() {
+            return false;
+        }
+        let owner = self.pos;
+        let o = &mut self.out[owner..end];
+        o[0] = 32;
+        base32hex_into(hash, &mut o[1..33]);
+        let origin = 0xC000 | ((12 + self.qlen - ix.origin_len as usize) as u16 & 0x3FFF);
+        o[33..35].copy_from_slice(&origin.to_be_bytes());
+        let mut i = 35;
+        let mut put = |o: &mut [u8], b: &[u8]| {
+            o[i..i + b.len()].copy_from_slice(b);
+            i += b.len();
+        };
+        put(o, &rtype::NSEC3.to_be_bytes());
+        put(o, &[0, 1]);
+        put(o, &ix.ttl.to_be_bytes());
+        put(o, &(rdlen as u16).to_be_bytes());
+        put(o, &[1, n3.flags]);
+        put(o, &ix.iterations.to_be_bytes());
+        put(o, &[ix.salt.len() as u8]);
+        put(o, &ix.salt);
+        put(o, &[20]);
+        put(o, &n3.next);
+        put(o, &n3.types);
+        // Answers stay far below 16 KiB, where every offset can be a pointer.
+        let ptr = (0xC000 | (owner as u16 & 0x3FFF)).to_be_bytes();
+        for sig in &n3.sigs {
+            put(o, &ptr);
+            put(o, &rtype::RRSIG.to_be_bytes());
+            put(o, &[0, 1]);
+            put(o, &ix.ttl.to_be_bytes());
+            put(o, &(sig.len() as u16).to_be_bytes());
+            put(o, sig);
+        }
+        self.pos = end;
+        self.counts[1] += 1 + n3.sigs.len() as u16;
+        true
+    }
+
+    /// The proof that a delegation has no DS: the NSEC3 matching it, or
+    /// under opt-out the closest provable encloser (the apex) and the
+    /// opt-out NSEC3 covering it (RFC 5155 §7.2.4, §7.2.7).
+    #[inline]
+    fn put_no_ds(&mut self, ix: &Nsec3Index, h: &[u8; 20]) -> bool {
+        match ix.find(h) {
+            (e, true) => self.put_nsec3(ix, e),
+            (e, false) => {
+                self.put_nsec3(ix, &ix.apex) && (e.0 == ix.apex.0 || self.put_nsec3(ix, e))
+            }
+        }
+    }
+}
+
+/// base32hex (RFC 4648 §7), lower case, of a 20-octet hash: 32 characters.
+#[inline]
+fn base32hex_into(h: &[u8; 20], out: &mut [u8]) {
+    const A: &[u8; 32] = b"0123456789abcdefghijklmnopqrstuv";
+    for (g, o) in h.chunks_exact(5).zip(out.chunks_exact_mut(8)) {
+        let v = u64::from_be_bytes([0, 0, 0, g[0], g[1], g[2], g[3], g[4]]);
+        for (k, c) in o.iter_mut().enumerate() {
+            *c = A[((v >> (35 - 5 * k)) & 31) as usize];
         }
     }
 }
@@ -401,20 +475,15 @@ fn zone_answer(
     if sl == 0 && qtype == rtype::DS {
         // RFC 4035 §3.1.4.1: the parent side answers DS.
         aa(r);
-        if !d.ds.is_empty() {
-            return fit(r.put(&d.ds, 0), rcode::NOERROR, Kind::Ds);
+        if let Some(ds) = &d.ds {
+            return fit(r.put(ds, 0), rcode::NOERROR, Kind::Ds);
         }
         if !r.put(&ix.apex.neg_soa, 1) {
             return trunc();
         }
         if r.dnssec {
-            let ok = match (d.proof, &ix.nsec3) {
-                (Proof::Match(m), Some(n3)) => r.put(&n3.recs[m as usize], 1),
-                (Proof::OptOut(c), Some(n3)) => {
-                    // RFC 5155 §7.2.4: closest provable encloser and an opt-out cover.
-                    r.put(&n3.recs[n3.apex as usize], 1)
-                        && (c == n3.apex || r.put(&n3.recs[c as usize], 1))
-                }
+            let ok = match (&d.proof, &ix.nsec3) {
+                (Proof::Nsec3(h), Some(n3)) => r.put_no_ds(n3, h),
                 _ => true,
             };
             if !ok {
@@ -428,13 +497,9 @@ fn zone_answer(
         return trunc();
     }
     if r.dnssec {
-        let ok = match (d.proof, &ix.nsec3) {
-            (Proof::Ds, _) => r.put(&d.ds, 1),
-            (Proof::Match(m), Some(n3)) => r.put(&n3.recs[m as usize], 1),
-            (Proof::OptOut(c), Some(n3)) => {
-                r.put(&n3.recs[n3.apex as usize], 1)
-                    && (c == n3.apex || r.put(&n3.recs[c as usize], 1))
-            }
+        let ok = match (&d.proof, &ix.nsec3) {
+            (Proof::Ds, _) => d.ds.as_ref().is_none_or(|ds| r.put(ds, 1)),
+            (Proof::Nsec3(h), Some(n3)) => r.put_no_ds(n3, h),
             _ => true,
         };
         if !ok {
@@ -482,7 +547,7 @@ fn nodata_apex(ix: &Index, r: &mut Resp<'_>) -> (u16, Kind) {
     }
     if r.dnssec
         && let Some(n3) = &ix.nsec3
-        && !r.put(&n3.recs[n3.apex as usize], 1)
+        && !r.put_nsec3(n3, &n3.apex)
     {
         return trunc();
     }
@@ -501,12 +566,13 @@ fn nxdomain(ix: &Index, next_closer: &[u8], r: &mut Resp<'_>) -> (u16, Kind) {
     {
         let h = nsec3_hash_wire(next_closer, &n3.salt, n3.iterations);
         let (nc, _) = n3.find(&h);
-        let mut ok = r.put(&n3.recs[n3.apex as usize], 1);
-        if nc != n3.apex {
-            ok = ok && r.put(&n3.recs[nc as usize], 1);
+        let (apex, wc) = (&n3.apex, &n3.wildcard_cover);
+        let mut ok = r.put_nsec3(n3, apex);
+        if nc.0 != apex.0 {
+            ok = ok && r.put_nsec3(n3, nc);
         }
-        if n3.wildcard_cover != n3.apex && n3.wildcard_cover != nc {
-            ok = ok && r.put(&n3.recs[n3.wildcard_cover as usize], 1);
+        if wc.0 != apex.0 && wc.0 != nc.0 {
+            ok = ok && r.put_nsec3(n3, wc);
         }
         if !ok {
             return trunc();

@@ -27,7 +27,7 @@ const BODY_FLAG: u16 = 0x8000;
 /// A run of resource records in wire form. The first `plain_len` octets
 /// (`plain_rrs` records) are what a query without DO gets; the rest are its
 /// DNSSEC records (RRSIGs), sent only with DO set.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct Frag {
     bytes: Box<[u8]>,
     /// (position in `bytes`, encoded target)

@@ -14,8 +14,9 @@ use super::frag::{Frag, FragBuilder};
 use crate::config::ServerConfig;
 use crate::name::Name;
 use crate::rr::rtype;
-use crate::zone::{Nsec3Param, SignedZone, nsec3_owner, nsec3_rdata};
-use std::collections::HashMap;
+use crate::zone::{Nsec3, Nsec3Param, SignedZone};
+use std::hash::BuildHasher;
+use std::sync::Arc;
 
 /// Answer options taken from the server configuration.
 #[derive(Debug, Clone, Default)]
@@ -42,24 +43,27 @@ pub enum Proof {
     Unsigned,
     /// DS RRset with RRSIG (secure delegation).
     Ds,
-    /// The NSEC3 (by index) whose owner is the delegation: no DS bit.
-    Match(u32),
-    /// Opt-out: the apex NSEC3 (closest provable encloser) and this
-    /// covering NSEC3 with the opt-out flag (RFC 5155 §7.2.7).
-    OptOut(u32),
+    /// No DS: the NSEC3 hash of the delegation. At query time the chain
+    /// gives the record matching it (no DS bit), or under opt-out the one
+    /// covering it (RFC 5155 §7.2.7). Kept as the hash, not as a record,
+    /// because which record covers a name changes as the chain changes.
+    Nsec3([u8; 20]),
 }
 
 /// Precomputed parts of the answers at one delegation.
 #[derive(Debug, Clone)]
 pub struct Referral {
+    /// Lower-case first label (the key).
+    pub label: Box<[u8]>,
     /// Wire length of the delegation name.
     pub name_len: u16,
-    /// NS RRset, placed first in the authority section.
-    pub ns: Frag,
-    /// In-zone glue for the NS targets, additional section.
-    pub glue: Frag,
-    /// DS RRset then its RRSIGs (empty without DS).
-    pub ds: Frag,
+    /// NS RRset, placed first in the authority section. Delegations whose
+    /// answers are the same octets share one.
+    pub ns: Arc<Frag>,
+    /// In-zone glue for the NS targets, additional section (shared too).
+    pub glue: Arc<Frag>,
+    /// DS RRset then its RRSIGs (secure delegations only).
+    pub ds: Option<Box<Frag>>,
     pub proof: Proof,
 }
 
@@ -75,35 +79,247 @@ pub struct Apex {
     pub nsec3param: Frag,
 }
 
-/// The NSEC3 chain, as the query path reads it.
+/// One record of the NSEC3 chain: its owner hash and the model's record
+/// (shared with the zone version, not copied: the query path writes it).
+pub type Nsec3Entry = ([u8; 20], Arc<Nsec3>);
+
+/// The NSEC3 chain, as the query path reads it: sorted buckets by the
+/// leading bits of the hash. SHA-1 output is uniform, so a bucket holds a
+/// handful of records and a lookup touches two or three cache lines where
+/// a binary search over a million hashes touches twenty; and a new version
+/// copies only the buckets its changes fall in.
 #[derive(Debug, Clone)]
 pub struct Nsec3Index {
-    pub hashes: Vec<[u8; 20]>,
-    pub recs: Vec<Frag>,
+    /// Bucket of a hash: its first 8 octets shifted right by this.
+    shift: u32,
+    buckets: Vec<Arc<[Nsec3Entry]>>,
+    len: usize,
     pub iterations: u16,
     pub salt: Box<[u8]>,
-    /// Index of the NSEC3 matching the apex (closest encloser of every
-    /// non-existent name in a TLD).
-    pub apex: u32,
-    /// Index of the NSEC3 covering `*.<origin>` (RFC 5155 §7.2.2).
-    pub wildcard_cover: u32,
+    /// TTL of the NSEC3 records.
+    pub ttl: u32,
+    /// Wire length of the origin (owner names point at it).
+    pub origin_len: u16,
+    apex_hash: [u8; 20],
+    wild_hash: [u8; 20],
+    /// The NSEC3 matching the apex (closest encloser of every non-existent
+    /// name in a TLD).
+    pub apex: Nsec3Entry,
+    /// The NSEC3 covering `*.<origin>` (RFC 5155 §7.2.2).
+    pub wildcard_cover: Nsec3Entry,
 }
 
+/// Average records per bucket the index is built for; a version that
+/// grows past [`BUCKET_MAX`] per bucket gets its buckets rebuilt.
+const BUCKET_FILL: usize = 4;
+const BUCKET_MAX: usize = 32;
+
 impl Nsec3Index {
-    /// Index of the record whose owner hash equals `h`, or that covers it.
+    fn new(
+        chain: &crate::zone::Map<[u8; 20], Arc<Nsec3>>,
+        p: &Nsec3Param,
+        origin: &Name,
+        ttl: u32,
+    ) -> Option<Nsec3Index> {
+        if chain.is_empty() {
+            return None;
+        }
+        let bits = (chain.len() / BUCKET_FILL)
+            .max(1)
+            .next_power_of_two()
+            .trailing_zeros();
+        let shift = 64 - bits;
+        let mut buckets: Vec<Vec<Nsec3Entry>> = vec![Vec::new(); 1 << bits];
+        for (h, n3) in chain.iter() {
+            buckets[bucket_of(shift, h)].push((*h, n3.clone()));
+        }
+        let apex_hash = nsec3_hash_wire(origin.wire(), &p.salt, p.iterations);
+        let wild = origin.prepend(b"*").expect("*.TLD is a valid name");
+        let wild_hash = nsec3_hash_wire(wild.wire(), &p.salt, p.iterations);
+        let any = chain.get_min().map(|(h, n)| (*h, n.clone()))?;
+        let mut ix = Nsec3Index {
+            shift,
+            buckets: buckets.into_iter().map(Arc::from).collect(),
+            len: chain.len(),
+            iterations: p.iterations,
+            salt: p.salt.clone().into_boxed_slice(),
+            ttl,
+            origin_len: origin.wire_len() as u16,
+            apex_hash,
+            wild_hash,
+            apex: any.clone(),
+            wildcard_cover: any,
+        };
+        ix.locate_fixed();
+        Some(ix)
+    }
+
+    fn locate_fixed(&mut self) {
+        self.apex = self.find(&self.apex_hash).0.clone();
+        self.wildcard_cover = self.find(&self.wild_hash).0.clone();
+    }
+
+    /// Number of records in the chain.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The record whose owner hash equals `h` (`true`), or else the one
+    /// that covers it (the last one before it, wrapping around).
     #[inline]
-    pub fn find(&self, h: &[u8; 20]) -> (u32, bool) {
-        match self.hashes.binary_search(h) {
-            Ok(i) => (i as u32, true),
-            Err(0) => (self.hashes.len() as u32 - 1, false),
-            Err(i) => (i as u32 - 1, false),
+    pub fn find(&self, h: &[u8; 20]) -> (&Nsec3Entry, bool) {
+        let mut b = bucket_of(self.shift, h);
+        let bucket = &self.buckets[b];
+        match bucket.binary_search_by(|e| e.0.cmp(h)) {
+            Ok(i) => return (&bucket[i], true),
+            Err(i) if i > 0 => return (&bucket[i - 1], false),
+            Err(_) => {}
+        }
+        // The cover is in an earlier bucket, or wraps to the last record.
+        loop {
+            b = if b == 0 {
+                self.buckets.len() - 1
+            } else {
+                b - 1
+            };
+            if let Some(e) = self.buckets[b].last() {
+                return (e, false);
+            }
         }
     }
+
+    /// Apply the difference between two versions of the chain.
+    fn apply(
+        &mut self,
+        old: &crate::zone::Map<[u8; 20], Arc<Nsec3>>,
+        new: &crate::zone::Map<[u8; 20], Arc<Nsec3>>,
+    ) {
+        use imbl::ordmap::DiffItem;
+        let mut by_bucket: std::collections::BTreeMap<usize, Vec<Change<'_>>> =
+            std::collections::BTreeMap::new();
+        for d in old.diff(new) {
+            let (h, v) = match d {
+                DiffItem::Add(h, v) => (h, Some(v)),
+                DiffItem::Update { new: (h, v), .. } => (h, Some(v)),
+                DiffItem::Remove(h, _) => (h, None),
+            };
+            by_bucket
+                .entry(bucket_of(self.shift, h))
+                .or_default()
+                .push((h, v));
+        }
+        for (b, changes) in by_bucket {
+            let mut v: Vec<Nsec3Entry> = self.buckets[b].to_vec();
+            for (h, rec) in changes {
+                match (v.binary_search_by(|e| e.0.cmp(h)), rec) {
+                    (Ok(i), Some(r)) => v[i].1 = r.clone(),
+                    (Ok(i), None) => {
+                        v.remove(i);
+                    }
+                    (Err(i), Some(r)) => v.insert(i, (*h, r.clone())),
+                    (Err(_), None) => {}
+                }
+            }
+            self.buckets[b] = Arc::from(v);
+        }
+        self.len = new.len();
+        self.locate_fixed();
+    }
+}
+
+/// A change to one NSEC3 record: the new record, or `None` when removed.
+type Change<'a> = (&'a [u8; 20], Option<&'a Arc<Nsec3>>);
+
+#[inline]
+fn bucket_of(shift: u32, h: &[u8; 20]) -> usize {
+    let p = u64::from_be_bytes([h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7]]);
+    p.checked_shr(shift).unwrap_or(0) as usize
 }
 
 /// A keyed hasher for the delegation map: query names come from anyone,
 /// and registered names from registrants, so the hash is seeded per process.
 pub type MapHasher = std::hash::RandomState;
+
+type Shard = hashbrown::HashTable<Arc<Referral>>;
+
+/// The delegations by lower-case first label, in shards picked by the
+/// label's hash, so a new version copies only the shards that changed.
+#[derive(Debug, Clone)]
+pub struct Delegations {
+    hasher: MapHasher,
+    shards: Vec<Arc<Shard>>,
+    mask: u64,
+    len: usize,
+}
+
+/// Delegations per shard the map is sized for.
+const SHARD_FILL: usize = 48;
+
+impl Delegations {
+    fn with_capacity(n: usize) -> Delegations {
+        let count = (n / SHARD_FILL).max(1).next_power_of_two();
+        let per = n / count + n / count / 4 + 1;
+        Delegations {
+            hasher: MapHasher::default(),
+            shards: (0..count)
+                .map(|_| Arc::new(Shard::with_capacity(per)))
+                .collect(),
+            mask: count as u64 - 1,
+            len: 0,
+        }
+    }
+
+    #[inline]
+    fn locate(&self, label: &[u8]) -> (u64, usize) {
+        let h = self.hasher.hash_one(label);
+        // The table's own bucket and tag bits are the low and the top
+        // ones; the shard takes bits from the middle.
+        (h, ((h >> 32) & self.mask) as usize)
+    }
+
+    #[inline]
+    pub fn get(&self, label: &[u8]) -> Option<&Referral> {
+        let (h, s) = self.locate(label);
+        self.shards[s].find(h, |r| &*r.label == label).map(|r| &**r)
+    }
+
+    fn insert(&mut self, r: Arc<Referral>) {
+        let (h, s) = self.locate(&r.label);
+        let hasher = &self.hasher;
+        let shard = Arc::make_mut(&mut self.shards[s]);
+        match shard.entry(h, |e| e.label == r.label, |e| hasher.hash_one(&*e.label)) {
+            hashbrown::hash_table::Entry::Occupied(mut o) => *o.get_mut() = r,
+            hashbrown::hash_table::Entry::Vacant(v) => {
+                v.insert(r);
+                self.len += 1;
+            }
+        }
+    }
+
+    fn remove(&mut self, label: &[u8]) {
+        let (h, s) = self.locate(label);
+        if self.shards[s].find(h, |e| &*e.label == label).is_none() {
+            return;
+        }
+        let shard = Arc::make_mut(&mut self.shards[s]);
+        if let Ok(o) = shard.find_entry(h, |e| &*e.label == label) {
+            o.remove();
+            self.len -= 1;
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
 
 /// Everything the query path reads for one zone version.
 #[derive(Debug, Clone)]
@@ -111,7 +327,7 @@ pub struct Index {
     /// Lower-cased wire form of the origin.
     pub origin: Name,
     pub serial: u32,
-    pub delegations: HashMap<Box<[u8]>, Referral, MapHasher>,
+    pub delegations: Delegations,
     pub apex: Apex,
     pub nsec3: Option<Nsec3Index>,
     pub opts: Options,
@@ -120,147 +336,97 @@ pub struct Index {
 /// The NSEC3 hash (RFC 5155 §5), shared with the signer: one implementation.
 pub use crate::dnssec::nsec3::nsec3_hash_wire;
 
+/// Identical fragments built once and shared (many delegations use the
+/// same name servers, so their NS and glue octets are the same).
+#[derive(Default)]
+struct Interner(std::collections::HashMap<Frag, Arc<Frag>>);
+
+impl Interner {
+    fn get(&mut self, f: Frag) -> Arc<Frag> {
+        if let Some(a) = self.0.get(&f) {
+            return a.clone();
+        }
+        let a = Arc::new(f.clone());
+        self.0.insert(f, a.clone());
+        a
+    }
+}
+
 impl Index {
     /// Precompute the answers of `sz`.
     pub fn build(sz: &SignedZone, opts: Options) -> Index {
         let z = &sz.zone;
-        let origin = &z.origin;
-        let ttl = z.ttl;
-        let sec = sz.dnssec.as_ref();
-        let apex_sigs = |t: u16| -> &[Vec<u8>] {
-            sec.and_then(|s| s.apex_sigs.get(&t))
-                .map(|v| v.as_slice())
-                .unwrap_or(&[])
-        };
-
-        // NSEC3 chain.
-        let nsec3 = sec.map(|s| {
-            let p: &Nsec3Param = &s.nsec3param;
-            let mut hashes = Vec::with_capacity(s.nsec3.len());
-            let mut recs = Vec::with_capacity(s.nsec3.len());
-            for (h, n3) in &s.nsec3 {
-                let owner = nsec3_owner(h, origin);
-                let mut b = FragBuilder::new(&[origin], None);
-                b.end_plain();
-                b.rr_raw(&owner, rtype::NSEC3, ttl.nsec3, &nsec3_rdata(p, n3));
-                for sig in &n3.sigs {
-                    b.rrsig(&owner, ttl.nsec3, sig);
-                }
-                hashes.push(*h);
-                recs.push(b.finish());
-            }
-            let apex_h = nsec3_hash_wire(origin.wire(), &p.salt, p.iterations);
-            let wild = origin.prepend(b"*").expect("*.TLD is a valid name");
-            let wild_h = nsec3_hash_wire(wild.wire(), &p.salt, p.iterations);
-            let mut ix = Nsec3Index {
-                hashes,
-                recs,
-                iterations: p.iterations,
-                salt: p.salt.clone().into_boxed_slice(),
-                apex: 0,
-                wildcard_cover: 0,
-            };
-            if !ix.hashes.is_empty() {
-                ix.apex = ix.find(&apex_h).0;
-                ix.wildcard_cover = ix.find(&wild_h).0;
-            }
-            ix
-        });
-
-        // Apex.
-        let soa_rdata = z.soa.to_rdata();
-        let apex_frag = |t: u16, ttl: u32, rdatas: &[Vec<u8>], base: Option<usize>| {
-            let mut b = FragBuilder::new(&[origin], base);
-            for r in rdatas {
-                b.rr_raw(origin, t, ttl, r);
-            }
-            b.end_plain();
-            for s in apex_sigs(t) {
-                b.rrsig(origin, ttl, s);
-            }
-            b.finish()
-        };
-        let soa_frag = |ttl: u32, base: Option<usize>| {
-            let mut b = FragBuilder::new(&[origin], base);
-            b.rr(origin, rtype::SOA, ttl, |b| {
-                b.name(&z.soa.mname);
-                b.name(&z.soa.rname);
-                b.bytes(&soa_rdata[z.soa.mname.wire_len() + z.soa.rname.wire_len()..]);
-            });
-            b.end_plain();
-            for s in apex_sigs(rtype::SOA) {
-                b.rrsig(origin, ttl, s);
-            }
-            b.finish()
-        };
-        let (apex_ns, apex_glue) =
-            ns_and_glue(origin, origin, &z.apex_ns, ttl.ns, apex_sigs(rtype::NS), sz);
-        let apex = Apex {
-            soa: soa_frag(ttl.soa, Some(0)),
-            neg_soa: soa_frag(ttl.soa.min(z.soa.minimum), None),
-            ns: apex_ns,
-            ns_glue: apex_glue,
-            dnskey: sec
-                .map(|s| apex_frag(rtype::DNSKEY, ttl.dnskey, &s.dnskeys, Some(0)))
-                .unwrap_or_default(),
-            nsec3param: sec
-                .map(|s| {
-                    apex_frag(
-                        rtype::NSEC3PARAM,
-                        ttl.nsec3,
-                        &[s.nsec3param.to_rdata()],
-                        Some(0),
-                    )
-                })
-                .unwrap_or_default(),
-        };
-
-        // Delegations.
-        let mut delegations =
-            HashMap::with_capacity_and_hasher(z.content.delegations.len(), MapHasher::default());
-        for (name, d) in &z.content.delegations {
-            let (ns, glue) = ns_and_glue(origin, name, &d.ns, ttl.ns, &[], sz);
-            let mut b = FragBuilder::new(&[origin, name], None);
-            for ds in &d.ds {
-                b.rr_raw(name, rtype::DS, ttl.ds, &ds.to_rdata());
-            }
-            b.end_plain();
-            if let Some(sigs) = sec.and_then(|s| s.ds_sigs.get(name)) {
-                for s in sigs {
-                    b.rrsig(name, ttl.ds, s);
-                }
-            }
-            let ds = b.finish();
-            let proof = match (&nsec3, d.ds.is_empty()) {
-                (None, _) => Proof::Unsigned,
-                (Some(_), false) => Proof::Ds,
-                (Some(ix), true) => {
-                    let h = nsec3_hash_wire(name.wire(), &ix.salt, ix.iterations);
-                    match ix.find(&h) {
-                        (i, true) => Proof::Match(i),
-                        (i, false) => Proof::OptOut(i),
-                    }
-                }
-            };
-            let label: Box<[u8]> = name.first_label().unwrap_or_default().into();
-            delegations.insert(
-                label,
-                Referral {
-                    name_len: name.wire_len() as u16,
-                    ns,
-                    glue,
-                    ds,
-                    proof,
-                },
-            );
+        let nsec3 = sz
+            .dnssec
+            .as_ref()
+            .and_then(|s| Nsec3Index::new(&s.nsec3, &s.nsec3param, &z.origin, z.ttl.nsec3));
+        let mut delegations = Delegations::with_capacity(z.content.delegations.len());
+        let mut interner = Interner::default();
+        for (name, d) in z.content.delegations.iter() {
+            delegations.insert(referral(sz, &nsec3, name, d, &mut interner));
         }
         Index {
-            origin: origin.clone(),
+            origin: z.origin.clone(),
             serial: z.soa.serial,
             delegations,
-            apex,
+            apex: apex(sz),
             nsec3,
             opts,
+        }
+    }
+
+    /// The index of `new`, made from this one (the index of `old`) by
+    /// redoing only what differs: the referrals of delegations that
+    /// changed, whose DS signatures changed, or that are named in
+    /// `touched` (e.g. users of a glue host that changed), the NSEC3
+    /// buckets the chain's changes fall in, and the apex. Falls back to
+    /// [`Index::build`] when the versions are not related that way.
+    pub fn update(&self, old: &SignedZone, new: &SignedZone, touched: &[Name]) -> Index {
+        let (oz, nz) = (&old.zone, &new.zone);
+        if oz.origin != nz.origin || self.serial != oz.soa.serial {
+            return Index::build(new, self.opts.clone());
+        }
+        let nsec3 = match (&self.nsec3, &old.dnssec, &new.dnssec) {
+            (None, None, None) => None,
+            (Some(ix), Some(os), Some(ns))
+                if os.nsec3param == ns.nsec3param && ix.ttl == nz.ttl.nsec3 =>
+            {
+                let mut ix = ix.clone();
+                ix.apply(&os.nsec3, &ns.nsec3);
+                if ix.len == 0 || ix.len > BUCKET_MAX * ix.buckets.len() {
+                    return Index::build(new, self.opts.clone());
+                }
+                Some(ix)
+            }
+            _ => return Index::build(new, self.opts.clone()),
+        };
+        if oz.ttl != nz.ttl {
+            return Index::build(new, self.opts.clone());
+        }
+        let mut names: std::collections::BTreeSet<&Name> = touched.iter().collect();
+        for d in oz.content.delegations.diff(&nz.content.delegations) {
+            names.insert(diff_key(d));
+        }
+        if let (Some(os), Some(ns)) = (&old.dnssec, &new.dnssec) {
+            for d in os.ds_sigs.diff(&ns.ds_sigs) {
+                names.insert(diff_key(d));
+            }
+        }
+        let mut delegations = self.delegations.clone();
+        let mut interner = Interner::default();
+        for name in names {
+            match nz.content.delegations.get(name) {
+                Some(d) => delegations.insert(referral(new, &nsec3, name, d, &mut interner)),
+                None => delegations.remove(name.first_label().unwrap_or_default()),
+            }
+        }
+        Index {
+            origin: nz.origin.clone(),
+            serial: nz.soa.serial,
+            delegations,
+            apex: apex(new),
+            nsec3,
+            opts: self.opts.clone(),
         }
     }
 
@@ -278,6 +444,114 @@ impl Index {
     pub fn is_empty(&self) -> bool {
         self.delegations.is_empty()
     }
+}
+
+fn diff_key<'a, K, V>(d: imbl::ordmap::DiffItem<'a, 'a, K, V>) -> &'a K {
+    use imbl::ordmap::DiffItem;
+    match d {
+        DiffItem::Add(k, _) | DiffItem::Remove(k, _) => k,
+        DiffItem::Update { new: (k, _), .. } => k,
+    }
+}
+
+/// The precomputed apex answers of `sz`.
+fn apex(sz: &SignedZone) -> Apex {
+    let z = &sz.zone;
+    let origin = &z.origin;
+    let ttl = z.ttl;
+    let sec = sz.dnssec.as_ref();
+    let apex_sigs = |t: u16| -> &[Vec<u8>] {
+        sec.and_then(|s| s.apex_sigs.get(&t))
+            .map(|v| v.as_slice())
+            .unwrap_or(&[])
+    };
+    let soa_rdata = z.soa.to_rdata();
+    let apex_frag = |t: u16, ttl: u32, rdatas: &[Vec<u8>], base: Option<usize>| {
+        let mut b = FragBuilder::new(&[origin], base);
+        for r in rdatas {
+            b.rr_raw(origin, t, ttl, r);
+        }
+        b.end_plain();
+        for s in apex_sigs(t) {
+            b.rrsig(origin, ttl, s);
+        }
+        b.finish()
+    };
+    let soa_frag = |ttl: u32, base: Option<usize>| {
+        let mut b = FragBuilder::new(&[origin], base);
+        b.rr(origin, rtype::SOA, ttl, |b| {
+            b.name(&z.soa.mname);
+            b.name(&z.soa.rname);
+            b.bytes(&soa_rdata[z.soa.mname.wire_len() + z.soa.rname.wire_len()..]);
+        });
+        b.end_plain();
+        for s in apex_sigs(rtype::SOA) {
+            b.rrsig(origin, ttl, s);
+        }
+        b.finish()
+    };
+    let (apex_ns, apex_glue) =
+        ns_and_glue(origin, origin, &z.apex_ns, ttl.ns, apex_sigs(rtype::NS), sz);
+    Apex {
+        soa: soa_frag(ttl.soa, Some(0)),
+        neg_soa: soa_frag(ttl.soa.min(z.soa.minimum), None),
+        ns: apex_ns,
+        ns_glue: apex_glue,
+        dnskey: sec
+            .map(|s| apex_frag(rtype::DNSKEY, ttl.dnskey, &s.dnskeys, Some(0)))
+            .unwrap_or_default(),
+        nsec3param: sec
+            .map(|s| {
+                apex_frag(
+                    rtype::NSEC3PARAM,
+                    ttl.nsec3,
+                    &[s.nsec3param.to_rdata()],
+                    Some(0),
+                )
+            })
+            .unwrap_or_default(),
+    }
+}
+
+/// The precomputed referral of delegation `name`.
+fn referral(
+    sz: &SignedZone,
+    nsec3: &Option<Nsec3Index>,
+    name: &Name,
+    d: &crate::zone::Delegation,
+    interner: &mut Interner,
+) -> Arc<Referral> {
+    let z = &sz.zone;
+    let (origin, ttl) = (&z.origin, z.ttl);
+    let (ns, glue) = ns_and_glue(origin, name, &d.ns, ttl.ns, &[], sz);
+    let ds = if d.ds.is_empty() {
+        None
+    } else {
+        let mut b = FragBuilder::new(&[origin, name], None);
+        for ds in &d.ds {
+            b.rr_raw(name, rtype::DS, ttl.ds, &ds.to_rdata());
+        }
+        b.end_plain();
+        if let Some(sigs) = sz.dnssec.as_ref().and_then(|s| s.ds_sigs.get(name)) {
+            for s in sigs {
+                b.rrsig(name, ttl.ds, s);
+            }
+        }
+        Some(Box::new(b.finish()))
+    };
+    let proof = match (nsec3, ds.is_some()) {
+        (None, _) => Proof::Unsigned,
+        (Some(_), true) => Proof::Ds,
+        (Some(ix), false) => Proof::Nsec3(nsec3_hash_wire(name.wire(), &ix.salt, ix.iterations)),
+    };
+    Arc::new(Referral {
+        label: name.first_label().unwrap_or_default().into(),
+        name_len: name.wire_len() as u16,
+        ns: interner.get(ns),
+        glue: interner.get(glue),
+        ds,
+        proof,
+    })
 }
 
 /// NS RRset at `owner` (placed first in its section) and the glue for its

@@ -58,10 +58,89 @@ fn sorted_without_soa(z: &SignedZone) -> (Record, Vec<Record>) {
     (soa, recs)
 }
 
-/// What changed from `old` to `new`.
+/// What changed from `old` to `new`. Versions made from one another share
+/// the unchanged parts of their maps ([`crate::zone::Map`]), so only the
+/// owners whose entries differ are compared: the cost is the size of the
+/// change, not of the zone. Unrelated versions cost a walk of both.
 pub fn diff(old: &SignedZone, new: &SignedZone) -> Diff {
+    let (oz, nz) = (&old.zone, &new.zone);
+    if oz.origin != nz.origin || oz.ttl != nz.ttl || old.dnssec.is_some() != new.dnssec.is_some() {
+        return full_diff(old, new);
+    }
+    let (mut a, mut b) = (Vec::new(), Vec::new());
+    oz.apex_ns_records(&mut a);
+    nz.apex_ns_records(&mut b);
+    old.apex_dnssec_records(&mut a);
+    new.apex_dnssec_records(&mut b);
+    let (oc, nc) = (&oz.content, &nz.content);
+    for d in oc.delegations.diff(&nc.delegations) {
+        let (old_v, new_v) = sides(d);
+        if let Some((k, v)) = old_v {
+            oz.delegation_records(k, v, &mut a);
+        }
+        if let Some((k, v)) = new_v {
+            nz.delegation_records(k, v, &mut b);
+        }
+    }
+    for d in oc.glue.diff(&nc.glue) {
+        let (old_v, new_v) = sides(d);
+        if let Some((k, v)) = old_v {
+            oz.glue_records(k, v, &mut a);
+        }
+        if let Some((k, v)) = new_v {
+            nz.glue_records(k, v, &mut b);
+        }
+    }
+    if let (Some(os), Some(ns)) = (&old.dnssec, &new.dnssec) {
+        if os.nsec3param != ns.nsec3param {
+            return full_diff(old, new);
+        }
+        for d in os.ds_sigs.diff(&ns.ds_sigs) {
+            let (old_v, new_v) = sides(d);
+            if let Some((k, v)) = old_v {
+                old.ds_sig_records(k, v, &mut a);
+            }
+            if let Some((k, v)) = new_v {
+                new.ds_sig_records(k, v, &mut b);
+            }
+        }
+        for d in os.nsec3.diff(&ns.nsec3) {
+            let (old_v, new_v) = sides(d);
+            if let Some((k, v)) = old_v {
+                old.nsec3_records(k, v, &mut a);
+            }
+            if let Some((k, v)) = new_v {
+                new.nsec3_records(k, v, &mut b);
+            }
+        }
+    }
+    for v in [&mut a, &mut b] {
+        v.sort_unstable_by(canonical);
+        v.dedup();
+    }
+    merge(oz.soa_record(), &a, nz.soa_record(), &b)
+}
+
+/// The old and the new entry of one difference between two maps.
+type Side<'a, K, V> = Option<(&'a K, &'a V)>;
+fn sides<'a, K, V>(d: imbl::ordmap::DiffItem<'a, 'a, K, V>) -> (Side<'a, K, V>, Side<'a, K, V>) {
+    use imbl::ordmap::DiffItem;
+    match d {
+        DiffItem::Add(k, v) => (None, Some((k, v))),
+        DiffItem::Remove(k, v) => (Some((k, v)), None),
+        DiffItem::Update { old, new } => (Some(old), Some(new)),
+    }
+}
+
+/// The difference by a sorted merge of every record of both versions.
+pub fn full_diff(old: &SignedZone, new: &SignedZone) -> Diff {
     let (old_soa, a) = sorted_without_soa(old);
     let (new_soa, b) = sorted_without_soa(new);
+    merge(old_soa, &a, new_soa, &b)
+}
+
+/// `a` and `b` sorted canonically, without duplicates.
+fn merge(old_soa: Record, a: &[Record], new_soa: Record, b: &[Record]) -> Diff {
     let (mut removed, mut added) = (Vec::new(), Vec::new());
     let (mut i, mut j) = (0, 0);
     while i < a.len() && j < b.len() {

@@ -22,6 +22,11 @@ pub mod records;
 use crate::name::Name;
 use crate::rr::{Ds, Record, Soa, rtype};
 use std::collections::BTreeMap;
+
+/// The persistent ordered map of the model: versions share every node an
+/// update did not touch, so a new version costs what changed, not the
+/// zone's size, and two versions compare by walking only what differs.
+pub type Map<K, V> = imbl::OrdMap<K, V>;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::Arc;
 
@@ -68,10 +73,10 @@ impl Glue {
 /// What the policy allows below the apex: delegations and their glue.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Content {
-    pub delegations: BTreeMap<Name, Delegation>,
+    pub delegations: Map<Name, Delegation>,
     /// Glue by host name; every host is below a published delegation and
     /// used by at least one delegation (or by the apex NS set).
-    pub glue: BTreeMap<Name, Glue>,
+    pub glue: Map<Name, Glue>,
 }
 
 /// TTLs of the records the zone holds.
@@ -137,10 +142,10 @@ pub struct Dnssec {
     /// RRSIG RDATA per apex RRset type (SOA, NS, DNSKEY, NSEC3PARAM).
     pub apex_sigs: BTreeMap<u16, Vec<Vec<u8>>>,
     /// RRSIG RDATA over each delegation's DS RRset.
-    pub ds_sigs: BTreeMap<Name, Vec<Vec<u8>>>,
+    pub ds_sigs: Map<Name, Vec<Vec<u8>>>,
     /// The NSEC3 chain keyed by hashed owner (raw SHA-1 output, so the map
     /// order is the chain order).
-    pub nsec3: BTreeMap<[u8; 20], Nsec3>,
+    pub nsec3: Map<[u8; 20], Arc<Nsec3>>,
 }
 
 /// A version ready to publish: the zone and, when signed, its DNSSEC data.
@@ -166,58 +171,75 @@ impl Zone {
     /// NS and DS, then glue. Canonical order within each group.
     pub fn records(&self) -> Vec<Record> {
         let mut out = Vec::with_capacity(4 + self.content.delegations.len() * 3);
-        let o = &self.origin;
-        out.push(Record::new(
-            o.clone(),
+        out.push(self.soa_record());
+        self.apex_ns_records(&mut out);
+        for (name, d) in self.content.delegations.iter() {
+            self.delegation_records(name, d, &mut out);
+        }
+        for (name, g) in self.content.glue.iter() {
+            self.glue_records(name, g, &mut out);
+        }
+        out
+    }
+
+    pub fn soa_record(&self) -> Record {
+        Record::new(
+            self.origin.clone(),
             self.ttl.soa,
             rtype::SOA,
             self.soa.to_rdata(),
-        ));
+        )
+    }
+
+    pub fn apex_ns_records(&self, out: &mut Vec<Record>) {
         for ns in &self.apex_ns {
             out.push(Record::new(
-                o.clone(),
+                self.origin.clone(),
                 self.ttl.ns,
                 rtype::NS,
                 ns.wire().to_vec(),
             ));
         }
-        for (name, d) in &self.content.delegations {
-            for ns in d.ns.iter() {
-                out.push(Record::new(
-                    name.clone(),
-                    self.ttl.ns,
-                    rtype::NS,
-                    ns.wire().to_vec(),
-                ));
-            }
-            for ds in &d.ds {
-                out.push(Record::new(
-                    name.clone(),
-                    self.ttl.ds,
-                    rtype::DS,
-                    ds.to_rdata(),
-                ));
-            }
+    }
+
+    /// NS and DS records of one delegation.
+    pub fn delegation_records(&self, name: &Name, d: &Delegation, out: &mut Vec<Record>) {
+        for ns in d.ns.iter() {
+            out.push(Record::new(
+                name.clone(),
+                self.ttl.ns,
+                rtype::NS,
+                ns.wire().to_vec(),
+            ));
         }
-        for (name, g) in &self.content.glue {
-            for a in &g.a {
-                out.push(Record::new(
-                    name.clone(),
-                    self.ttl.glue,
-                    rtype::A,
-                    a.octets().to_vec(),
-                ));
-            }
-            for a in &g.aaaa {
-                out.push(Record::new(
-                    name.clone(),
-                    self.ttl.glue,
-                    rtype::AAAA,
-                    a.octets().to_vec(),
-                ));
-            }
+        for ds in &d.ds {
+            out.push(Record::new(
+                name.clone(),
+                self.ttl.ds,
+                rtype::DS,
+                ds.to_rdata(),
+            ));
         }
-        out
+    }
+
+    /// A and AAAA records of one glue host.
+    pub fn glue_records(&self, name: &Name, g: &Glue, out: &mut Vec<Record>) {
+        for a in &g.a {
+            out.push(Record::new(
+                name.clone(),
+                self.ttl.glue,
+                rtype::A,
+                a.octets().to_vec(),
+            ));
+        }
+        for a in &g.aaaa {
+            out.push(Record::new(
+                name.clone(),
+                self.ttl.glue,
+                rtype::AAAA,
+                a.octets().to_vec(),
+            ));
+        }
     }
 }
 
@@ -232,6 +254,19 @@ impl SignedZone {
     pub fn records(&self) -> Vec<Record> {
         let mut out = self.zone.records();
         let Some(sec) = &self.dnssec else { return out };
+        self.apex_dnssec_records(&mut out);
+        for (name, sigs) in sec.ds_sigs.iter() {
+            self.ds_sig_records(name, sigs, &mut out);
+        }
+        for (hash, n3) in sec.nsec3.iter() {
+            self.nsec3_records(hash, n3, &mut out);
+        }
+        out
+    }
+
+    /// DNSKEY, NSEC3PARAM and the RRSIGs at the apex.
+    pub fn apex_dnssec_records(&self, out: &mut Vec<Record>) {
+        let Some(sec) = &self.dnssec else { return };
         let o = &self.zone.origin;
         let t = &self.zone.ttl;
         for k in &sec.dnskeys {
@@ -254,24 +289,34 @@ impl SignedZone {
                 out.push(Record::new(o.clone(), ttl, rtype::RRSIG, s.clone()));
             }
         }
-        for (name, sigs) in &sec.ds_sigs {
-            for s in sigs {
-                out.push(Record::new(name.clone(), t.ds, rtype::RRSIG, s.clone()));
-            }
-        }
-        for (hash, n3) in &sec.nsec3 {
-            let owner = nsec3_owner(hash, o);
+    }
+
+    /// The RRSIGs over one delegation's DS RRset.
+    pub fn ds_sig_records(&self, name: &Name, sigs: &[Vec<u8>], out: &mut Vec<Record>) {
+        for s in sigs {
             out.push(Record::new(
-                owner.clone(),
-                t.nsec3,
-                rtype::NSEC3,
-                nsec3_rdata(&sec.nsec3param, n3),
+                name.clone(),
+                self.zone.ttl.ds,
+                rtype::RRSIG,
+                s.clone(),
             ));
-            for s in &n3.sigs {
-                out.push(Record::new(owner.clone(), t.nsec3, rtype::RRSIG, s.clone()));
-            }
         }
-        out
+    }
+
+    /// One NSEC3 record and its RRSIGs.
+    pub fn nsec3_records(&self, hash: &[u8; 20], n3: &Nsec3, out: &mut Vec<Record>) {
+        let Some(sec) = &self.dnssec else { return };
+        let ttl = self.zone.ttl.nsec3;
+        let owner = nsec3_owner(hash, &self.zone.origin);
+        out.push(Record::new(
+            owner.clone(),
+            ttl,
+            rtype::NSEC3,
+            nsec3_rdata(&sec.nsec3param, n3),
+        ));
+        for s in &n3.sigs {
+            out.push(Record::new(owner.clone(), ttl, rtype::RRSIG, s.clone()));
+        }
     }
 }
 

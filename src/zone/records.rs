@@ -320,8 +320,8 @@ impl SignedZone {
                 dnskeys,
                 nsec3param: param,
                 apex_sigs,
-                ds_sigs,
-                nsec3: chain,
+                ds_sigs: ds_sigs.into_iter().collect(),
+                nsec3: chain.into_iter().map(|(h, n)| (h, Arc::new(n))).collect(),
             })
         } else {
             if let Some((t, _)) = apex_sigs.into_iter().next() {
@@ -352,7 +352,10 @@ impl SignedZone {
                 },
                 soa,
                 apex_ns,
-                content: Content { delegations, glue },
+                content: Content {
+                    delegations: delegations.into_iter().collect(),
+                    glue: glue.into_iter().collect(),
+                },
             },
             dnssec,
         })

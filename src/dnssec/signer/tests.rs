@@ -445,10 +445,10 @@ fn strip(d: &Dnssec) -> Dnssec {
             .map(|(k, v)| {
                 (
                     *k,
-                    Nsec3 {
+                    std::sync::Arc::new(Nsec3 {
                         sigs: s(&v.sigs),
-                        ..v.clone()
-                    },
+                        ..(**v).clone()
+                    }),
                 )
             })
             .collect(),
