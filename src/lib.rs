@@ -30,20 +30,28 @@
 //!   Spec 10 does.
 //! - [`server`] answers from a precomputed [`server::index::Index`]: per
 //!   delegation its referral fragments, at the apex each RRset, the NSEC3
-//!   chain as a sorted hash array. [`server::answer::answer`] is a pure
+//!   chain in buckets by hash prefix. [`server::answer::answer`] is a pure
 //!   function: query bytes in, response bytes out.
 //!
 //! ## The zone store
 //!
-//! One version exists in two forms. The model ([`zone::SignedZone`]) is
-//! ordered maps keyed by name and by NSEC3 hash: an incremental change edits
-//! one delegation, its NSEC3 record and its predecessor's link, and re-signs
-//! only those. The served form ([`server::index::Index`]) is rebuilt from the
-//! model per version (no signing; it is the model that is incremental), and
-//! is what queries read: a hash map from the second-level label to
-//! precomputed wire fragments. Verification runs on the model's records
-//! before the served form is built, and the swap is one pointer store; a
-//! version that fails any step is never published.
+//! One version exists in two forms, and consecutive versions share all but
+//! what changed in both. The model ([`zone::SignedZone`]) is persistent
+//! ordered maps ([`zone::Map`]) keyed by name and by NSEC3 hash: an
+//! incremental change copies the paths to one delegation, its NSEC3 record
+//! and its predecessor's, and re-signs only those; the previous version is
+//! untouched and keeps serving until the swap. The served form
+//! ([`server::index::Index`]) is what queries read: delegations in shards of
+//! hash tables from the second-level label to precomputed wire fragments
+//! (identical fragments shared), the NSEC3 chain in buckets that hold the
+//! model's records themselves. A full build makes it from scratch; an
+//! incremental version copies the previous one's shard and bucket pointers
+//! and redoes only the shards and buckets the change falls in. Comparing
+//! two versions ([`xfr::diff`], the IXFR history) walks only the map nodes
+//! they do not share. Verification runs on the model (all of it after a full
+//! build, the changed part after an incremental one) before the served form
+//! is made, and the swap is one pointer store; a version that fails any
+//! step is never published.
 pub mod config;
 pub mod dnssec;
 pub mod export;

@@ -763,6 +763,14 @@ async fn serve(config: Config, srs: Srs, demo_port: Option<u16>) -> Result<()> {
             ) {
                 (old, Ok(new)) => {
                     primary.published(&old.zone, &new.zone);
+                    if built.incremental.is_none() {
+                        // Once the workers have let the old version go,
+                        // hand what it and the build freed back to the OS.
+                        tokio::spawn(async {
+                            tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+                            tokio::task::spawn_blocking(tldns::server::trim::release_free_memory);
+                        });
+                    }
                     info!(
                         serial = built.zone.serial(),
                         refused = built.report.refused.len(),

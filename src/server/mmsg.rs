@@ -2,9 +2,9 @@
 //! buffers, so a busy worker spends two system calls per batch of queries
 //! rather than two per query.
 //!
-//! The only unsafe code in tldns lives here: the kernel's `mmsghdr` arrays
-//! hold raw pointers into buffers that this struct owns, allocates once and
-//! never moves or resizes.
+//! Unsafe code lives here (and in the one call of [`super::trim`]): the
+//! kernel's `mmsghdr` arrays hold raw pointers into buffers that this struct
+//! owns, allocates once and never moves or resizes.
 #![allow(unsafe_code)]
 
 use std::io;

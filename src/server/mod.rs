@@ -14,6 +14,7 @@ pub mod frag;
 pub mod index;
 mod mmsg;
 pub mod stats;
+pub mod trim;
 
 use crate::config::ServerConfig;
 use crate::zone::SignedZone;
