@@ -72,6 +72,8 @@ server:
     logfile: "$NSDDIR/nsd.log"
     server-count: 1
     verbosity: 2
+    # The bench polls NSD every 2 ms while it waits: no response rate limit.
+    rrl-ratelimit: 0
 remote-control:
     control-enable: no
 key:

@@ -764,6 +764,7 @@ async fn serve(config: Config, srs: Srs, demo_port: Option<u16>) -> Result<()> {
                 (old, Ok(new)) => {
                     primary.published(&old.zone, &new.zone);
                     if built.incremental.is_none() {
+                        tldns::update::prepare(&mut pipeline, &built.zone);
                         // Once the workers have let the old version go,
                         // hand what it and the build freed back to the OS.
                         tokio::spawn(async {

@@ -100,6 +100,20 @@ pub struct Applied {
     pub touched: Vec<Name>,
 }
 
+/// Get ready for incremental updates on top of `current`, a version just
+/// published from a full build: the one pass over its delegations that
+/// the first update would otherwise make while a change waits.
+pub fn prepare(pipeline: &mut Pipeline, current: &SignedZone) {
+    let Some(seq) = pipeline.last_journal_seq else {
+        return;
+    };
+    if pipeline.last_serial != Some(current.serial()) {
+        return;
+    }
+    let params = SignParams::from_config(&pipeline.config.zone.dnssec, &pipeline.config.nsec3_salt);
+    pipeline.update.base = Some(Tracked::scan(current, seq, params.inception_backdate_secs));
+}
+
 /// What incremental updates keep between versions: the in-zone hosts that
 /// a published delegation names but that are not glue (no addresses, or
 /// the domain above them is not published). When that domain becomes
