@@ -244,7 +244,7 @@ fn bucket_of(shift: u32, h: &[u8; 20]) -> usize {
 /// and registered names from registrants, so the hash is seeded per process.
 pub type MapHasher = std::hash::RandomState;
 
-type Shard = hashbrown::HashTable<Arc<Referral>>;
+type Shard = hashbrown::HashTable<Referral>;
 
 /// The delegations by lower-case first label, in shards picked by the
 /// label's hash, so a new version copies only the shards that changed.
@@ -284,10 +284,10 @@ impl Delegations {
     #[inline]
     pub fn get(&self, label: &[u8]) -> Option<&Referral> {
         let (h, s) = self.locate(label);
-        self.shards[s].find(h, |r| &*r.label == label).map(|r| &**r)
+        self.shards[s].find(h, |r| &*r.label == label)
     }
 
-    fn insert(&mut self, r: Arc<Referral>) {
+    fn insert(&mut self, r: Referral) {
         let (h, s) = self.locate(&r.label);
         let hasher = &self.hasher;
         let shard = Arc::make_mut(&mut self.shards[s]);
@@ -520,7 +520,7 @@ fn referral(
     name: &Name,
     d: &crate::zone::Delegation,
     interner: &mut Interner,
-) -> Arc<Referral> {
+) -> Referral {
     let z = &sz.zone;
     let (origin, ttl) = (&z.origin, z.ttl);
     let (ns, glue) = ns_and_glue(origin, name, &d.ns, ttl.ns, &[], sz);
@@ -544,14 +544,14 @@ fn referral(
         (Some(_), true) => Proof::Ds,
         (Some(ix), false) => Proof::Nsec3(nsec3_hash_wire(name.wire(), &ix.salt, ix.iterations)),
     };
-    Arc::new(Referral {
+    Referral {
         label: name.first_label().unwrap_or_default().into(),
         name_len: name.wire_len() as u16,
         ns: interner.get(ns),
         glue: interner.get(glue),
         ds,
         proof,
-    })
+    }
 }
 
 /// NS RRset at `owner` (placed first in its section) and the glue for its
