@@ -211,7 +211,8 @@ impl Resp<'_> {
         let owner = self.pos;
         let o = &mut self.out[owner..end];
         o[0] = 32;
-        base32hex_into(hash, &mut o[1..33]);
+        data_encoding::BASE32HEX_NOPAD.encode_mut(hash, &mut o[1..33]);
+        o[1..33].make_ascii_lowercase();
         let origin = 0xC000 | ((12 + self.qlen - ix.origin_len as usize) as u16 & 0x3FFF);
         o[33..35].copy_from_slice(&origin.to_be_bytes());
         let mut i = 35;
@@ -255,18 +256,6 @@ impl Resp<'_> {
             (e, false) => {
                 self.put_nsec3(ix, &ix.apex) && (e.0 == ix.apex.0 || self.put_nsec3(ix, e))
             }
-        }
-    }
-}
-
-/// base32hex (RFC 4648 §7), lower case, of a 20-octet hash: 32 characters.
-#[inline]
-fn base32hex_into(h: &[u8; 20], out: &mut [u8]) {
-    const A: &[u8; 32] = b"0123456789abcdefghijklmnopqrstuv";
-    for (g, o) in h.chunks_exact(5).zip(out.chunks_exact_mut(8)) {
-        let v = u64::from_be_bytes([0, 0, 0, g[0], g[1], g[2], g[3], g[4]]);
-        for (k, c) in o.iter_mut().enumerate() {
-            *c = A[((v >> (35 - 5 * k)) & 31) as usize];
         }
     }
 }

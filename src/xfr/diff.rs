@@ -73,46 +73,42 @@ pub fn diff(old: &SignedZone, new: &SignedZone) -> Diff {
     old.apex_dnssec_records(&mut a);
     new.apex_dnssec_records(&mut b);
     let (oc, nc) = (&oz.content, &nz.content);
-    for d in oc.delegations.diff(&nc.delegations) {
-        let (old_v, new_v) = sides(d);
-        if let Some((k, v)) = old_v {
-            oz.delegation_records(k, v, &mut a);
-        }
-        if let Some((k, v)) = new_v {
-            nz.delegation_records(k, v, &mut b);
-        }
-    }
-    for d in oc.glue.diff(&nc.glue) {
-        let (old_v, new_v) = sides(d);
-        if let Some((k, v)) = old_v {
-            oz.glue_records(k, v, &mut a);
-        }
-        if let Some((k, v)) = new_v {
-            nz.glue_records(k, v, &mut b);
-        }
-    }
+    changed(
+        (old, new),
+        &oc.delegations,
+        &nc.delegations,
+        &mut a,
+        &mut b,
+        |z, k, v, out| z.zone.delegation_records(k, v, out),
+    );
+    changed(
+        (old, new),
+        &oc.glue,
+        &nc.glue,
+        &mut a,
+        &mut b,
+        |z, k, v, out| z.zone.glue_records(k, v, out),
+    );
     if let (Some(os), Some(ns)) = (&old.dnssec, &new.dnssec) {
         if os.nsec3param != ns.nsec3param {
             return full_diff(old, new);
         }
-        for d in os.ds_sigs.diff(&ns.ds_sigs) {
-            let (old_v, new_v) = sides(d);
-            if let Some((k, v)) = old_v {
-                old.ds_sig_records(k, v, &mut a);
-            }
-            if let Some((k, v)) = new_v {
-                new.ds_sig_records(k, v, &mut b);
-            }
-        }
-        for d in os.nsec3.diff(&ns.nsec3) {
-            let (old_v, new_v) = sides(d);
-            if let Some((k, v)) = old_v {
-                old.nsec3_records(k, v, &mut a);
-            }
-            if let Some((k, v)) = new_v {
-                new.nsec3_records(k, v, &mut b);
-            }
-        }
+        changed(
+            (old, new),
+            &os.ds_sigs,
+            &ns.ds_sigs,
+            &mut a,
+            &mut b,
+            |z, k, v, out| z.ds_sig_records(k, v, out),
+        );
+        changed(
+            (old, new),
+            &os.nsec3,
+            &ns.nsec3,
+            &mut a,
+            &mut b,
+            |z, k, v, out| z.nsec3_records(k, v, out),
+        );
     }
     for v in [&mut a, &mut b] {
         v.sort_unstable_by(canonical);
@@ -121,14 +117,30 @@ pub fn diff(old: &SignedZone, new: &SignedZone) -> Diff {
     merge(oz.soa_record(), &a, nz.soa_record(), &b)
 }
 
-/// The old and the new entry of one difference between two maps.
-type Side<'a, K, V> = Option<(&'a K, &'a V)>;
-fn sides<'a, K, V>(d: imbl::ordmap::DiffItem<'a, 'a, K, V>) -> (Side<'a, K, V>, Side<'a, K, V>) {
+/// The records of the entries that differ between `old`'s and `new`'s
+/// version of one map: `records` writes an entry's records, given the
+/// version it belongs to (old ones to `a`, new ones to `b`).
+fn changed<K: Ord + Clone, V: PartialEq + Clone>(
+    (old, new): (&SignedZone, &SignedZone),
+    om: &crate::zone::Map<K, V>,
+    nm: &crate::zone::Map<K, V>,
+    a: &mut Vec<Record>,
+    b: &mut Vec<Record>,
+    records: impl Fn(&SignedZone, &K, &V, &mut Vec<Record>),
+) {
     use imbl::ordmap::DiffItem;
-    match d {
-        DiffItem::Add(k, v) => (None, Some((k, v))),
-        DiffItem::Remove(k, v) => (Some((k, v)), None),
-        DiffItem::Update { old, new } => (Some(old), Some(new)),
+    for d in om.diff(nm) {
+        match d {
+            DiffItem::Add(k, v) => records(new, k, v, b),
+            DiffItem::Remove(k, v) => records(old, k, v, a),
+            DiffItem::Update {
+                old: (ko, vo),
+                new: (kn, vn),
+            } => {
+                records(old, ko, vo, a);
+                records(new, kn, vn, b);
+            }
+        }
     }
 }
 
