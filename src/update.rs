@@ -640,7 +640,7 @@ pub fn verify_changed(
             (None, Some(_)) => return Err(ChangedError::Nsec3Missing { name: n.clone() }),
             (Some(_), None) => return Err(ChangedError::Nsec3Stray { name: n.clone() }),
             (Some(r), Some(types)) => {
-                if &r.types != types || r.flags != flags {
+                if r.types() != &types[..] || r.flags() != flags {
                     return Err(ChangedError::Nsec3Types { name: n.clone() });
                 }
                 window.insert(h);
@@ -666,14 +666,14 @@ pub fn verify_changed(
     for h in &window {
         let Some(r) = chain.get(h) else { continue };
         let owner = nsec3_owner(h, origin);
-        if next_of(h) != Some(r.next) {
+        if next_of(h) != Some(*r.next()) {
             return Err(ChangedError::Nsec3Chain { owner });
         }
         report.nsec3_checked += 1;
         if os.nsec3.get(h) != Some(r) {
             let rd = vec![nsec3_rdata(p, r)];
             report.rrsigs_checked +=
-                sigs.check(&owner, rtype::NSEC3, nz.ttl.nsec3, &rd, &r.sigs)?;
+                sigs.check(&owner, rtype::NSEC3, nz.ttl.nsec3, &rd, &r.sig_vec())?;
         }
     }
     Ok(report)

@@ -87,10 +87,14 @@ fn first_difference(a: &SignedZone, b: &SignedZone) -> String {
         return format!("NSEC3 count {} vs {}", sa.nsec3.len(), sb.nsec3.len());
     }
     for ((ha, ra), (hb, rb)) in sa.nsec3.iter().zip(sb.nsec3.iter()) {
-        if ha != hb || ra.next != rb.next || ra.types != rb.types || ra.flags != rb.flags {
+        if ha != hb
+            || ra.next() != rb.next()
+            || ra.types() != rb.types()
+            || ra.flags() != rb.flags()
+        {
             return format!("NSEC3 chain differs at {ha:02x?} / {hb:02x?}");
         }
-        if ra.sigs != rb.sigs {
+        if !ra.sigs().eq(rb.sigs()) {
             return format!("NSEC3 signature differs at {ha:02x?}");
         }
     }

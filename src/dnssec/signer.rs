@@ -30,7 +30,6 @@ use crate::rr::rtype;
 use crate::zone::{Dnssec, Map, Nsec3, Nsec3Param, SignedZone, Zone, nsec3_owner, nsec3_rdata};
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Bound;
-use std::sync::Arc;
 
 /// How to sign: NSEC3 parameters and signature times.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -446,15 +445,7 @@ pub fn sign_dnssec(
         .map(|i| {
             let (h, idx) = hashed[i];
             let next = hashed[(i + 1) % n].0;
-            (
-                h,
-                Nsec3 {
-                    next,
-                    flags,
-                    types: owners[idx as usize].1.to_vec(),
-                    sigs: Vec::new(),
-                },
-            )
+            (h, Nsec3::unsigned(next, flags, owners[idx as usize].1))
         })
         .collect();
     drop(hashed);
@@ -462,7 +453,7 @@ pub fn sign_dnssec(
         sign_nsec3(zone, h, n3, &param, &s, &clock)
     })?;
     for ((_, n3), sig) in chain.iter_mut().zip(sigs) {
-        n3.sigs = sig;
+        *n3 = n3.with_sigs(&sig);
     }
 
     let secure: Vec<(&Name, &[crate::rr::Ds])> = zone
@@ -490,7 +481,7 @@ pub fn sign_dnssec(
         nsec3param: param,
         apex_sigs,
         ds_sigs: ds_sigs.into_iter().collect(),
-        nsec3: chain.into_iter().map(|(h, n)| (h, Arc::new(n))).collect(),
+        nsec3: chain.into_iter().collect(),
     })
 }
 
@@ -511,7 +502,7 @@ fn empty_non_terminals(zone: &Zone, opt_out: bool, bm: &Bitmaps) -> BTreeSet<Nam
     out
 }
 
-fn successor(chain: &Map<[u8; 20], Arc<Nsec3>>, h: &[u8; 20]) -> Option<[u8; 20]> {
+fn successor(chain: &Map<[u8; 20], Nsec3>, h: &[u8; 20]) -> Option<[u8; 20]> {
     chain
         .range::<_, [u8; 20]>((Bound::Excluded(h), Bound::Unbounded))
         .next()
@@ -519,7 +510,7 @@ fn successor(chain: &Map<[u8; 20], Arc<Nsec3>>, h: &[u8; 20]) -> Option<[u8; 20]
         .map(|(k, _)| *k)
 }
 
-fn predecessor(chain: &Map<[u8; 20], Arc<Nsec3>>, h: &[u8; 20]) -> Option<[u8; 20]> {
+fn predecessor(chain: &Map<[u8; 20], Nsec3>, h: &[u8; 20]) -> Option<[u8; 20]> {
     chain
         .range::<_, [u8; 20]>((Bound::Unbounded, Bound::Excluded(h)))
         .next_back()
@@ -589,15 +580,7 @@ pub fn update_delegations(
         let h = nsec3_hash(name, &params.nsec3_salt, params.nsec3_iterations);
         match (signed.nsec3.get_mut(&h), want) {
             (None, Some(types)) => {
-                signed.nsec3.insert(
-                    h,
-                    Arc::new(Nsec3 {
-                        next: h,
-                        flags,
-                        types,
-                        sigs: Vec::new(),
-                    }),
-                );
+                signed.nsec3.insert(h, Nsec3::unsigned(h, flags, &types));
                 content_changed.insert(h);
                 relink.push(h);
                 stats.nsec3_added += 1;
@@ -607,8 +590,8 @@ pub fn update_delegations(
                 relink.push(h);
                 stats.nsec3_removed += 1;
             }
-            (Some(cur), Some(types)) if cur.types != types => {
-                Arc::make_mut(cur).types = types;
+            (Some(cur), Some(types)) if cur.types() != types => {
+                *cur = cur.with_types(&types);
                 content_changed.insert(h);
             }
             _ => {}
@@ -629,17 +612,9 @@ pub fn update_delegations(
         let Some(cur) = signed.nsec3.get_mut(h) else {
             continue;
         };
-        if cur.next != next || content_changed.contains(h) {
-            Arc::make_mut(cur).next = next;
-            to_sign.push((
-                *h,
-                Nsec3 {
-                    next,
-                    flags: cur.flags,
-                    types: cur.types.clone(),
-                    sigs: Vec::new(),
-                },
-            ));
+        if *cur.next() != next || content_changed.contains(h) {
+            *cur = Nsec3::unsigned(next, cur.flags(), cur.types());
+            to_sign.push((*h, cur.clone()));
         }
     }
     let sigs = par_map(&to_sign, params.threads(), |(h, n3)| {
@@ -647,7 +622,7 @@ pub fn update_delegations(
     })?;
     for ((h, _), sig) in to_sign.iter().zip(sigs) {
         if let Some(cur) = signed.nsec3.get_mut(h) {
-            Arc::make_mut(cur).sigs = sig;
+            *cur = cur.with_sigs(&sig);
         }
     }
     stats.nsec3_signed = to_sign.len();
@@ -697,8 +672,8 @@ pub fn refresh(
         t
     };
     let (zsk_tags, ksk_tags) = (tags(&s.zsk), tags(&s.ksk));
-    let due = |sigs: &[Vec<u8>], want: &[(u8, u16)]| -> bool {
-        let mut have = Vec::with_capacity(sigs.len());
+    let due = |sigs: &mut dyn Iterator<Item = &[u8]>, want: &[(u8, u16)]| -> bool {
+        let mut have = Vec::with_capacity(want.len());
         for r in sigs {
             let Some(f) = RrsigFields::parse(r) else {
                 return true;
@@ -723,7 +698,11 @@ pub fn refresh(
         } else {
             &zsk_tags
         };
-        if signed.apex_sigs.get(&rt).is_none_or(|sigs| due(sigs, want)) {
+        if signed
+            .apex_sigs
+            .get(&rt)
+            .is_none_or(|sigs| due(&mut sigs.iter().map(Vec::as_slice), want))
+        {
             signed
                 .apex_sigs
                 .insert(rt, sign_apex(zone, rt, &param, &s, &clock)?);
@@ -733,7 +712,7 @@ pub fn refresh(
 
     let mut ds_due = Vec::new();
     for (name, sigs) in &signed.ds_sigs {
-        if due(sigs, &zsk_tags) {
+        if due(&mut sigs.iter().map(Vec::as_slice), &zsk_tags) {
             match zone.content.delegations.get(name) {
                 Some(d) if !d.ds.is_empty() => ds_due.push((name.clone(), d.ds.as_slice())),
                 _ => return Err(SignError::StaleDsSignature { name: name.clone() }),
@@ -752,16 +731,8 @@ pub fn refresh(
     let n3_due: Vec<([u8; 20], Nsec3)> = signed
         .nsec3
         .iter()
-        .filter(|(_, n3)| due(&n3.sigs, &zsk_tags))
-        .map(|(h, n3)| {
-            (
-                *h,
-                Nsec3 {
-                    sigs: Vec::new(),
-                    ..(**n3).clone()
-                },
-            )
-        })
+        .filter(|(_, n3)| due(&mut n3.sigs(), &zsk_tags))
+        .map(|(h, n3)| (*h, Nsec3::unsigned(*n3.next(), n3.flags(), n3.types())))
         .collect();
     let n3_new = par_map(&n3_due, threads, |(h, n3)| {
         sign_nsec3(zone, h, n3, &param, &s, &clock)
@@ -769,7 +740,7 @@ pub fn refresh(
     stats.rrsets_signed += n3_due.len();
     for ((h, _), sig) in n3_due.iter().zip(n3_new) {
         if let Some(cur) = signed.nsec3.get_mut(h) {
-            Arc::make_mut(cur).sigs = sig;
+            *cur = cur.with_sigs(&sig);
         }
     }
     Ok(stats)

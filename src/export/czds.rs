@@ -359,7 +359,7 @@ fn owner_lines(
         Source::Nsec3(n3) => {
             if let Some(sec) = sec {
                 line(t.nsec3, rtype::NSEC3, &nsec3_rdata(&sec.nsec3param, n3));
-                for s in &n3.sigs {
+                for s in n3.sigs() {
                     line(t.nsec3, rtype::RRSIG, s);
                 }
             }
@@ -500,12 +500,12 @@ pub(crate) mod tests {
                 next[0] = ((i + 1) % 5) * 50;
                 nsec3.insert(
                     h,
-                    Nsec3 {
+                    Nsec3::new(
                         next,
-                        flags: 0,
-                        types: crate::rr::bitmap_from_types(&[rtype::NS, rtype::DS]),
-                        sigs: vec![sig(rtype::NSEC3)],
-                    },
+                        0,
+                        &crate::rr::bitmap_from_types(&[rtype::NS, rtype::DS]),
+                        &[sig(rtype::NSEC3)],
+                    ),
                 );
             }
             Dnssec {
@@ -520,10 +520,7 @@ pub(crate) mod tests {
                 },
                 apex_sigs,
                 ds_sigs: ds_sigs.into_iter().collect(),
-                nsec3: nsec3
-                    .into_iter()
-                    .map(|(h, n)| (h, std::sync::Arc::new(n)))
-                    .collect(),
+                nsec3: nsec3.into_iter().collect(),
             }
         });
         SignedZone { zone, dnssec }

@@ -10,6 +10,7 @@
 //! Owns no zone data; does no allocation when assembling.
 
 use crate::name::Name;
+use std::sync::Arc;
 
 /// Where a compression pointer points.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,31 +28,55 @@ const BODY_FLAG: u16 = 0x8000;
 /// A run of resource records in wire form. The first `plain_len` octets
 /// (`plain_rrs` records) are what a query without DO gets; the rest are its
 /// DNSSEC records (RRSIGs), sent only with DO set.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
-pub struct Frag {
-    bytes: Box<[u8]>,
-    /// (position in `bytes`, encoded target)
-    patches: Box<[(u16, u16)]>,
-    plain_len: u16,
-    plain_rrs: u16,
-    rrs: u16,
+///
+/// One shared allocation, so writing a fragment costs one pointer: an
+/// 8-octet header (plain length, plain records, records, patches; `u16`
+/// each, native order), the patches (position, encoded target; `u16` each)
+/// and the octets.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Frag(Arc<[u8]>);
+
+const HEAD: usize = 8;
+
+impl Default for Frag {
+    fn default() -> Frag {
+        Frag(Arc::from(&[0u8; HEAD][..]))
+    }
 }
 
 impl Frag {
+    /// Where the fragment lies (for prefetching).
+    #[inline]
+    pub fn as_ptr(&self) -> *const u8 {
+        self.0.as_ptr()
+    }
+
+    #[inline]
+    fn field(&self, i: usize) -> u16 {
+        u16::from_ne_bytes([self.0[2 * i], self.0[2 * i + 1]])
+    }
+
+    #[inline]
+    fn bytes(&self) -> &[u8] {
+        &self.0[HEAD + 4 * self.field(3) as usize..]
+    }
+
     pub fn is_empty(&self) -> bool {
-        self.rrs == 0
+        self.field(2) == 0
     }
 
     /// Records sent with or without DNSSEC.
+    #[inline]
     pub fn rrs(&self, dnssec: bool) -> u16 {
-        if dnssec { self.rrs } else { self.plain_rrs }
+        self.field(if dnssec { 2 } else { 1 })
     }
 
+    #[inline]
     pub fn len(&self, dnssec: bool) -> usize {
         if dnssec {
-            self.bytes.len()
+            self.bytes().len()
         } else {
-            self.plain_len as usize
+            self.field(0) as usize
         }
     }
 
@@ -73,9 +98,11 @@ impl Frag {
         if end > limit || end > out.len() {
             return None;
         }
-        out[pos..end].copy_from_slice(&self.bytes[..n]);
-        for &(at, t) in self.patches.iter() {
-            let at = at as usize;
+        let patches = self.field(3) as usize;
+        out[pos..end].copy_from_slice(&self.0[HEAD + 4 * patches..HEAD + 4 * patches + n]);
+        for p in self.0[HEAD..HEAD + 4 * patches].chunks_exact(4) {
+            let at = u16::from_ne_bytes([p[0], p[1]]) as usize;
+            let t = u16::from_ne_bytes([p[2], p[3]]);
             if at >= n {
                 break;
             }
@@ -217,13 +244,16 @@ impl FragBuilder {
 
     pub fn finish(self) -> Frag {
         let (plain_len, plain_rrs) = self.plain.unwrap_or((self.buf.len() as u16, self.rrs));
-        Frag {
-            bytes: self.buf.into_boxed_slice(),
-            patches: self.patches.into_boxed_slice(),
-            plain_len,
-            plain_rrs,
-            rrs: self.rrs,
+        let mut v = Vec::with_capacity(HEAD + 4 * self.patches.len() + self.buf.len());
+        for f in [plain_len, plain_rrs, self.rrs, self.patches.len() as u16] {
+            v.extend_from_slice(&f.to_ne_bytes());
         }
+        for (at, t) in &self.patches {
+            v.extend_from_slice(&at.to_ne_bytes());
+            v.extend_from_slice(&t.to_ne_bytes());
+        }
+        v.extend_from_slice(&self.buf);
+        Frag(v.into())
     }
 }
 

@@ -37,12 +37,12 @@ impl Options {
 }
 
 /// How a referral shows, with DO set, whether the child is signed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Proof {
     /// Unsigned zone: nothing to prove.
     Unsigned,
-    /// DS RRset with RRSIG (secure delegation).
-    Ds,
+    /// Secure delegation: the DS RRset then its RRSIGs.
+    Ds(Frag),
     /// No DS: the NSEC3 hash of the delegation. At query time the chain
     /// gives the record matching it (no DS bit), or under opt-out the one
     /// covering it (RFC 5155 §7.2.7). Kept as the hash, not as a record,
@@ -50,20 +50,49 @@ pub enum Proof {
     Nsec3([u8; 20]),
 }
 
+/// Octets of a label kept inside a referral; longer ones (rare) are boxed.
+const INLINE_LABEL: usize = 22;
+
+/// A delegation's lower-case first label, the key of its referral: short
+/// ones in place, so matching a query costs no pointer.
+#[derive(Debug, Clone)]
+pub enum Label {
+    Inline { len: u8, octets: [u8; INLINE_LABEL] },
+    Boxed(Box<[u8]>),
+}
+
+impl Label {
+    fn new(l: &[u8]) -> Label {
+        if l.len() <= INLINE_LABEL {
+            let mut octets = [0; INLINE_LABEL];
+            octets[..l.len()].copy_from_slice(l);
+            Label::Inline {
+                len: l.len() as u8,
+                octets,
+            }
+        } else {
+            Label::Boxed(l.into())
+        }
+    }
+
+    #[inline]
+    pub fn as_bytes(&self) -> &[u8] {
+        match self {
+            Label::Inline { len, octets } => &octets[..*len as usize],
+            Label::Boxed(b) => b,
+        }
+    }
+}
+
 /// Precomputed parts of the answers at one delegation.
 #[derive(Debug, Clone)]
 pub struct Referral {
-    /// Lower-case first label (the key).
-    pub label: Box<[u8]>,
-    /// Wire length of the delegation name.
-    pub name_len: u16,
+    pub label: Label,
     /// NS RRset, placed first in the authority section. Delegations whose
     /// answers are the same octets share one.
-    pub ns: Arc<Frag>,
+    pub ns: Frag,
     /// In-zone glue for the NS targets, additional section (shared too).
-    pub glue: Arc<Frag>,
-    /// DS RRset then its RRSIGs (secure delegations only).
-    pub ds: Option<Box<Frag>>,
+    pub glue: Frag,
     pub proof: Proof,
 }
 
@@ -81,7 +110,7 @@ pub struct Apex {
 
 /// One record of the NSEC3 chain: its owner hash and the model's record
 /// (shared with the zone version, not copied: the query path writes it).
-pub type Nsec3Entry = ([u8; 20], Arc<Nsec3>);
+pub type Nsec3Entry = ([u8; 20], Nsec3);
 
 /// The NSEC3 chain, as the query path reads it: sorted buckets by the
 /// leading bits of the hash. SHA-1 output is uniform, so a bucket holds a
@@ -116,7 +145,7 @@ const BUCKET_MAX: usize = 32;
 
 impl Nsec3Index {
     fn new(
-        chain: &crate::zone::Map<[u8; 20], Arc<Nsec3>>,
+        chain: &crate::zone::Map<[u8; 20], Nsec3>,
         p: &Nsec3Param,
         origin: &Name,
         ttl: u32,
@@ -168,6 +197,24 @@ impl Nsec3Index {
         self.len == 0
     }
 
+    /// The bucket a hash falls in.
+    #[inline]
+    pub(crate) fn bucket_index(&self, h: &[u8; 20]) -> usize {
+        bucket_of(self.shift, h)
+    }
+
+    /// Where the pointer to bucket `b` lies, and where its records lie (for
+    /// prefetching).
+    #[inline]
+    pub(crate) fn bucket_slot(&self, b: usize) -> *const Arc<[Nsec3Entry]> {
+        &self.buckets[b]
+    }
+
+    #[inline]
+    pub(crate) fn bucket_data(&self, b: usize) -> *const Nsec3Entry {
+        self.buckets[b].as_ptr()
+    }
+
     /// The record whose owner hash equals `h` (`true`), or else the one
     /// that covers it (the last one before it, wrapping around).
     #[inline]
@@ -195,8 +242,8 @@ impl Nsec3Index {
     /// Apply the difference between two versions of the chain.
     fn apply(
         &mut self,
-        old: &crate::zone::Map<[u8; 20], Arc<Nsec3>>,
-        new: &crate::zone::Map<[u8; 20], Arc<Nsec3>>,
+        old: &crate::zone::Map<[u8; 20], Nsec3>,
+        new: &crate::zone::Map<[u8; 20], Nsec3>,
     ) {
         use imbl::ordmap::DiffItem;
         let mut by_bucket: std::collections::BTreeMap<usize, Vec<Change<'_>>> =
@@ -232,7 +279,7 @@ impl Nsec3Index {
 }
 
 /// A change to one NSEC3 record: the new record, or `None` when removed.
-type Change<'a> = (&'a [u8; 20], Option<&'a Arc<Nsec3>>);
+type Change<'a> = (&'a [u8; 20], Option<&'a Nsec3>);
 
 #[inline]
 fn bucket_of(shift: u32, h: &[u8; 20]) -> usize {
@@ -244,7 +291,7 @@ fn bucket_of(shift: u32, h: &[u8; 20]) -> usize {
 /// and registered names from registrants, so the hash is seeded per process.
 pub type MapHasher = std::hash::RandomState;
 
-type Shard = hashbrown::HashTable<Referral>;
+pub(crate) type Shard = hashbrown::HashTable<Referral>;
 
 /// The delegations by lower-case first label, in shards picked by the
 /// label's hash, so a new version copies only the shards that changed.
@@ -252,46 +299,65 @@ type Shard = hashbrown::HashTable<Referral>;
 pub struct Delegations {
     hasher: MapHasher,
     shards: Vec<Arc<Shard>>,
-    mask: u64,
+    count: u64,
     len: usize,
 }
 
-/// Delegations per shard the map is sized for.
-const SHARD_FILL: usize = 48;
+/// Slots of a shard's table as built (a power of two, as the table has),
+/// and the delegations per shard it is built for: about 72% full, below the
+/// 7/8 at which a table grows, so that a shard grows only after many
+/// additions. Few shards mean few shard headers, which stay in cache.
+const SHARD_SLOTS: usize = 1024;
+const SHARD_FILL: usize = SHARD_SLOTS * 72 / 100;
 
 impl Delegations {
     fn with_capacity(n: usize) -> Delegations {
-        let count = (n / SHARD_FILL).max(1).next_power_of_two();
-        let per = n / count + n / count / 4 + 1;
+        let count = n.div_ceil(SHARD_FILL).max(1);
         Delegations {
             hasher: MapHasher::default(),
             shards: (0..count)
-                .map(|_| Arc::new(Shard::with_capacity(per)))
+                .map(|_| Arc::new(Shard::with_capacity(SHARD_SLOTS * 7 / 8)))
                 .collect(),
-            mask: count as u64 - 1,
+            count: count as u64,
             len: 0,
         }
     }
 
     #[inline]
-    fn locate(&self, label: &[u8]) -> (u64, usize) {
+    pub(crate) fn locate(&self, label: &[u8]) -> (u64, usize) {
         let h = self.hasher.hash_one(label);
-        // The table's own bucket and tag bits are the low and the top
-        // ones; the shard takes bits from the middle.
-        (h, ((h >> 32) & self.mask) as usize)
+        // The table takes its slot from the low bits and its tag from the
+        // top seven; the shard takes bits 32-55, scaled to the shard count.
+        (h, ((((h >> 32) & 0xFF_FFFF) * self.count) >> 24) as usize)
     }
 
     #[inline]
     pub fn get(&self, label: &[u8]) -> Option<&Referral> {
         let (h, s) = self.locate(label);
-        self.shards[s].find(h, |r| &*r.label == label)
+        self.find(h, s, label)
+    }
+
+    /// [`Delegations::get`] with the label already located.
+    #[inline]
+    pub(crate) fn find(&self, hash: u64, shard: usize, label: &[u8]) -> Option<&Referral> {
+        self.shards[shard].find(hash, |r| r.label.as_bytes() == label)
+    }
+
+    /// Where a shard's header lies (for prefetching).
+    #[inline]
+    pub(crate) fn shard_ptr(&self, shard: usize) -> *const Shard {
+        Arc::as_ptr(&self.shards[shard])
     }
 
     fn insert(&mut self, r: Referral) {
-        let (h, s) = self.locate(&r.label);
+        let (h, s) = self.locate(r.label.as_bytes());
         let hasher = &self.hasher;
         let shard = Arc::make_mut(&mut self.shards[s]);
-        match shard.entry(h, |e| e.label == r.label, |e| hasher.hash_one(&*e.label)) {
+        match shard.entry(
+            h,
+            |e| e.label.as_bytes() == r.label.as_bytes(),
+            |e| hasher.hash_one(e.label.as_bytes()),
+        ) {
             hashbrown::hash_table::Entry::Occupied(mut o) => *o.get_mut() = r,
             hashbrown::hash_table::Entry::Vacant(v) => {
                 v.insert(r);
@@ -302,11 +368,14 @@ impl Delegations {
 
     fn remove(&mut self, label: &[u8]) {
         let (h, s) = self.locate(label);
-        if self.shards[s].find(h, |e| &*e.label == label).is_none() {
+        if self.shards[s]
+            .find(h, |e| e.label.as_bytes() == label)
+            .is_none()
+        {
             return;
         }
         let shard = Arc::make_mut(&mut self.shards[s]);
-        if let Ok(o) = shard.find_entry(h, |e| &*e.label == label) {
+        if let Ok(o) = shard.find_entry(h, |e| e.label.as_bytes() == label) {
             o.remove();
             self.len -= 1;
         }
@@ -339,16 +408,15 @@ pub use crate::dnssec::nsec3::nsec3_hash_wire;
 /// Identical fragments built once and shared (many delegations use the
 /// same name servers, so their NS and glue octets are the same).
 #[derive(Default)]
-struct Interner(std::collections::HashMap<Frag, Arc<Frag>>);
+struct Interner(std::collections::HashSet<Frag>);
 
 impl Interner {
-    fn get(&mut self, f: Frag) -> Arc<Frag> {
+    fn get(&mut self, f: Frag) -> Frag {
         if let Some(a) = self.0.get(&f) {
             return a.clone();
         }
-        let a = Arc::new(f.clone());
-        self.0.insert(f, a.clone());
-        a
+        self.0.insert(f.clone());
+        f
     }
 }
 
@@ -524,8 +592,11 @@ fn referral(
     let z = &sz.zone;
     let (origin, ttl) = (&z.origin, z.ttl);
     let (ns, glue) = ns_and_glue(origin, name, &d.ns, ttl.ns, &[], sz);
-    let ds = if d.ds.is_empty() {
-        None
+    let proof = if d.ds.is_empty() {
+        match nsec3 {
+            None => Proof::Unsigned,
+            Some(ix) => Proof::Nsec3(nsec3_hash_wire(name.wire(), &ix.salt, ix.iterations)),
+        }
     } else {
         let mut b = FragBuilder::new(&[origin, name], None);
         for ds in &d.ds {
@@ -537,19 +608,12 @@ fn referral(
                 b.rrsig(name, ttl.ds, s);
             }
         }
-        Some(Box::new(b.finish()))
-    };
-    let proof = match (nsec3, ds.is_some()) {
-        (None, _) => Proof::Unsigned,
-        (Some(_), true) => Proof::Ds,
-        (Some(ix), false) => Proof::Nsec3(nsec3_hash_wire(name.wire(), &ix.salt, ix.iterations)),
+        Proof::Ds(b.finish())
     };
     Referral {
-        label: name.first_label().unwrap_or_default().into(),
-        name_len: name.wire_len() as u16,
+        label: Label::new(name.first_label().unwrap_or_default()),
         ns: interner.get(ns),
         glue: interner.get(glue),
-        ds,
         proof,
     }
 }

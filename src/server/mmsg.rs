@@ -109,6 +109,17 @@ impl Batch {
 
     /// Query `i` of the last batch and its response buffer. Truncated
     /// datagrams (larger than the receive buffer) come back empty.
+    /// Query `i` of the batch.
+    pub fn query(&self, i: usize) -> &[u8] {
+        let h = &self.rx_hdr[i];
+        let len = if h.msg_hdr.msg_flags & libc::MSG_TRUNC != 0 {
+            0
+        } else {
+            h.msg_len as usize
+        };
+        &self.rx[i * self.rx_size..i * self.rx_size + len]
+    }
+
     pub fn slot(&mut self, i: usize) -> (&[u8], &mut [u8]) {
         let h = &self.rx_hdr[i];
         let len = if h.msg_hdr.msg_flags & libc::MSG_TRUNC != 0 {

@@ -15,6 +15,7 @@ pub mod index;
 mod mmsg;
 pub mod stats;
 pub mod trim;
+pub mod warm;
 
 use crate::config::ServerConfig;
 use crate::zone::SignedZone;
@@ -140,6 +141,13 @@ fn udp_worker(
         };
         // One load per batch: a batch is answered from one version.
         let served = current.load();
+        if n > 1 {
+            let mut qs: [&[u8]; warm::MAX] = [&[]; warm::MAX];
+            for (i, q) in qs.iter_mut().enumerate().take(n) {
+                *q = batch.query(i);
+            }
+            warm::batch(&served.index, &qs[..n.min(warm::MAX)]);
+        }
         for i in 0..n {
             if let Some(h) = &hook
                 && let Some(peer) = batch.peer(i)

@@ -120,17 +120,141 @@ impl Nsec3Param {
     }
 }
 
-/// One NSEC3 record of the chain (RFC 5155 §3).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Nsec3 {
+/// One NSEC3 record of the chain (RFC 5155 §3) with the RRSIG RDATA over
+/// it, packed in one shared allocation: versions share it, and the query
+/// path writes it after one pointer (next hashed owner, flags, type bitmap
+/// and signatures lie side by side).
+///
+/// Layout: next hashed owner (20), flags (1), bitmap length (2, big-endian),
+/// signature count (1), the bitmap, then per signature its length (2) and
+/// RDATA.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Nsec3(Arc<[u8]>);
+
+const N3_HEAD: usize = 24;
+
+impl Nsec3 {
+    /// `types` is the type bitmap in wire form (RFC 5155 §3.2.1); flags bit
+    /// 0 is opt-out (§3.1.2.1).
+    pub fn new<S: AsRef<[u8]>>(next: [u8; 20], flags: u8, types: &[u8], sigs: &[S]) -> Nsec3 {
+        let sig_len: usize = sigs.iter().map(|s| 2 + s.as_ref().len()).sum();
+        let mut v = Vec::with_capacity(N3_HEAD + types.len() + sig_len);
+        v.extend_from_slice(&next);
+        v.push(flags);
+        // A bitmap is at most 256 windows of 34 octets, an RRSIG RDATA
+        // under 64 KiB, and a record has one signature per ZSK.
+        v.extend_from_slice(&(types.len() as u16).to_be_bytes());
+        v.push(u8::try_from(sigs.len()).expect("fewer than 256 signatures"));
+        v.extend_from_slice(types);
+        for s in sigs {
+            let s = s.as_ref();
+            v.extend_from_slice(&u16::try_from(s.len()).expect("RDATA fits").to_be_bytes());
+            v.extend_from_slice(s);
+        }
+        Nsec3(v.into())
+    }
+
+    /// Where the record lies (for prefetching).
+    #[inline]
+    pub fn as_ptr(&self) -> *const u8 {
+        self.0.as_ptr()
+    }
+
     /// Next hashed owner name (raw SHA-1 output).
-    pub next: [u8; 20],
-    /// Flags: bit 0 is opt-out (RFC 5155 §3.1.2.1).
-    pub flags: u8,
-    /// Type bitmap in wire form (RFC 5155 §3.2.1).
-    pub types: Vec<u8>,
+    #[inline]
+    pub fn next(&self) -> &[u8; 20] {
+        self.0[..20].try_into().expect("20 octets")
+    }
+
+    #[inline]
+    pub fn flags(&self) -> u8 {
+        self.0[20]
+    }
+
+    /// Type bitmap in wire form.
+    #[inline]
+    pub fn types(&self) -> &[u8] {
+        &self.0[N3_HEAD..N3_HEAD + self.types_len()]
+    }
+
+    #[inline]
+    fn types_len(&self) -> usize {
+        u16::from_be_bytes([self.0[21], self.0[22]]) as usize
+    }
+
+    /// Number of signatures.
+    #[inline]
+    pub fn sig_count(&self) -> usize {
+        self.0[23] as usize
+    }
+
     /// RRSIG RDATA over this record.
-    pub sigs: Vec<Vec<u8>>,
+    #[inline]
+    pub fn sigs(&self) -> Nsec3Sigs<'_> {
+        Nsec3Sigs {
+            rest: &self.0[N3_HEAD + self.types_len()..],
+        }
+    }
+
+    /// The signatures as owned RDATA.
+    pub fn sig_vec(&self) -> Vec<Vec<u8>> {
+        self.sigs().map(<[u8]>::to_vec).collect()
+    }
+
+    /// Octets of the signatures as their RRs' RDLENGTH and RDATA: what
+    /// they add to a message beyond the owner, type, class and TTL.
+    #[inline]
+    pub fn sig_wire_len(&self) -> usize {
+        self.0.len() - N3_HEAD - self.types_len()
+    }
+
+    pub fn with_next(&self, next: [u8; 20]) -> Nsec3 {
+        let mut v = self.0.to_vec();
+        v[..20].copy_from_slice(&next);
+        Nsec3(v.into())
+    }
+
+    /// A record not signed yet.
+    pub fn unsigned(next: [u8; 20], flags: u8, types: &[u8]) -> Nsec3 {
+        Nsec3::new::<&[u8]>(next, flags, types, &[])
+    }
+
+    pub fn with_types(&self, types: &[u8]) -> Nsec3 {
+        Nsec3::new(*self.next(), self.flags(), types, &self.sig_vec())
+    }
+
+    pub fn with_sigs<S: AsRef<[u8]>>(&self, sigs: &[S]) -> Nsec3 {
+        Nsec3::new(*self.next(), self.flags(), self.types(), sigs)
+    }
+}
+
+impl std::fmt::Debug for Nsec3 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Nsec3")
+            .field("next", self.next())
+            .field("flags", &self.flags())
+            .field("types", &self.types())
+            .field("sigs", &self.sig_vec())
+            .finish()
+    }
+}
+
+/// The signatures of an [`Nsec3`].
+#[derive(Clone)]
+pub struct Nsec3Sigs<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Iterator for Nsec3Sigs<'a> {
+    type Item = &'a [u8];
+
+    #[inline]
+    fn next(&mut self) -> Option<&'a [u8]> {
+        let (l, rest) = self.rest.split_first_chunk::<2>()?;
+        let (s, rest) = rest.split_at(u16::from_be_bytes(*l) as usize);
+        self.rest = rest;
+        Some(s)
+    }
 }
 
 /// DNSSEC data of a signed version.
@@ -145,7 +269,7 @@ pub struct Dnssec {
     pub ds_sigs: Map<Name, Vec<Vec<u8>>>,
     /// The NSEC3 chain keyed by hashed owner (raw SHA-1 output, so the map
     /// order is the chain order).
-    pub nsec3: Map<[u8; 20], Arc<Nsec3>>,
+    pub nsec3: Map<[u8; 20], Nsec3>,
 }
 
 /// A version ready to publish: the zone and, when signed, its DNSSEC data.
@@ -314,8 +438,8 @@ impl SignedZone {
             rtype::NSEC3,
             nsec3_rdata(&sec.nsec3param, n3),
         ));
-        for s in &n3.sigs {
-            out.push(Record::new(owner.clone(), ttl, rtype::RRSIG, s.clone()));
+        for s in n3.sigs() {
+            out.push(Record::new(owner.clone(), ttl, rtype::RRSIG, s.to_vec()));
         }
     }
 }
@@ -330,15 +454,15 @@ pub fn nsec3_owner(hash: &[u8; 20], origin: &Name) -> Name {
 
 /// NSEC3 RDATA (RFC 5155 §3.2).
 pub fn nsec3_rdata(p: &Nsec3Param, n: &Nsec3) -> Vec<u8> {
-    let mut v = Vec::with_capacity(26 + p.salt.len() + n.types.len());
+    let mut v = Vec::with_capacity(26 + p.salt.len() + n.types().len());
     v.push(1);
-    v.push(n.flags);
+    v.push(n.flags());
     v.extend_from_slice(&p.iterations.to_be_bytes());
     v.push(p.salt.len() as u8);
     v.extend_from_slice(&p.salt);
     v.push(20);
-    v.extend_from_slice(&n.next);
-    v.extend_from_slice(&n.types);
+    v.extend_from_slice(n.next());
+    v.extend_from_slice(n.types());
     v
 }
 

@@ -302,12 +302,12 @@ impl SignedZone {
                 param.opt_out |= d[1] & 1 != 0;
                 chain.insert(
                     hash,
-                    Nsec3 {
+                    Nsec3::new(
                         next,
-                        flags: d[1],
-                        types: d[hpos + 21..].to_vec(),
-                        sigs: nsec3_sigs.remove(&hash).unwrap_or_default(),
-                    },
+                        d[1],
+                        &d[hpos + 21..],
+                        &nsec3_sigs.remove(&hash).unwrap_or_default(),
+                    ),
                 );
             }
             if let Some(h) = nsec3_sigs.keys().next() {
@@ -321,7 +321,7 @@ impl SignedZone {
                 nsec3param: param,
                 apex_sigs,
                 ds_sigs: ds_sigs.into_iter().collect(),
-                nsec3: chain.into_iter().map(|(h, n)| (h, Arc::new(n))).collect(),
+                nsec3: chain.into_iter().collect(),
             })
         } else {
             if let Some((t, _)) = apex_sigs.into_iter().next() {

@@ -1,0 +1,156 @@
+//! Warming a UDP batch: before a batch of queries is answered, the cache
+//! lines its answers will read are requested for all of them at once.
+//!
+//! A referral at a million delegations reads a handful of lines that are
+//! almost never in cache (the table slot, the glue, the NSEC3 bucket and
+//! record), each only once the one before it is known. Answered one query
+//! after the other, those misses are paid in series; here the batch goes
+//! through each step of that chain in turn, so the misses of up to
+//! [`BATCH`](super::mmsg::BATCH) queries overlap. Only a hint: the answers
+//! are made by `answer()` as before, whatever this did.
+#![allow(unsafe_code)]
+
+use super::index::{Index, Proof, Referral};
+
+/// Queries warmed at once (the receive batch).
+pub const MAX: usize = super::mmsg::BATCH;
+
+/// Ask for the cache line at `p` (no effect on what the program computes).
+#[inline(always)]
+fn prefetch<T: ?Sized>(p: *const T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch is a hint; it does not fault on any address.
+    unsafe {
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(p.cast::<i8>());
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
+}
+
+/// `n` octets from `p` on.
+#[inline(always)]
+fn prefetch_span(p: *const u8, n: usize) {
+    let mut o = 0;
+    while o < n {
+        prefetch(p.wrapping_add(o));
+        o += 64;
+    }
+}
+
+/// Where a query's referral lookup stands.
+#[derive(Clone, Copy)]
+struct Slot {
+    hash: u64,
+    shard: usize,
+    label: [u8; 64],
+    len: u8,
+    dnssec: bool,
+}
+
+/// Warm what answering `queries` will read.
+pub fn batch(ix: &Index, queries: &[&[u8]]) {
+    let n = queries.len().min(MAX);
+    let none = Slot {
+        hash: 0,
+        shard: usize::MAX,
+        label: [0; 64],
+        len: 0,
+        dnssec: false,
+    };
+    let mut slots = [none; MAX];
+    // 1. The label's hash and its shard's header.
+    let origin_labels = ix.origin.label_count();
+    for (q, s) in queries[..n].iter().zip(slots.iter_mut()) {
+        if let Some((start, len, dnssec)) = second_level(q, origin_labels) {
+            for (d, c) in s.label.iter_mut().zip(&q[start..start + len]) {
+                *d = c.to_ascii_lowercase();
+            }
+            s.len = len as u8;
+            s.dnssec = dnssec;
+            (s.hash, s.shard) = ix.delegations.locate(&s.label[..len]);
+            prefetch(ix.delegations.shard_ptr(s.shard));
+        }
+    }
+    // 2. The referral: its fragments, and the NSEC3 bucket it will need.
+    let mut found: [Option<&Referral>; MAX] = [None; MAX];
+    let mut bucket = [usize::MAX; MAX];
+    for i in 0..n {
+        let s = &slots[i];
+        if s.shard == usize::MAX {
+            continue;
+        }
+        let Some(r) = ix
+            .delegations
+            .find(s.hash, s.shard, &s.label[..s.len as usize])
+        else {
+            continue;
+        };
+        found[i] = Some(r);
+        prefetch(r.ns.as_ptr());
+        prefetch(r.glue.as_ptr());
+        if s.dnssec {
+            match (&r.proof, &ix.nsec3) {
+                (Proof::Ds(ds), _) => prefetch_span(ds.as_ptr(), 256),
+                (Proof::Nsec3(h), Some(n3)) => {
+                    let b = n3.bucket_index(h);
+                    prefetch(n3.bucket_slot(b));
+                    bucket[i] = b;
+                }
+                _ => {}
+            }
+        }
+    }
+    let Some(n3) = &ix.nsec3 else { return };
+    // 3. The bucket's records.
+    for &b in &bucket[..n] {
+        if b != usize::MAX {
+            prefetch(n3.bucket_data(b));
+        }
+    }
+    // 4. The record that proves the delegation has no DS.
+    for i in 0..n {
+        if let (Some(r), true) = (found[i], bucket[i] != usize::MAX)
+            && let Proof::Nsec3(h) = &r.proof
+        {
+            let rec = n3.find(h).0;
+            prefetch_span(rec.1.as_ptr(), 192);
+        }
+    }
+}
+
+/// Where the second-level label of a query's name starts and how long it
+/// is, and whether the query sets DO (when its OPT record comes right
+/// after the question, as it does from every resolver). `None` for
+/// anything else: such queries are simply not warmed.
+fn second_level(q: &[u8], origin_labels: usize) -> Option<(usize, usize, bool)> {
+    if q.len() < 12 || q[2] & 0x80 != 0 || q[4..6] != [0, 1] {
+        return None;
+    }
+    let mut starts = [0usize; 128];
+    let mut count = 0;
+    let mut i = 12;
+    loop {
+        let l = *q.get(i)? as usize;
+        if l == 0 {
+            break;
+        }
+        if l > 63 || count == starts.len() {
+            return None;
+        }
+        starts[count] = i;
+        count += 1;
+        i += 1 + l;
+    }
+    // Labels below the origin's.
+    let below = count.checked_sub(origin_labels)?;
+    if below == 0 {
+        return None;
+    }
+    let s = starts[below - 1];
+    let len = q[s] as usize;
+    let opt = i + 5;
+    let dnssec = q
+        .get(opt..opt + 9)
+        .is_some_and(|o| o[0] == 0 && o[1..3] == [0, 41] && o[7] & 0x80 != 0);
+    Some((s + 1, len, dnssec))
+}
