@@ -1,5 +1,6 @@
 //! Micro-benchmarks of the query path: `answer()` for each kind of query,
-//! the NSEC3 hash of a next-closer name, and the delegation lookup, on an
+//! a receive batch answered with and without the warm pass, the NSEC3 hash
+//! of a next-closer name, and the delegation lookup, on an
 //! in-memory TLD of 100,000 delegations (about 15% with DS) signed with
 //! NSEC3 by the test keys in `keys/test/ecdsa`.
 //!
@@ -246,6 +247,33 @@ fn benches(c: &mut Criterion) {
             b.iter(|| {
                 i = (i + 1) % qs.len();
                 black_box(answer(&ix, black_box(&qs[i]), Transport::Udp, &mut out))
+            })
+        });
+    }
+    g.finish();
+
+    // A receive batch of 32 referrals with DO, as a UDP worker answers it:
+    // with the warm pass first (what the server does) and without.
+    let referrals = &kinds[1].1;
+    let mut g = c.benchmark_group("batch of 32 referrals, DO set");
+    g.throughput(Throughput::Elements(32));
+    for warmed in [false, true] {
+        let mut i = 0;
+        let label = if warmed {
+            "warmed (server::warm)"
+        } else {
+            "not warmed"
+        };
+        g.bench_function(label, |b| {
+            b.iter(|| {
+                i = (i + 32) % (referrals.len() - 32);
+                let batch: Vec<&[u8]> = referrals[i..i + 32].iter().map(Vec::as_slice).collect();
+                if warmed {
+                    tldns::server::warm::batch(&ix, &batch);
+                }
+                for q in &batch {
+                    black_box(answer(&ix, q, Transport::Udp, &mut out));
+                }
             })
         });
     }

@@ -33,6 +33,22 @@
 //!   chain in buckets by hash prefix. [`server::answer::answer`] is a pure
 //!   function: query bytes in, response bytes out.
 //!
+//! ## The query path at a million delegations
+//!
+//! What an answer costs there is cache misses, not instructions: the
+//! served form is two gigabytes and every referral reads a different part
+//! of it. So each thing a referral reads is one allocation reached by one
+//! pointer: the referral sits in its table slot with its label inline; a
+//! fragment (NS RRset, glue, DS with RRSIGs) is one shared block of header,
+//! pointer patches and octets; an NSEC3 record is one block of next hash,
+//! flags, bitmap and signatures, shared by the model and the index. The
+//! delegation shards are few (about a thousand slots each), so their headers
+//! stay in cache. And a UDP worker warms each received batch before
+//! answering it ([`server::warm`]): it takes all the batch's queries through
+//! each step of the lookup in turn (shard, slot and fragments, NSEC3 bucket,
+//! NSEC3 record), prefetching the next step's lines, so the misses of the
+//! whole batch overlap instead of following one another.
+//!
 //! ## The zone store
 //!
 //! One version exists in two forms, and consecutive versions share all but
@@ -44,7 +60,7 @@
 //! ([`server::index::Index`]) is what queries read: delegations in shards of
 //! hash tables from the second-level label to precomputed wire fragments
 //! (identical fragments shared), the NSEC3 chain in buckets that hold the
-//! model's records themselves. A full build makes it from scratch; an
+//! model's records themselves (shared, not copied). A full build makes it from scratch; an
 //! incremental version copies the previous one's shard and bucket pointers
 //! and redoes only the shards and buckets the change falls in. Comparing
 //! two versions ([`xfr::diff`], the IXFR history) walks only the map nodes

@@ -74,6 +74,7 @@ def write(res, out):
              "**mixed0x20** the same with random letter case.\n")
 
     if runs:
+        goals(L, res, cells, get)
         L.append("## Queries per second (round 1 / round 2) and ratios of the means\n")
         L.append("| transport | mix | tldns | NSD | Knot | tldns/NSD | tldns/Knot |")
         L.append("|---|---|---|---|---|---|---|")
@@ -192,6 +193,55 @@ def write(res, out):
     (out / "load.md").write_text("\n".join(L) + "\n")
     if runs:
         chart(res, cells, get, out / "load.png")
+
+
+def goals(L, res, cells, get):
+    """The performance goals, each as a ratio in this run: per mix, UDP with
+    DO set, q/s at least 1.3x and CPU per query at most 0.7x the better of
+    NSD and Knot, no lost queries where the peers lose none; memory at the
+    largest size no more than NSD's; TCP q/s at least the better peer's."""
+    L.append("## Goals, in this run\n")
+    L.append("Per mix, UDP with DO set, against the better of NSD and Knot (means of the "
+             "rounds); memory (PSS) at the largest size against NSD; TCP against the better "
+             "peer.\n")
+    L.append("| goal | mix | tldns | better peer | ratio | met? |")
+    L.append("|---|---|---|---|---|---|")
+    yes = lambda ok: "yes" if ok else "**no**"  # noqa: E731
+    for t, mx in cells:
+        if t != "udp+do":
+            continue
+        q = {s: mean([r["qps"] for r in get(t, mx, s)]) for s in SERVERS}
+        c = {s: mean([r["cpu_s_per_mq"] for r in get(t, mx, s)]) for s in SERVERS}
+        lost = {s: sum(r["lost"] for r in get(t, mx, s)) for s in SERVERS}
+        bq = max(("nsd", "knot"), key=lambda s: q[s] or 0)
+        bc = min(("nsd", "knot"), key=lambda s: c[s] or float("inf"))
+        if q["tldns"] and q[bq]:
+            L.append(f"| q/s >= 1.3x | {mx} | {f0(q['tldns'])} | {LABEL[bq]} {f0(q[bq])} | "
+                     f"{ratio(q['tldns'], q[bq])} | {yes(q['tldns'] >= 1.3 * q[bq])} |")
+        if c["tldns"] and c[bc]:
+            L.append(f"| CPU/query <= 0.7x | {mx} | {c['tldns']:.2f} s/Mq | {LABEL[bc]} "
+                     f"{c[bc]:.2f} s/Mq | {ratio(c['tldns'], c[bc])} | "
+                     f"{yes(c['tldns'] <= 0.7 * c[bc])} |")
+        peers_lost = lost["nsd"] + lost["knot"]
+        L.append(f"| no lost queries (peers lost {peers_lost}) | {mx} | {lost['tldns']} lost | | | "
+                 f"{yes(lost['tldns'] == 0 or peers_lost > 0)} |")
+    for t, mx in cells:
+        if not t.startswith("tcp"):
+            continue
+        q = {s: mean([r["qps"] for r in get(t, mx, s)]) for s in SERVERS}
+        bq = max(("nsd", "knot"), key=lambda s: q[s] or 0)
+        if q["tldns"] and q[bq]:
+            L.append(f"| TCP q/s >= better | {mx} | {f0(q['tldns'])} | {LABEL[bq]} {f0(q[bq])} | "
+                     f"{ratio(q['tldns'], q[bq])} | {yes(q['tldns'] >= q[bq])} |")
+    mem = res.get("memory") or []
+    if mem:
+        top = max(int(m["size"]) for m in mem)
+        pss = {m["server"]: m["pss"] for m in mem if int(m["size"]) == top}
+        if "tldns" in pss and "nsd" in pss:
+            L.append(f"| memory <= NSD's | {top:,} domains | {pss['tldns'] / 2**20:,.0f} MB | "
+                     f"NSD {pss['nsd'] / 2**20:,.0f} MB | {ratio(pss['tldns'], pss['nsd'])} | "
+                     f"{yes(pss['tldns'] <= pss['nsd'])} |")
+    L.append("")
 
 
 def chart(res, cells, get, path):

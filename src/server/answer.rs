@@ -984,7 +984,7 @@ pub(crate) mod tests {
         }
     }
 
-    fn signed(opt_out: bool) -> Index {
+    pub(crate) fn signed(opt_out: bool) -> Index {
         use crate::dnssec::keys::KeyStore;
         use crate::dnssec::signer::{SignParams, sign_zone};
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("keys/test/ecdsa");

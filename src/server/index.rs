@@ -5,10 +5,10 @@
 //! A TLD answer is one of a handful of shapes (apex RRset, referral, DS,
 //! NXDOMAIN, NODATA), and every part of those that does not depend on the
 //! query name is a [`Frag`] here: per delegation its NS RRset, glue, and
-//! DS with RRSIG or the NSEC3 that proves there is no DS; at the apex each
-//! RRset with its RRSIGs and the negative-answer SOA; the NSEC3 chain as a
-//! sorted array of hashes beside their records, so that an NXDOMAIN costs
-//! one hash of the next-closer name and one binary search.
+//! DS with RRSIG (or the hash whose NSEC3 proves there is no DS); at the
+//! apex each RRset with its RRSIGs and the negative-answer SOA; the NSEC3
+//! chain in sorted buckets by hash prefix, so that an NXDOMAIN costs one
+//! hash of the next-closer name and a search of a handful of records.
 
 use super::frag::{Frag, FragBuilder};
 use crate::config::ServerConfig;

@@ -154,3 +154,88 @@ fn second_level(q: &[u8], origin_labels: usize) -> Option<(usize, usize, bool)> 
         .is_some_and(|o| o[0] == 0 && o[1..3] == [0, 41] && o[7] & 0x80 != 0);
     Some((s + 1, len, dnssec))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rr::rtype;
+    use crate::server::answer::tests::{query, signed};
+
+    fn label_of(q: &[u8]) -> Option<(String, bool)> {
+        second_level(q, 1).map(|(s, l, d)| (String::from_utf8_lossy(&q[s..s + l]).into(), d))
+    }
+
+    #[test]
+    fn finds_the_second_level_label_and_the_do_bit() {
+        let q = query("www.Example.mobile", rtype::A, Some((1232, true)));
+        assert_eq!(label_of(&q), Some(("Example".into(), true)));
+        let q = query("example.mobile", rtype::DS, Some((1232, false)));
+        assert_eq!(label_of(&q), Some(("example".into(), false)));
+        let q = query("example.mobile", rtype::A, None);
+        assert_eq!(label_of(&q), Some(("example".into(), false)));
+        // The apex has no second-level label; nor has a response.
+        assert_eq!(label_of(&query("mobile", rtype::SOA, None)), None);
+        let mut r = query("example.mobile", rtype::A, None);
+        r[2] |= 0x80;
+        assert_eq!(label_of(&r), None);
+    }
+
+    #[test]
+    fn cut_or_malformed_queries_are_left_alone() {
+        let q = query("a.b.example.mobile", rtype::A, Some((1232, true)));
+        // Every prefix that cuts the name short has no name to read.
+        let name_end = 12 + "a.b.example.mobile".len() + 2;
+        for cut in 0..name_end {
+            assert_eq!(label_of(&q[..cut]), None, "cut at {cut}");
+        }
+        let mut bad = q.clone();
+        bad[12] = 64; // not a label length
+        assert_eq!(label_of(&bad), None);
+    }
+
+    #[test]
+    fn warming_any_batch_is_harmless() {
+        let ix = signed(false);
+        let mut rng = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng
+        };
+        let mut batch: Vec<Vec<u8>> = Vec::new();
+        for name in [
+            "example.mobile",
+            "OTHER.mobile",
+            "nic.mobile",
+            "nx.mobile",
+            "mobile",
+            "a.b",
+        ] {
+            for edns in [None, Some((1232, false)), Some((1232, true))] {
+                batch.push(query(name, rtype::A, edns));
+            }
+        }
+        for _ in 0..200 {
+            let mut q = batch[next() as usize % batch.len()].clone();
+            let flips = if q.is_empty() { 0 } else { next() % 4 };
+            for _ in 0..flips {
+                let i = next() as usize % q.len();
+                q[i] = next() as u8;
+            }
+            q.truncate(next() as usize % (q.len() + 1));
+            batch.push(q);
+        }
+        for chunk in batch.chunks(MAX) {
+            let qs: Vec<&[u8]> = chunk.iter().map(Vec::as_slice).collect();
+            batch_warm(&ix, &qs);
+        }
+        // More than a batch at once: the rest is ignored.
+        let qs: Vec<&[u8]> = batch.iter().map(Vec::as_slice).collect();
+        batch_warm(&ix, &qs);
+    }
+
+    fn batch_warm(ix: &Index, qs: &[&[u8]]) {
+        super::batch(ix, qs)
+    }
+}
