@@ -591,7 +591,8 @@ pub fn update_delegations(
                 stats.nsec3_removed += 1;
             }
             (Some(cur), Some(types)) if cur.types() != types => {
-                *cur = cur.with_types(&types);
+                // Re-signed below, with its next hashed owner.
+                *cur = Nsec3::unsigned(*cur.next(), cur.flags(), &types);
                 content_changed.insert(h);
             }
             _ => {}
@@ -613,17 +614,14 @@ pub fn update_delegations(
             continue;
         };
         if *cur.next() != next || content_changed.contains(h) {
-            *cur = Nsec3::unsigned(next, cur.flags(), cur.types());
-            to_sign.push((*h, cur.clone()));
+            to_sign.push((*h, Nsec3::unsigned(next, cur.flags(), cur.types())));
         }
     }
     let sigs = par_map(&to_sign, params.threads(), |(h, n3)| {
         sign_nsec3(zone, h, n3, &param, &s, &clock)
     })?;
-    for ((h, _), sig) in to_sign.iter().zip(sigs) {
-        if let Some(cur) = signed.nsec3.get_mut(h) {
-            *cur = cur.with_sigs(&sig);
-        }
+    for ((h, n3), sig) in to_sign.iter().zip(sigs) {
+        signed.nsec3.insert(*h, n3.with_sigs(&sig));
     }
     stats.nsec3_signed = to_sign.len();
 
@@ -738,10 +736,8 @@ pub fn refresh(
         sign_nsec3(zone, h, n3, &param, &s, &clock)
     })?;
     stats.rrsets_signed += n3_due.len();
-    for ((h, _), sig) in n3_due.iter().zip(n3_new) {
-        if let Some(cur) = signed.nsec3.get_mut(h) {
-            *cur = cur.with_sigs(&sig);
-        }
+    for ((h, n3), sig) in n3_due.iter().zip(n3_new) {
+        signed.nsec3.insert(*h, n3.with_sigs(&sig));
     }
     Ok(stats)
 }

@@ -419,6 +419,50 @@ fn bare(out: &mut [u8], rc: u8, len: usize, kind: Kind) -> Outcome {
     }
 }
 
+/// Where the second-level label (the one just above the origin, which
+/// decides everything) starts in a lower-case query name: `Ok(None)` at the
+/// apex, `Err` when the name is not in the zone or the origin suffix does
+/// not start on a label boundary.
+#[inline]
+fn second_level(qname: &[u8], origin: &[u8]) -> Result<Option<usize>, ()> {
+    let olen = origin.len();
+    if qname.len() < olen || &qname[qname.len() - olen..] != origin {
+        return Err(());
+    }
+    let mut i = 0;
+    let mut sl = None;
+    while i < qname.len() - olen {
+        sl = Some(i);
+        i += 1 + qname[i] as usize;
+    }
+    if i != qname.len() - olen {
+        return Err(());
+    }
+    Ok(sl)
+}
+
+/// The delegation a query will be answered from, read as [`answer`] reads
+/// it: the lower-case second-level label (written into `lc`) and whether
+/// DO is set. `None` for anything `answer` does not look a delegation up
+/// for (not a plain IN query in the zone below the apex, or malformed).
+pub(super) fn delegation_key<'a>(
+    ix: &Index,
+    q: &[u8],
+    lc: &'a mut [u8; 255],
+) -> Option<(&'a [u8], bool)> {
+    if q.len() < HEADER || q[2] & 0xF8 != 0 || q[4..10] != [0, 1, 0, 0, 0, 0] {
+        return None;
+    }
+    let qlen = parse_qname(q, HEADER, lc)?;
+    if u16_at(q, HEADER + qlen + 2)? != class::IN {
+        return None;
+    }
+    let edns = parse_additional(q, HEADER + qlen + 4, u16_at(q, 10)?).ok()?;
+    let sl = second_level(&lc[..qlen], ix.origin.wire()).ok()??;
+    let len = lc[sl] as usize;
+    Some((&lc[sl + 1..sl + 1 + len], edns.present && edns.dnssec_ok))
+}
+
 /// IN-class answers.
 #[inline]
 fn zone_answer(
@@ -428,23 +472,9 @@ fn zone_answer(
     transport: Transport,
     r: &mut Resp<'_>,
 ) -> (u16, Kind) {
-    let origin = ix.origin.wire();
-    let olen = origin.len();
-    if qname.len() < olen || &qname[qname.len() - olen..] != origin {
+    let Ok(sl) = second_level(qname, ix.origin.wire()) else {
         return (rcode::REFUSED as u16, Kind::Refused);
-    }
-    // The suffix must start on a label boundary, and find the label just
-    // above the origin: the second-level label, which decides everything.
-    let mut i = 0;
-    let mut sl = None;
-    while i < qname.len() - olen {
-        let l = qname[i] as usize;
-        sl = Some(i);
-        i += 1 + l;
-    }
-    if i != qname.len() - olen {
-        return (rcode::REFUSED as u16, Kind::Refused);
-    }
+    };
     if matches!(qtype, rtype::AXFR | rtype::IXFR) {
         // Transfers are handled before answer() on TCP; over UDP they are an error.
         return match transport {

@@ -107,29 +107,28 @@ impl Batch {
         Ok(self.received)
     }
 
-    /// Query `i` of the last batch and its response buffer. Truncated
-    /// datagrams (larger than the receive buffer) come back empty.
-    /// Query `i` of the batch.
+    /// Query `i` of the last batch. Truncated datagrams (larger than the
+    /// receive buffer) come back empty.
     pub fn query(&self, i: usize) -> &[u8] {
-        let h = &self.rx_hdr[i];
-        let len = if h.msg_hdr.msg_flags & libc::MSG_TRUNC != 0 {
-            0
-        } else {
-            h.msg_len as usize
-        };
-        &self.rx[i * self.rx_size..i * self.rx_size + len]
+        &self.rx[i * self.rx_size..i * self.rx_size + self.query_len(i)]
     }
 
+    /// Query `i` of the last batch (as [`Batch::query`]) and its response
+    /// buffer.
     pub fn slot(&mut self, i: usize) -> (&[u8], &mut [u8]) {
-        let h = &self.rx_hdr[i];
-        let len = if h.msg_hdr.msg_flags & libc::MSG_TRUNC != 0 {
-            0
-        } else {
-            h.msg_len as usize
-        };
+        let len = self.query_len(i);
         let q = &self.rx[i * self.rx_size..i * self.rx_size + len];
         let out = &mut self.tx[i * self.tx_size..(i + 1) * self.tx_size];
         (q, out)
+    }
+
+    fn query_len(&self, i: usize) -> usize {
+        let h = &self.rx_hdr[i];
+        if h.msg_hdr.msg_flags & libc::MSG_TRUNC != 0 {
+            0
+        } else {
+            h.msg_len as usize
+        }
     }
 
     /// Source address of query `i`.

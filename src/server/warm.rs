@@ -10,6 +10,7 @@
 //! are made by `answer()` as before, whatever this did.
 #![allow(unsafe_code)]
 
+use super::answer::delegation_key;
 use super::index::{Index, Proof, Referral};
 
 /// Queries warmed at once (the receive batch).
@@ -42,7 +43,7 @@ fn prefetch_span(p: *const u8, n: usize) {
 struct Slot {
     hash: u64,
     shard: usize,
-    label: [u8; 64],
+    label: [u8; 63],
     len: u8,
     dnssec: bool,
 }
@@ -53,21 +54,19 @@ pub fn batch(ix: &Index, queries: &[&[u8]]) {
     let none = Slot {
         hash: 0,
         shard: usize::MAX,
-        label: [0; 64],
+        label: [0; 63],
         len: 0,
         dnssec: false,
     };
     let mut slots = [none; MAX];
     // 1. The label's hash and its shard's header.
-    let origin_labels = ix.origin.label_count();
+    let mut lc = [0u8; 255];
     for (q, s) in queries[..n].iter().zip(slots.iter_mut()) {
-        if let Some((start, len, dnssec)) = second_level(q, origin_labels) {
-            for (d, c) in s.label.iter_mut().zip(&q[start..start + len]) {
-                *d = c.to_ascii_lowercase();
-            }
-            s.len = len as u8;
+        if let Some((label, dnssec)) = delegation_key(ix, q, &mut lc) {
+            s.label[..label.len()].copy_from_slice(label);
+            s.len = label.len() as u8;
             s.dnssec = dnssec;
-            (s.hash, s.shard) = ix.delegations.locate(&s.label[..len]);
+            (s.hash, s.shard) = ix.delegations.locate(label);
             prefetch(ix.delegations.shard_ptr(s.shard));
         }
     }
@@ -118,63 +117,34 @@ pub fn batch(ix: &Index, queries: &[&[u8]]) {
     }
 }
 
-/// Where the second-level label of a query's name starts and how long it
-/// is, and whether the query sets DO (when its OPT record comes right
-/// after the question, as it does from every resolver). `None` for
-/// anything else: such queries are simply not warmed.
-fn second_level(q: &[u8], origin_labels: usize) -> Option<(usize, usize, bool)> {
-    if q.len() < 12 || q[2] & 0x80 != 0 || q[4..6] != [0, 1] {
-        return None;
-    }
-    let mut starts = [0usize; 128];
-    let mut count = 0;
-    let mut i = 12;
-    loop {
-        let l = *q.get(i)? as usize;
-        if l == 0 {
-            break;
-        }
-        if l > 63 || count == starts.len() {
-            return None;
-        }
-        starts[count] = i;
-        count += 1;
-        i += 1 + l;
-    }
-    // Labels below the origin's.
-    let below = count.checked_sub(origin_labels)?;
-    if below == 0 {
-        return None;
-    }
-    let s = starts[below - 1];
-    let len = q[s] as usize;
-    let opt = i + 5;
-    let dnssec = q
-        .get(opt..opt + 9)
-        .is_some_and(|o| o[0] == 0 && o[1..3] == [0, 41] && o[7] & 0x80 != 0);
-    Some((s + 1, len, dnssec))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::rr::rtype;
     use crate::server::answer::tests::{query, signed};
 
+    /// The delegation key of a query to the test zone (origin `mobile.`).
     fn label_of(q: &[u8]) -> Option<(String, bool)> {
-        second_level(q, 1).map(|(s, l, d)| (String::from_utf8_lossy(&q[s..s + l]).into(), d))
+        let ix = crate::server::index::Index::build(
+            &crate::server::answer::tests::test_zone(),
+            Default::default(),
+        );
+        let mut lc = [0u8; 255];
+        delegation_key(&ix, q, &mut lc).map(|(l, d)| (String::from_utf8_lossy(l).into(), d))
     }
 
     #[test]
     fn finds_the_second_level_label_and_the_do_bit() {
         let q = query("www.Example.mobile", rtype::A, Some((1232, true)));
-        assert_eq!(label_of(&q), Some(("Example".into(), true)));
+        assert_eq!(label_of(&q), Some(("example".into(), true)));
         let q = query("example.mobile", rtype::DS, Some((1232, false)));
         assert_eq!(label_of(&q), Some(("example".into(), false)));
         let q = query("example.mobile", rtype::A, None);
         assert_eq!(label_of(&q), Some(("example".into(), false)));
-        // The apex has no second-level label; nor has a response.
+        // The apex has no second-level label; nor has a name outside the
+        // zone, or a response.
         assert_eq!(label_of(&query("mobile", rtype::SOA, None)), None);
+        assert_eq!(label_of(&query("example.com", rtype::A, None)), None);
         let mut r = query("example.mobile", rtype::A, None);
         r[2] |= 0x80;
         assert_eq!(label_of(&r), None);
@@ -188,6 +158,7 @@ mod tests {
         for cut in 0..name_end {
             assert_eq!(label_of(&q[..cut]), None, "cut at {cut}");
         }
+        assert!(label_of(&q).is_some());
         let mut bad = q.clone();
         bad[12] = 64; // not a label length
         assert_eq!(label_of(&bad), None);

@@ -196,11 +196,6 @@ impl Nsec3 {
         }
     }
 
-    /// The signatures as owned RDATA.
-    pub fn sig_vec(&self) -> Vec<Vec<u8>> {
-        self.sigs().map(<[u8]>::to_vec).collect()
-    }
-
     /// Octets of the signatures as their RRs' RDLENGTH and RDATA: what
     /// they add to a message beyond the owner, type, class and TTL.
     #[inline]
@@ -208,19 +203,9 @@ impl Nsec3 {
         self.0.len() - N3_HEAD - self.types_len()
     }
 
-    pub fn with_next(&self, next: [u8; 20]) -> Nsec3 {
-        let mut v = self.0.to_vec();
-        v[..20].copy_from_slice(&next);
-        Nsec3(v.into())
-    }
-
     /// A record not signed yet.
     pub fn unsigned(next: [u8; 20], flags: u8, types: &[u8]) -> Nsec3 {
         Nsec3::new::<&[u8]>(next, flags, types, &[])
-    }
-
-    pub fn with_types(&self, types: &[u8]) -> Nsec3 {
-        Nsec3::new(*self.next(), self.flags(), types, &self.sig_vec())
     }
 
     pub fn with_sigs<S: AsRef<[u8]>>(&self, sigs: &[S]) -> Nsec3 {
@@ -234,7 +219,7 @@ impl std::fmt::Debug for Nsec3 {
             .field("next", self.next())
             .field("flags", &self.flags())
             .field("types", &self.types())
-            .field("sigs", &self.sig_vec())
+            .field("sigs", &self.sigs().collect::<Vec<_>>())
             .finish()
     }
 }

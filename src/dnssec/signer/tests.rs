@@ -442,7 +442,7 @@ fn strip(d: &Dnssec) -> Dnssec {
         nsec3: d
             .nsec3
             .iter()
-            .map(|(k, v)| (*k, v.with_sigs(&s(&v.sig_vec()))))
+            .map(|(k, v)| (*k, v.with_sigs(&s(&v.sigs().map(<[u8]>::to_vec).collect()))))
             .collect(),
     }
 }
