@@ -71,11 +71,9 @@
 pub mod config;
 pub mod dnssec;
 pub mod export;
-pub mod name;
 pub mod policy;
 pub mod probe;
 pub mod publish;
-pub mod rr;
 pub mod serial;
 pub mod server;
 pub mod srs;
@@ -83,4 +81,5 @@ pub mod update;
 pub mod verify;
 pub mod xfr;
 pub mod zone;
-pub mod zonefile;
+
+pub use tldns_base::{fs, keytag, name, nsec3, rr, time, zonefile};

@@ -5,10 +5,7 @@ use crate::config::SerialScheme;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-/// RFC 1982 §3.2: `a` is greater than `b`.
-pub fn serial_gt(a: u32, b: u32) -> bool {
-    a != b && (a.wrapping_sub(b) as i32) > 0
-}
+pub use tldns_base::serial::{Serial, serial_gt};
 
 /// The next serial after `last` under `scheme` at `now` (unix seconds).
 /// Always greater than `last` in RFC 1982 terms.
@@ -95,16 +92,6 @@ impl SerialState {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// RFC 1982 §3.2 and §5.2 examples, for SERIAL_BITS = 32.
-    #[test]
-    fn rfc1982_section_3_2_comparison() {
-        assert!(serial_gt(1, 0));
-        assert!(serial_gt(0, u32::MAX));
-        assert!(serial_gt(0x7FFF_FFFF, 0));
-        assert!(!serial_gt(0x8000_0000, 0)); // undefined: not greater
-        assert!(!serial_gt(5, 5));
-    }
 
     #[test]
     fn never_goes_backwards() {

@@ -223,14 +223,14 @@ impl<'r> Checker<'r> {
                 "SOA record between the first and the last line",
             );
         }
-        if let Some(b) = &self.before {
-            if r.text < b.text {
-                let detail = format!(
-                    "sorts before line {} (byte order of the lines, as LC_ALL=C sort)",
-                    b.line
-                );
-                self.flag(r.line, Rule::Alphabetical, detail);
-            }
+        if let Some(b) = &self.before
+            && r.text < b.text
+        {
+            let detail = format!(
+                "sorts before line {} (byte order of the lines, as LC_ALL=C sort)",
+                b.line
+            );
+            self.flag(r.line, Rule::Alphabetical, detail);
         }
         self.before = Some(r);
     }

@@ -6,6 +6,8 @@
 //! lower case, which is also the canonical form for signing (RFC 4034 §6.2).
 
 use crate::name::Name;
+pub use crate::nsec3::base32hex_lower;
+pub use crate::time::{civil_from_days, rrsig_time};
 use data_encoding::{BASE64, HEXLOWER_PERMISSIVE};
 use std::fmt::Write as _;
 use std::net::{Ipv4Addr, Ipv6Addr};
@@ -275,12 +277,6 @@ pub fn bitmap_from_types(types: &[u16]) -> Vec<u8> {
     out
 }
 
-/// Base32hex without padding, lower case (RFC 4648 §7, RFC 5155 §3.3).
-pub fn base32hex_lower(b: &[u8]) -> String {
-    data_encoding::BASE32HEX_NOPAD
-        .encode(b)
-        .to_ascii_lowercase()
-}
 
 /// Presentation form of RDATA; RFC 3597 `\# len hex` where the type is not
 /// known or the RDATA does not parse.
@@ -416,35 +412,6 @@ fn salt_text(salt: &[u8]) -> String {
     } else {
         HEXLOWER_PERMISSIVE.encode(salt)
     }
-}
-
-/// RRSIG time as YYYYMMDDHHmmSS (RFC 4034 §3.2). Serial arithmetic on the
-/// 32-bit value is the caller's business; this prints the absolute time.
-pub fn rrsig_time(t: u32) -> String {
-    let secs = t as i64;
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}{m:02}{d:02}{:02}{:02}{:02}",
-        rem / 3600,
-        (rem % 3600) / 60,
-        rem % 60
-    )
-}
-
-/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian.
-pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
 #[cfg(test)]

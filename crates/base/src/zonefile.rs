@@ -479,37 +479,7 @@ fn name_field(
 
 /// RRSIG time: `YYYYMMDDHHmmSS` or seconds (RFC 4034 §3.2), modulo 2^32.
 fn rrsig_time(rt: u16, which: &'static str, s: &str) -> Result<u32, RdataError> {
-    let bad = || field(rt, which, s);
-    if s.len() == 14 && s.bytes().all(|b| b.is_ascii_digit()) {
-        let p = |a: usize, b: usize| s[a..b].parse::<i64>().map_err(|_| bad());
-        let (y, mo, d, h, mi, se) = (
-            p(0, 4)?,
-            p(4, 6)?,
-            p(6, 8)?,
-            p(8, 10)?,
-            p(10, 12)?,
-            p(12, 14)?,
-        );
-        if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || se > 60 {
-            return Err(bad());
-        }
-        let days = days_from_civil(y, mo as u32, d as u32);
-        let secs = days * 86_400 + h * 3600 + mi * 60 + se;
-        Ok(secs.rem_euclid(1 << 32) as u32)
-    } else {
-        s.parse().map_err(|_| bad())
-    }
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date.
-fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = i64::from((m + 9) % 12);
-    let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+    crate::time::parse_rrsig_time(s).ok_or_else(|| field(rt, which, s))
 }
 
 fn salt(rt: u16, s: &str) -> Result<Vec<u8>, RdataError> {

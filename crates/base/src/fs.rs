@@ -1,0 +1,113 @@
+//! One durable atomic write: a temporary file beside the target, written
+//! and fsynced, renamed over the target, then the directory fsynced, so
+//! after a crash the file is either the old one or the new one, complete.
+//!
+//! Every state file, report and export tldns writes goes through here.
+
+use std::fs::File;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+/// Why a durable write failed; names the file that failed.
+#[derive(Debug, thiserror::Error)]
+#[error("{path}: {error}")]
+pub struct WriteError {
+    /// The file (or directory) the failing step was on.
+    pub path: PathBuf,
+    /// What the OS said.
+    #[source]
+    pub error: io::Error,
+}
+
+/// Write `bytes` to `path` durably and atomically, creating the directory.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
+    write_atomic_with(path, |f| f.write_all(bytes))
+}
+
+/// Like [`write_atomic`], the content written by `fill` into the open
+/// temporary file (for writers that stream, such as gzip).
+pub fn write_atomic_with(
+    path: &Path,
+    fill: impl FnOnce(&mut File) -> io::Result<()>,
+) -> Result<(), WriteError> {
+    let err = |p: &Path| {
+        let p = p.to_path_buf();
+        move |error| WriteError { path: p, error }
+    };
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&dir).map_err(err(&dir))?;
+    let tmp = temp_path(path);
+    let result = (|| {
+        let mut f = File::create(&tmp).map_err(err(&tmp))?;
+        fill(&mut f).map_err(err(&tmp))?;
+        f.sync_all().map_err(err(&tmp))?;
+        drop(f);
+        std::fs::rename(&tmp, path).map_err(err(path))
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+        return result;
+    }
+    sync_dir(&dir)
+}
+
+/// Rename `from` over `to` (same directory) and fsync the directory.
+pub fn rename_durably(from: &Path, to: &Path) -> Result<(), WriteError> {
+    std::fs::rename(from, to).map_err(|error| WriteError {
+        path: to.to_path_buf(),
+        error,
+    })?;
+    match to.parent() {
+        Some(d) if !d.as_os_str().is_empty() => sync_dir(d),
+        _ => sync_dir(Path::new(".")),
+    }
+}
+
+/// fsync a directory, so a rename in it survives a crash.
+pub fn sync_dir(dir: &Path) -> Result<(), WriteError> {
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|error| WriteError {
+            path: dir.to_path_buf(),
+            error,
+        })
+}
+
+/// The temporary name used for `path`: hidden, in the same directory (so
+/// the rename is atomic), unique to this process.
+pub fn temp_path(path: &Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    path.with_file_name(format!(".{name}.tmp.{}", std::process::id()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replaces_whole_file_and_leaves_no_temp() {
+        let dir = std::env::temp_dir().join(format!("tldns-fs-{}", std::process::id()));
+        let p = dir.join("sub").join("state");
+        write_atomic(&p, b"one\n").unwrap();
+        write_atomic(&p, b"two\n").unwrap();
+        assert_eq!(std::fs::read(&p).unwrap(), b"two\n");
+        let names: Vec<_> = std::fs::read_dir(p.parent().unwrap())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("state")]);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn failure_names_the_file() {
+        let e = write_atomic(Path::new("/proc/definitely/not/here"), b"x").unwrap_err();
+        assert!(e.to_string().contains("/proc/definitely"), "{e}");
+    }
+}

@@ -1,0 +1,26 @@
+//! tldns's base layer: the DNS primitives every other part of tldns uses,
+//! written once.
+//!
+//! - [`name`]: domain names in lower-case wire form, canonical order;
+//! - [`rr`]: type and class codes, records, RDATA wire and presentation forms;
+//! - [`zonefile`]: the presentation-format reader (RFC 1035 §5);
+//! - [`serial`]: RFC 1982 serial arithmetic;
+//! - [`nsec3`]: the NSEC3 hash (RFC 5155 §5) and owner names;
+//! - [`keytag`]: the DNSKEY key tag (RFC 4034 Appendix B);
+//! - [`time`]: unix time, RRSIG time format, civil dates;
+//! - [`fs`]: the one durable atomic write.
+//!
+//! It knows nothing of zones, policy, signing or serving: those layers sit
+//! above it and import it, never the reverse. It does no I/O except
+//! [`fs`] and reading the clock in [`time`].
+#![forbid(unsafe_code)]
+#![warn(unreachable_pub)]
+
+pub mod fs;
+pub mod keytag;
+pub mod name;
+pub mod nsec3;
+pub mod rr;
+pub mod serial;
+pub mod time;
+pub mod zonefile;
