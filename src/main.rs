@@ -8,10 +8,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use tldns::config::Config;
-use tldns::publish::Pipeline;
-use tldns::server::{self, Current, stats::Stats};
+use tldns::pipeline::Pipeline;
+use tldns::pipeline::daemon::{Command, Daemon};
+use tldns::server::{self, stats::Stats};
 use tldns::srs::Srs;
-use tracing::{error, info, warn};
+use tldns_base::time::unix_now;
+use tracing::info;
 
 #[derive(Parser)]
 #[command(
@@ -373,17 +375,15 @@ async fn run_async(cli: Cli) -> Result<()> {
     }
 }
 
-/// `tldns export`: one version built now, its serial persisted as for any
-/// published version, then written out.
+/// `tldns export`: one version built now, recorded in the zone state as
+/// any published version is (by the pipeline), then written out.
 async fn export(config: Config, srs: Srs, out: PathBuf) -> Result<()> {
-    let state =
-        tldns::serial::SerialState::new(&config.resolve(&config.zone.state_dir), &config.origin);
     let mut p = Pipeline::new(config.clone(), srs).await?;
     let built = p.build().await?;
-    state.store(built.zone.serial())?;
+    p.commit(&built)?;
     let build_secs = built.timings.total.as_secs_f64();
     let zone = built.zone;
-    let now = tldns::publish::unix_now();
+    let now = unix_now();
     let t = std::time::Instant::now();
     let r = tokio::task::spawn_blocking(move || {
         tldns::export::export_configured(&zone, &config, Some(&out), now)
@@ -443,7 +443,7 @@ fn check_czds(file: &std::path::Path) -> ! {
 fn keys_cmd(cmd: &KeysCmd, config: &Config) -> Result<()> {
     use tldns::dnssec::keys::KeyStore;
     let dir = config.resolve(&config.zone.dnssec.keys_dir);
-    let now = tldns::publish::unix_now();
+    let now = unix_now();
     let keys = match cmd {
         KeysCmd::Generate => KeyStore::generate(&dir, &config.origin, &config.zone.dnssec, now)?,
         KeysCmd::List => KeyStore::load(&dir, &config.origin)?,
@@ -531,19 +531,11 @@ async fn srs_cmd(cmd: SrsCmd, srs: &Srs, config: &Config) -> Result<()> {
     Ok(())
 }
 
-/// How often `serve` polls an SRS that cannot notify (SQLite).
-const JOURNAL_POLL: Duration = Duration::from_millis(50);
-
-/// How long a build that failed waits before the same SRS state is tried
-/// again (a new commit retries at once).
-const RETRY_FAILED_AFTER: Duration = Duration::from_secs(60);
-
-/// How often `serve` builds and verifies in full although incremental
-/// updates could go on (a fraction of the signature refresh window).
-const FULL_REBUILD_EVERY: Duration = Duration::from_secs(6 * 3600);
-
+/// `tldns serve` (and the demo): the first version built and published,
+/// the sockets bound, then the daemon runs until SIGTERM or SIGINT; SIGHUP
+/// reloads. What the loop does is [`tldns::pipeline::daemon`]; this only
+/// wires it to sockets and signals.
 async fn serve(config: Config, srs: Srs, demo_port: Option<u16>) -> Result<()> {
-    let cfg_path = config.path.clone();
     let server_cfg = config.zone.server.clone();
     // Metrics first, so the first build's gauges are recorded.
     if let Some(addr) = server_cfg.metrics_listen {
@@ -553,22 +545,18 @@ async fn serve(config: Config, srs: Srs, demo_port: Option<u16>) -> Result<()> {
             .with_context(|| format!("metrics listener on {addr}"))?;
         info!(%addr, "metrics");
     }
-    let mut pipeline = Pipeline::new(config, srs).await?;
-    let built = pipeline
-        .build()
+    let pipeline = Pipeline::new(config, srs).await?;
+    let mut daemon = Daemon::start(pipeline)
         .await
         .context("building the first version")?;
-    info!(
-        serial = built.zone.serial(),
-        delegations = built.zone.zone.content.delegations.len(),
-        refused = built.report.refused.len(),
-        seconds = built.timings.total.as_secs_f64(),
-        "built"
-    );
-    let served = pipeline.publish(&built, None)?;
-    let current: Current = Arc::new(arc_swap::ArcSwap::new(served));
-    drop(built);
-    let primary = tldns::xfr::Primary::new(&pipeline.config)?;
+    let current = daemon.current();
+    let primary = tldns::xfr::Primary::new(&daemon.pipeline().config)?;
+    {
+        let primary = primary.clone();
+        daemon.on_published(Box::new(move |old, new| {
+            primary.published(&old.zone, &new.zone)
+        }));
+    }
 
     let stop = Arc::new(AtomicBool::new(false));
     let stats = Arc::new(Stats::default());
@@ -623,7 +611,7 @@ async fn serve(config: Config, srs: Srs, demo_port: Option<u16>) -> Result<()> {
             "  dig @127.0.0.1 -p {port} no-such-name.{} A +dnssec",
             z.origin
         );
-        for k in pipeline.keys().iter().filter(|k| k.is_sep()) {
+        for k in daemon.pipeline().keys().iter().filter(|k| k.is_sep()) {
             println!(
                 "DS for a validator's trust anchor:\n  {}",
                 k.ds_text(2, 3600)?
@@ -633,7 +621,7 @@ async fn serve(config: Config, srs: Srs, demo_port: Option<u16>) -> Result<()> {
 
     // The daily CZDS zone file (Spec 4 §2.1, §2.3).
     tokio::spawn(tldns::export::schedule::run(
-        pipeline.config.clone(),
+        daemon.pipeline().config.clone(),
         current.clone(),
     ));
 
@@ -649,151 +637,29 @@ async fn serve(config: Config, srs: Srs, demo_port: Option<u16>) -> Result<()> {
         });
     }
 
+    // Signals onto the daemon's commands: SIGHUP reloads, SIGTERM and
+    // SIGINT end it.
     use tokio::signal::unix::{SignalKind, signal};
     let mut hup = signal(SignalKind::hangup())?;
     let mut term = signal(SignalKind::terminate())?;
     let mut int = signal(SignalKind::interrupt())?;
-    let interval = server_cfg.reload_interval_secs;
-    let mut timer = tokio::time::interval(Duration::from_secs(interval.max(1)));
-    timer.tick().await;
-    // PostgreSQL wakes us as soon as the SRS commits; the timer is the
-    // fallback (and the only way for SQLite).
-    let mut listener = match pipeline.srs.listen().await {
-        Ok(l) => l,
-        Err(e) => {
-            warn!(error = %e, "no LISTEN wake-ups; polling the journal");
-            None
-        }
-    };
-    // SQLite has no wake-ups: poll the journal counter (one indexed row),
-    // so a commit is applied within this and an incremental update.
-    let mut poll = tokio::time::interval(JOURNAL_POLL);
-    poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut last_full = std::time::Instant::now();
-    // After a failed build, wait for the SRS to move (or for a while)
-    // before trying the same state again.
-    let mut failed: Option<(i64, std::time::Instant)> = None;
-    loop {
-        let polling = listener.is_none();
-        let journal = async {
-            match listener.as_mut() {
-                Some(l) => l.wait().await.map(|_| ()),
-                None => std::future::pending().await,
-            }
-        };
-        let forced = tokio::select! {
-            _ = hup.recv() => true,
-            _ = timer.tick(), if interval > 0 => false,
-            _ = poll.tick(), if polling => false,
-            r = journal => {
-                if let Err(e) = r {
-                    warn!(error = %e, "LISTEN failed; polling the journal");
-                    listener = None;
+    let (commands, rx) = tokio::sync::mpsc::channel(4);
+    tokio::spawn(async move {
+        loop {
+            let c = tokio::select! {
+                _ = hup.recv() => {
+                    info!("SIGHUP: reloading configuration and zone");
+                    Command::Reload
                 }
-                false
-            }
-            _ = term.recv() => break,
-            _ = int.recv() => break,
-        };
-        if forced {
-            info!("SIGHUP: reloading configuration and zone");
-            match Config::load(&cfg_path) {
-                Ok(c) => {
-                    let srs = pipeline.srs.clone();
-                    match Pipeline::new(c, srs).await {
-                        Ok(mut p) => {
-                            p.inherit(&pipeline);
-                            pipeline = p;
-                        }
-                        Err(e) => {
-                            warn!(error = %e, "new configuration refused; keeping the old one")
-                        }
-                    }
-                }
-                Err(e) => warn!(error = %e, "new configuration refused; keeping the old one"),
+                _ = term.recv() => Command::Shutdown,
+                _ = int.recv() => Command::Shutdown,
+            };
+            if commands.send(c).await.is_err() || c == Command::Shutdown {
+                break;
             }
         }
-        // A full build (and full verification) at start, on SIGHUP and on
-        // a schedule, which also renews every signature; in between, only
-        // what the journal says changed (src/update.rs).
-        let full_due = last_full.elapsed() >= FULL_REBUILD_EVERY;
-        if !forced && !full_due {
-            match pipeline.srs_changed().await {
-                Ok(false) => continue,
-                Ok(true) => {}
-                Err(e) => {
-                    warn!(error = %e, "cannot read the SRS journal");
-                    continue;
-                }
-            }
-            if let Some((seq, at)) = failed
-                && at.elapsed() < RETRY_FAILED_AFTER
-                && pipeline.srs.journal_seq().await.ok() == Some(seq)
-            {
-                continue;
-            }
-        }
-        let incremental = if forced || full_due {
-            None
-        } else {
-            let cur = current.load_full();
-            match tldns::update::apply_changes(&mut pipeline, &cur.zone).await {
-                Ok(Some(b)) => Some(b),
-                Ok(None) => continue,
-                Err(e) => {
-                    info!(reason = %e, "no incremental update; building in full");
-                    None
-                }
-            }
-        };
-        let result = match incremental {
-            Some(b) => Ok(b),
-            None => {
-                let r = pipeline.build().await;
-                if r.is_ok() {
-                    last_full = std::time::Instant::now();
-                }
-                r
-            }
-        };
-        match result {
-            Ok(built) => match (
-                current.load_full(),
-                pipeline.publish(&built, Some(&current)),
-            ) {
-                (old, Ok(new)) => {
-                    primary.published(&old.zone, &new.zone);
-                    if built.incremental.is_none() {
-                        tldns::update::prepare(&mut pipeline, &built.zone);
-                        // Once the workers have let the old version go,
-                        // hand what it and the build freed back to the OS.
-                        tokio::spawn(async {
-                            tokio::time::sleep(std::time::Duration::from_secs(2)).await;
-                            tokio::task::spawn_blocking(tldns::server::trim::release_free_memory);
-                        });
-                    }
-                    info!(
-                        serial = built.zone.serial(),
-                        refused = built.report.refused.len(),
-                        incremental = built.incremental.as_ref().map(|a| a.changes),
-                        ms = built.timings.total.as_millis() as u64,
-                        "published"
-                    )
-                }
-                (_, Err(e)) => {
-                    error!(error = %e, "not published; the previous version keeps serving")
-                }
-            },
-            Err(e) => {
-                metrics::counter!("tldns_build_failures_total").increment(1);
-                error!(error = %e, "build failed; the previous version keeps serving");
-                if let Ok(seq) = pipeline.srs.journal_seq().await {
-                    failed = Some((seq, std::time::Instant::now()));
-                }
-            }
-        }
-    }
-    info!("shutting down");
+    });
+    daemon.run(rx).await;
     stop.store(true, Ordering::Relaxed);
     for t in tcp_tasks {
         let _ = t.await;

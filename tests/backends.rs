@@ -1,13 +1,13 @@
 //! The same SRS content in SQLite and in PostgreSQL yields identical answers.
 
 mod common;
+use common::testdb::TestDb;
 use common::*;
 use tldns::config::Config;
 use tldns::policy::{self, Lists};
 use tldns::server::answer::{Transport, answer};
 use tldns::server::index::{Index, Options};
 use tldns::srs::Srs;
-use tldns::srs::testdb::TestDb;
 use tldns::zone::{SignedZone, assemble};
 
 async fn build(url: &str, cfg: &Config) -> (SignedZone, Vec<String>) {

@@ -7,7 +7,7 @@ use common::*;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use tldns::config::Config;
-use tldns::publish::Pipeline;
+use tldns::pipeline::Pipeline;
 use tldns::rr::rtype;
 use tldns::srs::Srs;
 use tldns::zone::SignedZone;

@@ -2,9 +2,9 @@
 //! with its rule and publishes the rest, on SQLite and on PostgreSQL.
 
 mod common;
+use common::testdb::TestDb;
 use common::*;
 use tldns::srs::Srs;
-use tldns::srs::testdb::TestDb;
 
 async fn plant(srs: &Srs) {
     let ns = |h: &str| vec![h.to_string()];

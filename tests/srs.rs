@@ -1,11 +1,13 @@
 //! The SRS against real databases: SQLite always, PostgreSQL when the
 //! local server is reachable (required when CI=true). No mocks.
 
+mod common;
+
+use common::testdb::TestDb;
 use std::collections::BTreeSet;
 use std::net::IpAddr;
 use tldns::name::Name;
 use tldns::policy::Rule;
-use tldns::srs::testdb::TestDb;
 use tldns::srs::{ChangeObject, Snapshot, Srs, SrsError};
 
 /// A SQLite database and, if reachable, a PostgreSQL one.

@@ -9,13 +9,13 @@ use std::net::IpAddr;
 use std::path::Path;
 use tldns::config::Config;
 use tldns::dnssec::signer::{SignParams, sign_zone};
+use tldns::pipeline::Pipeline;
+use tldns::pipeline::incremental::apply_changes;
 use tldns::policy::{self, Lists};
-use tldns::publish::Pipeline;
 use tldns::serial::serial_gt;
 use tldns::server::answer::{Transport, answer};
 use tldns::server::index::{Index, Options};
 use tldns::srs::Srs;
-use tldns::update::apply_changes;
 use tldns::xfr::diff::{diff, full_diff};
 use tldns::zone::{SignedZone, assemble};
 
@@ -448,9 +448,14 @@ fn sigkill_while_applying_loses_nothing_and_serial_goes_up() {
     );
     let committed = writer.join().unwrap();
     assert!(!committed.is_empty());
-    let position = std::fs::read_to_string(dir.path().join("var/mobile.position"))
-        .expect("the position file was written before publishing");
-    let stored: u32 = position.split_whitespace().next().unwrap().parse().unwrap();
+    let state = std::fs::read_to_string(dir.path().join("var/mobile.state"))
+        .expect("the state file was written before publishing");
+    let stored: u32 = state
+        .lines()
+        .find_map(|l| l.strip_prefix("serial "))
+        .expect("a serial in the state file")
+        .parse()
+        .unwrap();
     assert!(
         !tldns::serial::serial_gt(last_seen, stored),
         "served serial {last_seen} above the stored one {stored}"

@@ -453,7 +453,7 @@ fn interop(db: &str) {
 
 #[test]
 fn interop_nsd_knot_tldns_secondaries_sqlite() {
-    let db = tldns::srs::testdb::TestDb::sqlite();
+    let db = common::testdb::TestDb::sqlite();
     interop(db.url());
 }
 
@@ -463,7 +463,7 @@ fn interop_nsd_knot_tldns_secondaries_postgres() {
         .enable_all()
         .build()
         .unwrap();
-    let Some(db) = rt.block_on(tldns::srs::testdb::TestDb::postgres()) else {
+    let Some(db) = rt.block_on(common::testdb::TestDb::postgres()) else {
         return;
     };
     interop(db.url());

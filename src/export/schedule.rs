@@ -12,9 +12,10 @@
 
 use super::{ExportError, ExportReport, Names, export_configured, out_dir, utc_date};
 use crate::config::Config;
-use crate::server::Current;
+use crate::store::Current;
 use serde::Deserialize;
 use std::time::Duration;
+use tldns_base::time::unix_now;
 
 /// A UTC time of day, `HH:MM:SS` (or `HH:MM`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
@@ -101,7 +102,7 @@ pub async fn run(config: Config, current: Current) {
     let out = out_dir(&config);
     let at = e.daily_at;
     let names = Names::new(&config.origin);
-    let now = crate::publish::unix_now();
+    let now = unix_now();
     let last = last_run(now, at);
     let mut due = if out.join(names.historical(utc_date(last))).exists() {
         next_run(now, at)
@@ -117,7 +118,7 @@ pub async fn run(config: Config, current: Current) {
     loop {
         // Sleep in short steps against the wall clock, which may jump.
         loop {
-            let now = crate::publish::unix_now();
+            let now = unix_now();
             if now >= due {
                 break;
             }
@@ -125,12 +126,11 @@ pub async fn run(config: Config, current: Current) {
         }
         // Dated by the scheduled time it stands for (a late start writes
         // the missed day's file, not tomorrow's).
-        let when = last_run(crate::publish::unix_now(), at);
+        let when = last_run(unix_now(), at);
         match export_now(&config, &current, when).await {
             Ok(r) => {
                 metrics::gauge!("tldns_czds_serial").set(r.serial as f64);
-                metrics::gauge!("tldns_czds_export_unixtime")
-                    .set(crate::publish::unix_now() as f64);
+                metrics::gauge!("tldns_czds_export_unixtime").set(unix_now() as f64);
                 tracing::info!(
                     serial = r.serial,
                     lines = r.lines,
@@ -145,7 +145,7 @@ pub async fn run(config: Config, current: Current) {
                 tracing::error!(error = %err, "CZDS export failed; the previous files stay in place");
             }
         }
-        due = next_run(crate::publish::unix_now(), at);
+        due = next_run(unix_now(), at);
     }
 }
 

@@ -18,10 +18,8 @@ pub mod trim;
 pub mod warm;
 
 use crate::config::ServerConfig;
-use crate::zone::SignedZone;
+use crate::store::{Current, Served};
 use answer::{Transport, answer};
-use arc_swap::ArcSwap;
-use index::Index;
 use stats::Stats;
 use std::io;
 use std::net::SocketAddr;
@@ -30,17 +28,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::Semaphore;
-
-/// One published version: the zone model (for transfers and export) and
-/// its served index.
-#[derive(Debug)]
-pub struct Served {
-    pub zone: Arc<SignedZone>,
-    pub index: Index,
-}
-
-/// The version being served, swapped atomically on publish.
-pub type Current = Arc<ArcSwap<Served>>;
 
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]

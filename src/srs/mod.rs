@@ -23,7 +23,6 @@ mod mutate;
 pub mod partial;
 mod seed;
 mod sql;
-pub mod testdb;
 
 pub use batch::Inserted;
 pub use import::{ImportReport, import};

@@ -2,6 +2,8 @@
 //! and the rule for external tools (required in CI, skipped locally).
 #![allow(dead_code)]
 
+pub mod testdb;
+
 use std::net::{SocketAddr, TcpListener, UdpSocket};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

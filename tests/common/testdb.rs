@@ -1,4 +1,4 @@
-//! Throw-away SRS databases for tests (unit and integration), real ones:
+//! Throw-away SRS databases for the integration tests, real ones:
 //! a temporary SQLite file, or a fresh PostgreSQL database that is dropped
 //! again when the [`TestDb`] goes.
 //!
@@ -7,11 +7,11 @@
 //! cannot be reached the test is skipped with a printed reason, unless
 //! `CI=true`, where that is a failure.
 
-use super::{Srs, SrsError};
 use sqlx::{AssertSqlSafe, Connection, Executor, PgConnection};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use tldns::srs::{Srs, SrsError};
 
 /// The PostgreSQL server tests create their databases on.
 pub const DEFAULT_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/test";

@@ -1,24 +1,46 @@
 //! The pipeline, end to end: SRS snapshot → policy → zone → DNSSEC →
-//! verify → publish.
+//! verify → publish, and the life of a version from the SRS to the store.
 //!
 //! Owns the order of the steps and the rule that a version which fails any
-//! step is never published: the caller keeps serving the previous one. It
-//! also owns the last published serial (RFC 1982, persisted before a version
-//! goes out, so a restart never goes backwards). It does not know SQL, DNS
-//! wire format or crypto; those live in the modules it calls.
+//! step is never published: the caller keeps serving the previous one. A
+//! version is made by one of two strategies of the one builder,
+//! [`Pipeline`]: [`full`] (everything from one snapshot) or
+//! [`incremental`] (the published version edited by what the SRS journal
+//! says changed); [`Pipeline::next`] tries the one asked for and falls
+//! back to a full build. It owns the zone's durable [`state`] (the last
+//! published serial, RFC 1982, and journal position, written before a
+//! version goes out and read on start, so a restart never goes backwards),
+//! and [`daemon`], the loop that decides when to build and publishes into
+//! the [`crate::store`]. It does not know SQL, DNS wire format or crypto;
+//! those live in the modules it calls.
+//!
+//! ```text
+//!   daemon ── Strategy ──► full ────────┐
+//!     │                   incremental ──┴─► Built ── publish ──► state file, then store
+//!     └── commands (Reload, Shutdown), SRS wake-ups (LISTEN, polling, timer)
+//! ```
+
+pub mod changed;
+pub mod daemon;
+mod fault;
+pub mod full;
+pub mod incremental;
+pub mod state;
 
 use crate::config::Config;
 use crate::dnssec::keys::{Key, KeyStore};
-use crate::dnssec::signer::{SignParams, sign_zone};
-use crate::policy::{self, Lists, PolicyError, Report};
-use crate::serial::{SerialError, SerialState, next_serial};
+use crate::policy::{Lists, PolicyError, Report};
 use crate::server::index::{Index, Options};
-use crate::server::{Current, Served};
 use crate::srs::{Srs, SrsError};
-use crate::verify::{VerifyOptions, verify};
-use crate::zone::{SignedZone, assemble};
+use crate::store::{Current, Served};
+use crate::zone::SignedZone;
+use state::{StateError, StateFile, ZoneState};
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
+
+/// Temporary: the old `crate::publish::unix_now`, for the modules that
+/// still name it (the lead moves them to `tldns_base::time`).
+pub use tldns_base::time::unix_now;
 
 /// Why a version was not built or not published.
 #[derive(Debug, thiserror::Error)]
@@ -27,8 +49,8 @@ pub enum BuildError {
     Srs(#[from] SrsError),
     #[error("policy: {0}")]
     Policy(#[from] PolicyError),
-    #[error("serial: {0}")]
-    Serial(#[from] SerialError),
+    #[error("zone state: {0}")]
+    State(#[from] StateError),
     #[error("keys: {0}")]
     Keys(#[from] crate::dnssec::keys::KeyError),
     #[error("signing: {0}")]
@@ -48,9 +70,9 @@ pub struct Built {
     /// Journal sequence number the version includes.
     pub journal_seq: i64,
     pub timings: Timings,
-    /// Set when [`crate::update`] made the version from the previous one;
+    /// Set when [`incremental`] made the version from the previous one;
     /// `report` then covers only the rows it re-read.
-    pub incremental: Option<crate::update::Applied>,
+    pub incremental: Option<incremental::Applied>,
 }
 
 /// How long each step took.
@@ -63,35 +85,40 @@ pub struct Timings {
     pub total: Duration,
 }
 
-/// Unix time now, in seconds.
-pub fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
+/// How the next version is to be made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Strategy {
+    /// From a full snapshot, fully verified ([`full`]).
+    Full,
+    /// By editing the published version ([`incremental`]); a full build
+    /// when that is not possible.
+    Incremental,
 }
 
 /// Builds versions of one zone from one SRS.
 pub struct Pipeline {
     pub config: Config,
     pub srs: Srs,
-    pub(crate) lists: Lists,
-    serial: SerialState,
-    pub(crate) last_serial: Option<u32>,
-    pub(crate) last_delegations: Option<usize>,
-    pub(crate) last_journal_seq: Option<i64>,
-    pub(crate) keys: Vec<Key>,
+    lists: Lists,
+    /// Where the published serial and journal position are kept.
+    state: StateFile,
+    last_serial: Option<u32>,
+    last_delegations: Option<usize>,
+    last_journal_seq: Option<i64>,
+    keys: Vec<Key>,
     /// Fixed "now" for tests (signature times, serials); `None`: the clock.
     clock: Option<u64>,
-    /// What [`crate::update`] keeps between incremental versions.
-    pub(crate) update: crate::update::State,
+    /// What [`incremental`] keeps between incremental versions.
+    incremental: incremental::State,
 }
 
 impl Pipeline {
+    /// A pipeline for `config`: its lists and keys loaded, and the zone
+    /// state of the last published version read from the state directory.
     pub async fn new(config: Config, srs: Srs) -> Result<Pipeline, BuildError> {
         let lists = Lists::load(&config)?;
-        let serial = SerialState::new(&config.resolve(&config.zone.state_dir), &config.origin);
-        let last_serial = serial.load()?;
+        let state = StateFile::new(&config.resolve(&config.zone.state_dir), &config.origin);
+        let stored = state.load()?;
         let keys = if config.zone.dnssec.enabled {
             load_or_generate_keys(&config)?
         } else {
@@ -101,13 +128,13 @@ impl Pipeline {
             config,
             srs,
             lists,
-            serial,
-            last_serial,
+            state,
+            last_serial: stored.map(|s| s.serial),
             last_delegations: None,
-            last_journal_seq: None,
+            last_journal_seq: stored.and_then(|s| s.journal_seq),
             keys,
             clock: None,
-            update: Default::default(),
+            incremental: Default::default(),
         })
     }
 
@@ -146,80 +173,57 @@ impl Pipeline {
         self.last_journal_seq
     }
 
-    /// Build a new version from the SRS as it is now.
-    pub async fn build(&mut self) -> Result<Built, BuildError> {
-        let t0 = Instant::now();
-        let snapshot = self.srs.snapshot().await?;
-        let t_snap = t0.elapsed();
-        let (content, report) = policy::apply(&snapshot, &self.config, &self.lists)?;
-        let t_policy = t0.elapsed() - t_snap;
-        let serial = next_serial(self.last_serial, self.config.zone.serial.scheme, self.now());
-        let zone = assemble(&self.config, content, serial);
-        let t1 = Instant::now();
-        let dcfg = &self.config.zone.dnssec;
-        let now = self.now();
-        let signed = if dcfg.enabled {
-            let keys = self.keys.clone();
-            let params = SignParams::from_config(dcfg, &self.config.nsec3_salt);
-            tokio::task::spawn_blocking(move || sign_zone(&zone, &keys, &params, now as u32))
-                .await??
-        } else {
-            SignedZone { zone, dnssec: None }
-        };
-        let signed = inject_fault(signed, &[]);
-        let t_sign = t1.elapsed();
-        let t2 = Instant::now();
-        let opts = VerifyOptions {
-            now: now as u32,
-            previous_delegations: self.last_delegations,
-            max_delegation_change: self.config.zone.policy.max_delegation_change,
-            allowed_extra_types: self
-                .config
-                .zone
-                .policy
-                .allowed_extra_types
-                .iter()
-                .filter_map(|t| crate::rr::type_from_str(t))
-                .collect(),
-            require_signed: dcfg.enabled,
-        };
-        let signed = tokio::task::spawn_blocking(move || {
-            verify(&signed.records(), &signed.zone.origin, &opts).map(|_| signed)
-        })
-        .await??;
-        let t_verify = t2.elapsed();
-        Ok(Built {
-            zone: Arc::new(signed),
-            report,
-            journal_seq: snapshot.journal_seq,
-            timings: Timings {
-                snapshot: t_snap,
-                policy: t_policy,
-                sign: t_sign,
-                verify: t_verify,
-                total: t0.elapsed(),
-            },
-            incremental: None,
-        })
+    /// The serial of the last published version (from the state file
+    /// until this pipeline publishes one).
+    pub fn last_serial(&self) -> Option<u32> {
+        self.last_serial
     }
 
-    /// Record `built` as published: persist its serial first (so a crash
-    /// after this never re-uses it), then swap it in.
+    /// The next version by `strategy`, on top of `current` (the published
+    /// version, needed for [`Strategy::Incremental`]). `Ok(None)`: the
+    /// journal holds nothing new. An incremental version that cannot be
+    /// made is built in full instead; a version that fails any step is an
+    /// error and is not published.
+    pub async fn next(
+        &mut self,
+        strategy: Strategy,
+        current: Option<&SignedZone>,
+    ) -> Result<Option<Built>, BuildError> {
+        if let (Strategy::Incremental, Some(cur)) = (strategy, current) {
+            match incremental::apply_changes(self, cur).await {
+                Ok(Some(b)) => return Ok(Some(b)),
+                Ok(None) => return Ok(None),
+                Err(e) => tracing::info!(reason = %e, "no incremental update; building in full"),
+            }
+        }
+        self.build().await.map(Some)
+    }
+
+    /// Record `built` as the last published version without serving it
+    /// (`tldns export`, and the first step of [`Pipeline::publish`]): its
+    /// serial and journal position go to the state file first, so a crash
+    /// after this never re-uses the serial.
+    pub fn commit(&mut self, built: &Built) -> Result<(), BuildError> {
+        let serial = built.zone.serial();
+        self.state.store(&ZoneState {
+            serial,
+            journal_seq: Some(built.journal_seq),
+        })?;
+        self.last_serial = Some(serial);
+        self.last_delegations = Some(built.zone.zone.content.delegations.len());
+        self.last_journal_seq = Some(built.journal_seq);
+        Ok(())
+    }
+
+    /// Record `built` as published ([`Pipeline::commit`]: the state file
+    /// first), then make its served form and swap it in.
     pub fn publish(
         &mut self,
         built: &Built,
         current: Option<&Current>,
     ) -> Result<Arc<Served>, BuildError> {
+        self.commit(built)?;
         let serial = built.zone.serial();
-        self.serial.store(serial)?;
-        crate::update::Position {
-            serial,
-            journal_seq: built.journal_seq,
-        }
-        .store(&self.config)?;
-        self.last_serial = Some(serial);
-        self.last_delegations = Some(built.zone.zone.content.delegations.len());
-        self.last_journal_seq = Some(built.journal_seq);
         // An incremental version's index is the previous one with what
         // changed made again; a full build's is made from scratch.
         let previous = current.map(|c| c.load_full());
@@ -279,48 +283,4 @@ pub fn load_or_generate_keys(config: &Config) -> Result<Vec<Key>, BuildError> {
         );
     }
     Ok(keys)
-}
-
-/// Fault injection for the tests that prove a bad version is never
-/// published. When `TLDNS_FAULT_FILE` names a file that holds
-/// `corrupt-rrsig` (flip a bit in one signature) or `drop-nsec3` (remove one
-/// NSEC3 record), the fault is applied after signing and before
-/// verification, in full and incremental builds alike. The file is read
-/// at every build, so a test can make a
-/// running server produce one bad version. Unset in production.
-pub(crate) fn inject_fault(mut z: SignedZone, changed: &[crate::name::Name]) -> SignedZone {
-    let Some(path) = std::env::var_os("TLDNS_FAULT_FILE") else {
-        return z;
-    };
-    let Ok(fault) = std::fs::read_to_string(path) else {
-        return z;
-    };
-    let fault = fault.trim();
-    let Some(sec) = z.dnssec.as_mut() else {
-        return z;
-    };
-    match fault {
-        "corrupt-rrsig" => {
-            if let Some(sig) = sec.apex_sigs.values_mut().flatten().next() {
-                let last = sig.len() - 1;
-                sig[last] ^= 0x01;
-            }
-        }
-        "drop-nsec3" => {
-            // An incremental version: one of the changed names' records
-            // (the rest was verified before). A full build: any record.
-            let p = &sec.nsec3param;
-            let victim = changed
-                .iter()
-                .map(|n| crate::dnssec::nsec3::nsec3_hash(n, &p.salt, p.iterations))
-                .find(|h| sec.nsec3.contains_key(h))
-                .or_else(|| sec.nsec3.keys().nth(sec.nsec3.len() / 2).copied());
-            if let Some(h) = victim {
-                sec.nsec3.remove(&h);
-            }
-        }
-        _ => {}
-    }
-    tracing::warn!(fault, "TLDNS_FAULT: injected a fault for testing");
-    z
 }

@@ -1,0 +1,263 @@
+//! The daemon: when to make the next version, and publishing it into the
+//! [`crate::store`].
+//!
+//! Owns the serve loop's policy: a full build at start, on
+//! [`Command::Reload`] and on a schedule ([`FULL_REBUILD_EVERY`]), which
+//! also renews every signature; in between, only what the SRS journal says
+//! changed ([`Strategy::Incremental`]). It wakes when the SRS commits
+//! (PostgreSQL LISTEN), on a journal poll (SQLite, which cannot notify) and
+//! on the configured reload timer; a build that failed is not retried on
+//! the same SRS state for [`RETRY_FAILED_AFTER`]. A version that fails any
+//! step is never published: the previous one keeps serving.
+//!
+//! It takes commands from a channel, not signals, so tests drive it
+//! without a process; main.rs maps SIGHUP and SIGTERM onto them. It does
+//! not own sockets: the server and transfers read the store it publishes
+//! into, and [`Daemon::on_published`] tells transfers out (NOTIFY, the
+//! IXFR history) of each new version.
+
+use super::{BuildError, Built, Pipeline, Strategy, incremental};
+use crate::config::Config;
+use crate::store::{Current, Served};
+use arc_swap::ArcSwap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+use tracing::{error, info, warn};
+
+/// How often the daemon polls an SRS that cannot notify (SQLite).
+pub const JOURNAL_POLL: Duration = Duration::from_millis(50);
+
+/// How long a build that failed waits before the same SRS state is tried
+/// again (a new commit retries at once).
+pub const RETRY_FAILED_AFTER: Duration = Duration::from_secs(60);
+
+/// How often the daemon builds and verifies in full although incremental
+/// updates could go on (a fraction of the signature refresh window).
+pub const FULL_REBUILD_EVERY: Duration = Duration::from_secs(6 * 3600);
+
+/// What the daemon is told to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Command {
+    /// Read the configuration file again (a refused one keeps the old) and
+    /// build in full.
+    Reload,
+    /// End the loop. A closed channel does the same.
+    Shutdown,
+}
+
+/// What one wake-up ([`Daemon::step`]) did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Nothing new (or a failed state not yet due for another try).
+    Unchanged,
+    /// A new version is served.
+    Published { serial: u32, incremental: bool },
+    /// A version failed a step; the previous one keeps serving.
+    Failed,
+}
+
+/// Why a reload was refused (the old configuration stays in effect).
+#[derive(Debug, thiserror::Error)]
+pub enum ReloadError {
+    #[error("{0}")]
+    Config(#[from] crate::config::ConfigError),
+    #[error("{0}")]
+    Pipeline(#[from] BuildError),
+}
+
+/// Told of each published version: the one it replaced and the new one.
+pub type OnPublished = Box<dyn Fn(&Served, &Served) + Send + Sync>;
+
+/// The published version and the pipeline that makes the next ones.
+pub struct Daemon {
+    pipeline: Pipeline,
+    current: Current,
+    on_published: Option<OnPublished>,
+    last_full: Instant,
+    /// After a failed build: the journal position it was made from, and
+    /// when. The same state is not tried again before the retry time.
+    failed: Option<(i64, Instant)>,
+}
+
+impl Daemon {
+    /// Build and publish the first version (in full): nothing is served
+    /// before one passed every step.
+    pub async fn start(mut pipeline: Pipeline) -> Result<Daemon, BuildError> {
+        let built = pipeline.build().await?;
+        info!(
+            serial = built.zone.serial(),
+            delegations = built.zone.zone.content.delegations.len(),
+            refused = built.report.refused.len(),
+            seconds = built.timings.total.as_secs_f64(),
+            "built"
+        );
+        let served = pipeline.publish(&built, None)?;
+        let current: Current = Arc::new(ArcSwap::new(served));
+        Ok(Daemon {
+            pipeline,
+            current,
+            on_published: None,
+            last_full: Instant::now(),
+            failed: None,
+        })
+    }
+
+    /// The store the daemon publishes into; readers share it.
+    pub fn current(&self) -> Current {
+        self.current.clone()
+    }
+
+    /// The pipeline (and through it the configuration in effect).
+    pub fn pipeline(&self) -> &Pipeline {
+        &self.pipeline
+    }
+
+    /// Call `f` after each version is swapped in.
+    pub fn on_published(&mut self, f: OnPublished) {
+        self.on_published = Some(f);
+    }
+
+    /// Run until [`Command::Shutdown`] or until `commands` closes.
+    pub async fn run(&mut self, mut commands: mpsc::Receiver<Command>) {
+        let interval = self.pipeline.config.zone.server.reload_interval_secs;
+        let mut timer = tokio::time::interval(Duration::from_secs(interval.max(1)));
+        timer.tick().await;
+        // PostgreSQL wakes us as soon as the SRS commits; the timer is the
+        // fallback (and the only way for SQLite).
+        let mut listener = match self.pipeline.srs.listen().await {
+            Ok(l) => l,
+            Err(e) => {
+                warn!(error = %e, "no LISTEN wake-ups; polling the journal");
+                None
+            }
+        };
+        // SQLite has no wake-ups: poll the journal counter (one indexed
+        // row), so a commit is applied within this and an incremental update.
+        let mut poll = tokio::time::interval(JOURNAL_POLL);
+        poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            let polling = listener.is_none();
+            let journal = async {
+                match listener.as_mut() {
+                    Some(l) => l.wait().await.map(|_| ()),
+                    None => std::future::pending().await,
+                }
+            };
+            let reload = tokio::select! {
+                c = commands.recv() => match c {
+                    Some(Command::Reload) => true,
+                    Some(Command::Shutdown) | None => break,
+                },
+                _ = timer.tick(), if interval > 0 => false,
+                _ = poll.tick(), if polling => false,
+                r = journal => {
+                    if let Err(e) = r {
+                        warn!(error = %e, "LISTEN failed; polling the journal");
+                        listener = None;
+                    }
+                    false
+                }
+            };
+            if reload && let Err(e) = self.reload().await {
+                warn!(error = %e, "new configuration refused; keeping the old one");
+            }
+            self.step(reload).await;
+        }
+        info!("shutting down");
+    }
+
+    /// Replace the pipeline by one made from the configuration file as it
+    /// is now. A file that does not load, or a pipeline that cannot be made
+    /// from it, is refused and the old configuration stays in effect.
+    pub async fn reload(&mut self) -> Result<(), ReloadError> {
+        tracing::debug!("reloading configuration and zone");
+        let path: PathBuf = self.pipeline.config.path.clone();
+        let config = Config::load(&path)?;
+        let mut p = Pipeline::new(config, self.pipeline.srs.clone()).await?;
+        p.inherit(&self.pipeline);
+        self.pipeline = p;
+        Ok(())
+    }
+
+    /// One wake-up: make and publish the next version if there is one.
+    /// `forced`: a reload, built in full whatever the journal says.
+    pub async fn step(&mut self, forced: bool) -> Outcome {
+        let full_due = self.last_full.elapsed() >= FULL_REBUILD_EVERY;
+        if !forced && !full_due {
+            match self.pipeline.srs_changed().await {
+                Ok(false) => return Outcome::Unchanged,
+                Ok(true) => {}
+                Err(e) => {
+                    warn!(error = %e, "cannot read the SRS journal");
+                    return Outcome::Unchanged;
+                }
+            }
+            if let Some((seq, at)) = self.failed
+                && at.elapsed() < RETRY_FAILED_AFTER
+                && self.pipeline.srs.journal_seq().await.ok() == Some(seq)
+            {
+                return Outcome::Unchanged;
+            }
+        }
+        let strategy = if forced || full_due {
+            Strategy::Full
+        } else {
+            Strategy::Incremental
+        };
+        let cur = self.current.load_full();
+        match self.pipeline.next(strategy, Some(&cur.zone)).await {
+            Ok(None) => Outcome::Unchanged,
+            Ok(Some(built)) => {
+                if built.incremental.is_none() {
+                    self.last_full = Instant::now();
+                }
+                self.publish(built)
+            }
+            Err(e) => {
+                metrics::counter!("tldns_build_failures_total").increment(1);
+                error!(error = %e, "build failed; the previous version keeps serving");
+                if let Ok(seq) = self.pipeline.srs.journal_seq().await {
+                    self.failed = Some((seq, Instant::now()));
+                }
+                Outcome::Failed
+            }
+        }
+    }
+
+    fn publish(&mut self, built: Built) -> Outcome {
+        let old = self.current.load_full();
+        let new = match self.pipeline.publish(&built, Some(&self.current)) {
+            Ok(new) => new,
+            Err(e) => {
+                error!(error = %e, "not published; the previous version keeps serving");
+                return Outcome::Failed;
+            }
+        };
+        if let Some(f) = &self.on_published {
+            f(&old, &new);
+        }
+        drop(old);
+        if built.incremental.is_none() {
+            incremental::prepare(&mut self.pipeline, &built.zone);
+            // Once the workers have let the old version go, hand what it
+            // and the build freed back to the OS.
+            tokio::spawn(async {
+                tokio::time::sleep(Duration::from_secs(2)).await;
+                tokio::task::spawn_blocking(crate::server::trim::release_free_memory);
+            });
+        }
+        info!(
+            serial = built.zone.serial(),
+            refused = built.report.refused.len(),
+            incremental = built.incremental.as_ref().map(|a| a.changes),
+            ms = built.timings.total.as_millis() as u64,
+            "published"
+        );
+        Outcome::Published {
+            serial: built.zone.serial(),
+            incremental: built.incremental.is_some(),
+        }
+    }
+}

@@ -1,0 +1,60 @@
+//! Fault injection for the tests that prove a bad version is never
+//! published. Compiled only with the `fault-injection` cargo feature
+//! (which the test suite enables); in a normal build [`inject`] returns
+//! the version untouched and the release binary holds no trace of it.
+//!
+//! When `TLDNS_FAULT_FILE` names a file that holds `corrupt-rrsig` (flip a
+//! bit in one signature) or `drop-nsec3` (remove one NSEC3 record), the
+//! fault is applied after signing and before verification, in full and
+//! incremental builds alike. The file is read at every build, so a test
+//! can make a running server produce one bad version.
+
+use crate::name::Name;
+use crate::zone::SignedZone;
+
+/// `z` with the fault the test asked for, if any. `changed`: the names an
+/// incremental version re-signed (empty for a full build).
+#[cfg(feature = "fault-injection")]
+pub(super) fn inject(mut z: SignedZone, changed: &[Name]) -> SignedZone {
+    let Some(path) = std::env::var_os("TLDNS_FAULT_FILE") else {
+        return z;
+    };
+    let Ok(fault) = std::fs::read_to_string(path) else {
+        return z;
+    };
+    let fault = fault.trim();
+    let Some(sec) = z.dnssec.as_mut() else {
+        return z;
+    };
+    match fault {
+        "corrupt-rrsig" => {
+            if let Some(sig) = sec.apex_sigs.values_mut().flatten().next() {
+                let last = sig.len() - 1;
+                sig[last] ^= 0x01;
+            }
+        }
+        "drop-nsec3" => {
+            // An incremental version: one of the changed names' records
+            // (the rest was verified before). A full build: any record.
+            let p = &sec.nsec3param;
+            let victim = changed
+                .iter()
+                .map(|n| crate::dnssec::nsec3::nsec3_hash(n, &p.salt, p.iterations))
+                .find(|h| sec.nsec3.contains_key(h))
+                .or_else(|| sec.nsec3.keys().nth(sec.nsec3.len() / 2).copied());
+            if let Some(h) = victim {
+                sec.nsec3.remove(&h);
+            }
+        }
+        _ => {}
+    }
+    tracing::warn!(fault, "TLDNS_FAULT: injected a fault for testing");
+    z
+}
+
+/// Without the feature: the version as it is.
+#[cfg(not(feature = "fault-injection"))]
+#[inline(always)]
+pub(super) fn inject(z: SignedZone, _changed: &[Name]) -> SignedZone {
+    z
+}

@@ -1,0 +1,72 @@
+//! The full strategy: every row of one SRS snapshot through policy, the
+//! zone assembled from scratch, all of it signed and all of it verified.
+//! The daemon makes one at start, on reload and on a schedule (which also
+//! renews every signature); [`super::incremental`] edits versions between.
+
+use super::{BuildError, Built, Pipeline, Timings, fault};
+use crate::dnssec::signer::{SignParams, sign_zone};
+use crate::policy;
+use crate::serial::next_serial;
+use crate::verify::{VerifyOptions, verify};
+use crate::zone::{SignedZone, assemble};
+use std::sync::Arc;
+use std::time::Instant;
+
+impl Pipeline {
+    /// Build a new version from the SRS as it is now.
+    pub async fn build(&mut self) -> Result<Built, BuildError> {
+        let t0 = Instant::now();
+        let snapshot = self.srs.snapshot().await?;
+        let t_snap = t0.elapsed();
+        let (content, report) = policy::apply(&snapshot, &self.config, &self.lists)?;
+        let t_policy = t0.elapsed() - t_snap;
+        let serial = next_serial(self.last_serial, self.config.zone.serial.scheme, self.now());
+        let zone = assemble(&self.config, content, serial);
+        let t1 = Instant::now();
+        let dcfg = &self.config.zone.dnssec;
+        let now = self.now();
+        let signed = if dcfg.enabled {
+            let keys = self.keys.clone();
+            let params = SignParams::from_config(dcfg, &self.config.nsec3_salt);
+            tokio::task::spawn_blocking(move || sign_zone(&zone, &keys, &params, now as u32))
+                .await??
+        } else {
+            SignedZone { zone, dnssec: None }
+        };
+        let signed = fault::inject(signed, &[]);
+        let t_sign = t1.elapsed();
+        let t2 = Instant::now();
+        let opts = VerifyOptions {
+            now: now as u32,
+            previous_delegations: self.last_delegations,
+            max_delegation_change: self.config.zone.policy.max_delegation_change,
+            allowed_extra_types: self
+                .config
+                .zone
+                .policy
+                .allowed_extra_types
+                .iter()
+                .filter_map(|t| crate::rr::type_from_str(t))
+                .collect(),
+            require_signed: dcfg.enabled,
+        };
+        let signed = tokio::task::spawn_blocking(move || {
+            verify(&signed.records(), &signed.zone.origin, &opts).map(|_| signed)
+        })
+        .await??;
+        let t_verify = t2.elapsed();
+        Ok(Built {
+            zone: Arc::new(signed),
+            report,
+            journal_seq: snapshot.journal_seq,
+            timings: Timings {
+                snapshot: t_snap,
+                policy: t_policy,
+                sign: t_sign,
+                verify: t_verify,
+                total: t0.elapsed(),
+            },
+            incremental: None,
+        })
+    }
+}

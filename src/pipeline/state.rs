@@ -1,0 +1,325 @@
+//! The durable state of one zone: the serial of the last published version
+//! and the SRS journal position it includes, together in one file,
+//! `<state-dir>/<zone>.state`, written before the version is swapped in
+//! and read when the pipeline starts. One source of truth: a restart never
+//! goes backwards (RFC 1982 serials only increase) and knows which journal
+//! entries the last published version holds.
+//!
+//! The format is small, versioned text, one `key value` per line after a
+//! header line naming the format and its version:
+//!
+//! ```text
+//! tldns-zone-state 1
+//! serial 2024061501
+//! journal-seq 81234
+//! ```
+//!
+//! `journal-seq` is absent when the position is unknown (state upgraded
+//! from an old `<zone>.serial`). Unknown keys are refused, as in the
+//! configuration: a file this version cannot fully read is not guessed at.
+//!
+//! Upgrade: when there is no `<zone>.state`, the files older versions wrote
+//! (`<zone>.serial`: the serial; `<zone>.position`: serial and journal
+//! position) are read instead, the greater serial winning; the first store
+//! of the new file removes them, so they are read once.
+//!
+//! Owns the file and its format; knows nothing of how versions are built.
+
+use crate::name::Name;
+use crate::serial::serial_gt;
+use std::path::{Path, PathBuf};
+
+/// The header's first word.
+const MAGIC: &str = "tldns-zone-state";
+/// The format version this code writes and reads.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// What the last published version was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ZoneState {
+    /// Its SOA serial.
+    pub serial: u32,
+    /// The SRS journal position it includes; `None` if unknown.
+    pub journal_seq: Option<i64>,
+}
+
+/// Why the zone state could not be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    #[error("{path}: {error}")]
+    Read {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+    #[error("writing the zone state: {0}")]
+    Write(#[from] tldns_base::fs::WriteError),
+    #[error("{path}: line {line}: {reason}: {text:?}")]
+    Parse {
+        path: PathBuf,
+        line: usize,
+        reason: &'static str,
+        text: String,
+    },
+    #[error("{path}: format version {found}; this tldns reads version {FORMAT_VERSION}")]
+    Version { path: PathBuf, found: u32 },
+}
+
+/// The state file of one zone (and the legacy files it replaces).
+#[derive(Debug, Clone)]
+pub struct StateFile {
+    dir: PathBuf,
+    zone: String,
+}
+
+impl StateFile {
+    pub fn new(state_dir: &Path, origin: &Name) -> StateFile {
+        let zone = origin.to_string();
+        StateFile {
+            dir: state_dir.to_path_buf(),
+            zone: zone.trim_end_matches('.').to_string(),
+        }
+    }
+
+    /// `<state-dir>/<zone>.state`.
+    pub fn path(&self) -> PathBuf {
+        self.with_extension("state")
+    }
+
+    fn with_extension(&self, ext: &str) -> PathBuf {
+        self.dir.join(format!("{}.{ext}", self.zone))
+    }
+
+    /// The stored state: the state file, else what older versions left.
+    pub fn load(&self) -> Result<Option<ZoneState>, StateError> {
+        let path = self.path();
+        if let Some(text) = read(&path)? {
+            return parse(&path, &text).map(Some);
+        }
+        self.load_legacy()
+    }
+
+    /// Write `state` durably (temp file, fsync, rename, fsync of the
+    /// directory), then remove the legacy files it supersedes.
+    pub fn store(&self, state: &ZoneState) -> Result<(), StateError> {
+        tldns_base::fs::write_atomic(&self.path(), format(state).as_bytes())?;
+        for ext in ["serial", "position"] {
+            // The new file is durable and always read first, so a legacy
+            // file left behind (removal failed) is never read again.
+            let _ = std::fs::remove_file(self.with_extension(ext));
+        }
+        Ok(())
+    }
+
+    /// `<zone>.serial` (`<serial>`) and `<zone>.position` (`<serial>
+    /// <journal-seq>`): the greater serial (RFC 1982), with the journal
+    /// position only when it belongs to that serial.
+    fn load_legacy(&self) -> Result<Option<ZoneState>, StateError> {
+        let mut found: Option<ZoneState> = None;
+        let bad = |path: &Path, text: &str, reason| StateError::Parse {
+            path: path.to_path_buf(),
+            line: 1,
+            reason,
+            text: text.to_string(),
+        };
+        let path = self.with_extension("serial");
+        if let Some(text) = read(&path)? {
+            let serial = text
+                .trim()
+                .parse()
+                .map_err(|_| bad(&path, &text, "not a serial"))?;
+            found = Some(ZoneState {
+                serial,
+                journal_seq: None,
+            });
+        }
+        let path = self.with_extension("position");
+        if let Some(text) = read(&path)? {
+            let mut f = text.split_whitespace();
+            let (Some(serial), Some(seq)) = (
+                f.next().and_then(|s| s.parse::<u32>().ok()),
+                f.next().and_then(|s| s.parse::<i64>().ok()),
+            ) else {
+                return Err(bad(&path, &text, "not a serial and a journal position"));
+            };
+            found = match found {
+                Some(s) if serial_gt(s.serial, serial) => Some(s),
+                _ => Some(ZoneState {
+                    serial,
+                    journal_seq: Some(seq),
+                }),
+            };
+        }
+        Ok(found)
+    }
+}
+
+/// The file's text, `None` if it does not exist.
+fn read(path: &Path) -> Result<Option<String>, StateError> {
+    match std::fs::read_to_string(path) {
+        Ok(t) => Ok(Some(t)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(error) => Err(StateError::Read {
+            path: path.to_path_buf(),
+            error,
+        }),
+    }
+}
+
+fn format(s: &ZoneState) -> String {
+    let mut t = format!("{MAGIC} {FORMAT_VERSION}\nserial {}\n", s.serial);
+    if let Some(seq) = s.journal_seq {
+        t.push_str(&format!("journal-seq {seq}\n"));
+    }
+    t
+}
+
+fn parse(path: &Path, text: &str) -> Result<ZoneState, StateError> {
+    let bad = |line: usize, reason, text: &str| StateError::Parse {
+        path: path.to_path_buf(),
+        line,
+        reason,
+        text: text.to_string(),
+    };
+    let mut lines = text.lines().enumerate().map(|(i, l)| (i + 1, l));
+    let header = lines.next().map_or("", |(_, l)| l);
+    match header.split_once(' ') {
+        Some((MAGIC, v)) => match v.trim().parse::<u32>() {
+            Ok(FORMAT_VERSION) => {}
+            Ok(found) => {
+                return Err(StateError::Version {
+                    path: path.to_path_buf(),
+                    found,
+                });
+            }
+            Err(_) => return Err(bad(1, "not a format version", header)),
+        },
+        _ => return Err(bad(1, "not a tldns zone state file", header)),
+    }
+    let (mut serial, mut journal_seq) = (None, None);
+    for (n, line) in lines {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let (key, value) = line.split_once(' ').unwrap_or((line, ""));
+        match key {
+            "serial" => {
+                serial = Some(
+                    value
+                        .trim()
+                        .parse()
+                        .map_err(|_| bad(n, "not a serial", line))?,
+                )
+            }
+            "journal-seq" => {
+                journal_seq = Some(
+                    value
+                        .trim()
+                        .parse()
+                        .map_err(|_| bad(n, "not a journal position", line))?,
+                )
+            }
+            _ => return Err(bad(n, "unknown key", line)),
+        }
+    }
+    let serial = serial.ok_or_else(|| bad(0, "no serial", text))?;
+    Ok(ZoneState {
+        serial,
+        journal_seq,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dir(tag: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("tldns-state-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        d
+    }
+
+    fn origin() -> Name {
+        Name::parse("mobile.").unwrap()
+    }
+
+    #[test]
+    fn survives_reopen() {
+        let d = dir("reopen");
+        let f = StateFile::new(&d, &origin());
+        assert_eq!(f.load().unwrap(), None);
+        let s = ZoneState {
+            serial: 42,
+            journal_seq: Some(7),
+        };
+        f.store(&s).unwrap();
+        assert_eq!(StateFile::new(&d, &origin()).load().unwrap(), Some(s));
+        assert_eq!(
+            std::fs::read_to_string(d.join("mobile.state")).unwrap(),
+            "tldns-zone-state 1\nserial 42\njournal-seq 7\n"
+        );
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    fn upgrades_from_the_old_files_once() {
+        let d = dir("upgrade");
+        std::fs::create_dir_all(&d).unwrap();
+        // `tldns export` used to store the serial alone, so `.serial` may
+        // be ahead of `.position`: the greater one wins.
+        std::fs::write(d.join("mobile.serial"), "2000000005\n").unwrap();
+        std::fs::write(d.join("mobile.position"), "2000000004 99\n").unwrap();
+        let f = StateFile::new(&d, &origin());
+        assert_eq!(
+            f.load().unwrap(),
+            Some(ZoneState {
+                serial: 2000000005,
+                journal_seq: None
+            })
+        );
+        std::fs::write(d.join("mobile.serial"), "2000000003\n").unwrap();
+        assert_eq!(
+            f.load().unwrap(),
+            Some(ZoneState {
+                serial: 2000000004,
+                journal_seq: Some(99)
+            })
+        );
+        let s = ZoneState {
+            serial: 2000000006,
+            journal_seq: Some(100),
+        };
+        f.store(&s).unwrap();
+        assert!(!d.join("mobile.serial").exists());
+        assert!(!d.join("mobile.position").exists());
+        assert_eq!(f.load().unwrap(), Some(s));
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    fn refuses_what_it_cannot_read() {
+        let p = Path::new("x.state");
+        assert!(matches!(
+            parse(p, "tldns-zone-state 2\nserial 1\n"),
+            Err(StateError::Version { found: 2, .. })
+        ));
+        assert!(matches!(
+            parse(p, "42\n"),
+            Err(StateError::Parse { line: 1, .. })
+        ));
+        assert!(matches!(
+            parse(p, "tldns-zone-state 1\nserial 1\nextra 3\n"),
+            Err(StateError::Parse { line: 3, .. })
+        ));
+        assert!(matches!(
+            parse(p, "tldns-zone-state 1\njournal-seq 3\n"),
+            Err(StateError::Parse { .. })
+        ));
+        assert_eq!(
+            parse(p, "tldns-zone-state 1\nserial 9\n").unwrap(),
+            ZoneState {
+                serial: 9,
+                journal_seq: None
+            }
+        );
+    }
+}
