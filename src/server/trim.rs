@@ -10,7 +10,7 @@
 
 /// Return free heap pages to the kernel. Cheap when there is nothing to
 /// return; takes the allocator's locks briefly, so call it off the query
-/// path (the serve loop does, after a full build is published).
+/// path ([`crate::pipeline::daemon`] does, after a full build is published).
 pub fn release_free_memory() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: malloc_trim only inspects and shrinks the allocator's own
