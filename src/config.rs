@@ -3,11 +3,15 @@
 //! Owns parsing and checking of the file; every error names the file, the
 //! line and the key. Nothing here touches the SRS or the network. Relative
 //! paths in the file are relative to the file's own directory.
+//!
+//! A leaf: it imports nothing from tldns but the base layer (`tldns_base`),
+//! so every other module may read the configuration without a cycle.
 
-use crate::name::Name;
 use serde::Deserialize;
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
+use tldns_base::name::Name;
+use tldns_base::time::TimeOfDay;
 
 /// The configuration format this build reads.
 pub const CONFIG_VERSION: u32 = 1;
@@ -333,7 +337,8 @@ pub struct ExportConfig {
     pub out_dir: Option<PathBuf>,
     /// UTC time of day (`HH:MM:SS`) of the SRS state a daily file holds
     /// (Spec 4 §2.3: "as close as possible to 00:00:00 UTC").
-    pub daily_at: crate::export::schedule::TimeOfDay,
+    #[serde(deserialize_with = "time_of_day")]
+    pub daily_at: TimeOfDay,
     /// Historical copies (`<zone>-yyyymmdd.zone.gz`) kept; 0 keeps them all.
     pub keep_days: u32,
     /// Armored, unprotected OpenPGP secret key that signs the `.sig` files;
@@ -341,12 +346,19 @@ pub struct ExportConfig {
     pub signing_key: Option<PathBuf>,
 }
 
+/// `daily-at = "HH:MM:SS"`, read with [`TimeOfDay`]'s parser (the base
+/// layer knows no serde).
+fn time_of_day<'de, D: serde::Deserializer<'de>>(d: D) -> Result<TimeOfDay, D::Error> {
+    let text = String::deserialize(d)?;
+    text.parse().map_err(serde::de::Error::custom)
+}
+
 impl Default for ExportConfig {
     fn default() -> Self {
         ExportConfig {
             enabled: true,
             out_dir: None,
-            daily_at: crate::export::schedule::TimeOfDay::default(),
+            daily_at: TimeOfDay::default(),
             keep_days: 30,
             signing_key: None,
         }
@@ -489,7 +501,7 @@ impl Config {
             return Err(invalid("nsec3-salt", "longer than 255 octets".into()));
         }
         for t in &zone.policy.allowed_extra_types {
-            if crate::rr::type_from_str(t).is_none() {
+            if tldns_base::rr::type_from_str(t).is_none() {
                 return Err(invalid("allowed-extra-types", format!("unknown type {t}")));
             }
         }
@@ -605,6 +617,20 @@ addresses = ["127.0.0.1"]
             .unwrap_err()
             .to_string();
         assert!(e.starts_with("z.toml:7: refresh"), "{e}");
+    }
+
+    #[test]
+    fn export_daily_at_is_a_utc_time_of_day() {
+        let c = Config::parse(Path::new("z.toml"), GOOD).unwrap();
+        assert_eq!(c.zone.export.daily_at, TimeOfDay { secs: 0 });
+        let at = format!("{GOOD}[export]\ndaily-at = \"01:30\"\n");
+        let c = Config::parse(Path::new("z.toml"), &at).unwrap();
+        assert_eq!(c.zone.export.daily_at, TimeOfDay { secs: 5400 });
+        let bad = format!("{GOOD}[export]\ndaily-at = \"25:00\"\n");
+        let e = Config::parse(Path::new("z.toml"), &bad)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("\"25:00\" is not a UTC time of day"), "{e}");
     }
 
     #[test]

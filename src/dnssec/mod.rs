@@ -7,7 +7,7 @@
 //! format ([`keys`]). It does no I/O except in [`keys`] (the key directory
 //! and, for RSA key generation, an external keygen tool).
 //!
-//! - [`keys`]: K-files, key tags, timing and state, generation, DS.
+//! - [`keys`]: the key model (timing, state, DS), K-files, generation.
 //! - [`nsec3`]: the NSEC3 hash (RFC 5155 §5) and which names the chain holds.
 //! - [`rrsig`]: the signed data (RFC 4034 §3.1.8.1, §6) and signing/checking.
 //! - [`signer`]: the zone signer, the incremental updater, the refresher.

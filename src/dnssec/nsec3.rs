@@ -1,39 +1,19 @@
-//! NSEC3 hashing (RFC 5155 §5) and which names the chain holds (§7.1).
+//! Which names the NSEC3 chain holds (RFC 5155 §7.1), and `tldns
+//! nsec3-hash`'s output.
 //!
-//! Owns the hash function and the rule "which owner names get an NSEC3 RR,
-//! with which types". The signer builds and edits the chain from these; the
-//! verifier must not use the second half (it re-derives the chain itself).
+//! Owns the rule "which owner names get an NSEC3 RR, with which types". The
+//! signer builds and edits the chain from these; the verifier must not use
+//! them (it re-derives the chain itself). The hash (RFC 5155 §5) is
+//! `tldns_base::nsec3`'s, re-exported here.
 
 use crate::name::Name;
 use crate::rr::{base32hex_lower, bitmap_from_types, rtype};
 use crate::zone::Zone;
-use ring::digest;
 use std::ops::Bound;
 
-/// RFC 5155 §5: IH(salt, x, 0) = H(x || salt); IH(salt, x, k) =
-/// H(IH(salt, x, k-1) || salt); the hash is over the owner name in
-/// canonical (lower-case wire) form, which [`Name`] always holds.
-pub fn nsec3_hash(name: &Name, salt: &[u8], iterations: u16) -> [u8; 20] {
-    nsec3_hash_wire(name.wire(), salt, iterations)
-}
-
-/// [`nsec3_hash`] of a lower-case wire-format name, without allocating: the
-/// query path hashes one next-closer name per NXDOMAIN with it.
-#[inline]
-pub fn nsec3_hash_wire(wire: &[u8], salt: &[u8], iterations: u16) -> [u8; 20] {
-    let mut ctx = digest::Context::new(&digest::SHA1_FOR_LEGACY_USE_ONLY);
-    ctx.update(wire);
-    ctx.update(salt);
-    let mut h = [0u8; 20];
-    h.copy_from_slice(ctx.finish().as_ref());
-    for _ in 0..iterations {
-        let mut ctx = digest::Context::new(&digest::SHA1_FOR_LEGACY_USE_ONLY);
-        ctx.update(&h);
-        ctx.update(salt);
-        h.copy_from_slice(ctx.finish().as_ref());
-    }
-    h
-}
+// The hash itself is the base layer's (one copy for the signer, the query
+// path, the verifier and the probe); re-exported for existing callers.
+pub use tldns_base::nsec3::{nsec3_hash, nsec3_hash_wire};
 
 /// Why `tldns nsec3-hash` could not hash.
 #[derive(Debug, thiserror::Error)]

@@ -27,9 +27,10 @@ use super::rrsig::{RrsigFields, sign_rrset};
 use crate::config::DnssecConfig;
 use crate::name::Name;
 use crate::rr::rtype;
-use crate::zone::{Dnssec, Map, Nsec3, Nsec3Param, SignedZone, Zone, nsec3_owner, nsec3_rdata};
+use crate::zone::{Dnssec, Map, Nsec3, Nsec3Param, SignedZone, Zone, nsec3_rdata};
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Bound;
+use tldns_base::nsec3::nsec3_owner;
 
 /// How to sign: NSEC3 parameters and signature times.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -30,6 +30,8 @@ use flate2::write::GzEncoder;
 use md5::{Digest, Md5};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use tldns_base::fs::sync_dir;
+use tldns_base::time::civil_from_days;
 
 /// Why an export did not publish its files.
 #[derive(Debug, thiserror::Error)]
@@ -108,7 +110,7 @@ impl Names {
 
 /// UTC calendar date of a unix time.
 pub fn utc_date(unix: u64) -> (i64, u32, u32) {
-    crate::rr::civil_from_days((unix / 86_400) as i64)
+    civil_from_days((unix / 86_400) as i64)
 }
 
 /// Temporary files removed on drop unless the export got to publishing.
@@ -151,6 +153,9 @@ impl<W: Write> Write for Md5Writer<W> {
     }
 }
 
+/// One staged file, complete and fsynced under its temporary name; not
+/// `tldns_base::fs::write_atomic`, because the six files are renamed only
+/// once all are complete (docs/czds.md, Atomicity).
 fn write_synced(path: &Path, data: &[u8]) -> Result<(), ExportError> {
     let mut f = std::fs::File::create(path).map_err(io_err(path))?;
     f.write_all(data).map_err(io_err(path))?;
@@ -235,9 +240,10 @@ pub fn export(
         files.push(dst);
     }
     temps.0.clear();
-    std::fs::File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(io_err(dir))?;
+    sync_dir(dir).map_err(|e| ExportError::Io {
+        path: e.path,
+        error: e.error,
+    })?;
 
     let pruned = prune(dir, &names, keep_days)?;
     Ok(ExportReport {

@@ -17,6 +17,7 @@ use pgp::ser::Serialize;
 use pgp::types::{KeyDetails, Password};
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use tldns_base::fs::{WriteError, write_atomic, write_atomic_with};
 
 /// Why no signature was made.
 #[derive(Debug, thiserror::Error)]
@@ -192,22 +193,35 @@ pub fn generate(path: &Path, user_id: &str) -> Result<(), SignError> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(io(dir))?;
     }
-    write_private(path, armored.as_bytes()).map_err(io(path))?;
+    write_private(path, armored.as_bytes())?;
     let pubp = public_path(path);
-    std::fs::write(&pubp, public).map_err(io(&pubp))?;
+    write_atomic(&pubp, public.as_bytes()).map_err(written)?;
     Ok(())
 }
 
-fn write_private(path: &Path, data: &[u8]) -> std::io::Result<()> {
+fn written(e: WriteError) -> SignError {
+    SignError::Io {
+        path: e.path,
+        error: e.error,
+    }
+}
+
+/// The secret key, durably and atomically, mode 0600 from the first byte;
+/// never over an existing key.
+fn write_private(path: &Path, data: &[u8]) -> Result<(), SignError> {
     use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)?;
-    f.write_all(data)?;
-    f.sync_all()
+    use std::os::unix::fs::PermissionsExt;
+    if path.exists() {
+        return Err(SignError::Io {
+            path: path.to_path_buf(),
+            error: std::io::ErrorKind::AlreadyExists.into(),
+        });
+    }
+    write_atomic_with(path, |f| {
+        f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+        f.write_all(data)
+    })
+    .map_err(written)
 }
 
 #[cfg(test)]

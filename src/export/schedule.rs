@@ -13,54 +13,8 @@
 use super::{ExportError, ExportReport, Names, export_configured, out_dir, utc_date};
 use crate::config::Config;
 use crate::store::Current;
-use serde::Deserialize;
 use std::time::Duration;
-use tldns_base::time::unix_now;
-
-/// A UTC time of day, `HH:MM:SS` (or `HH:MM`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-#[serde(try_from = "String")]
-pub struct TimeOfDay {
-    /// Seconds after 00:00:00 UTC.
-    pub secs: u32,
-}
-
-impl TryFrom<String> for TimeOfDay {
-    type Error = String;
-    fn try_from(s: String) -> Result<TimeOfDay, String> {
-        s.parse()
-    }
-}
-
-impl std::str::FromStr for TimeOfDay {
-    type Err = String;
-    fn from_str(s: &str) -> Result<TimeOfDay, String> {
-        let bad = || format!("{s:?} is not a UTC time of day HH:MM:SS");
-        let parts: Vec<&str> = s.split(':').collect();
-        if !(2..=3).contains(&parts.len())
-            || parts
-                .iter()
-                .any(|p| p.len() != 2 || !p.bytes().all(|b| b.is_ascii_digit()))
-        {
-            return Err(bad());
-        }
-        let v: Vec<u32> = parts.iter().map(|p| p.parse().unwrap_or(99)).collect();
-        let (h, m, sec) = (v[0], v[1], v.get(2).copied().unwrap_or(0));
-        if h > 23 || m > 59 || sec > 59 {
-            return Err(bad());
-        }
-        Ok(TimeOfDay {
-            secs: h * 3600 + m * 60 + sec,
-        })
-    }
-}
-
-impl std::fmt::Display for TimeOfDay {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let s = self.secs;
-        write!(f, "{:02}:{:02}:{:02}", s / 3600, (s / 60) % 60, s % 60)
-    }
-}
+use tldns_base::time::{TimeOfDay, unix_now};
 
 /// The last scheduled time at or before `now` (unix seconds).
 pub fn last_run(now: u64, at: TimeOfDay) -> u64 {
@@ -152,17 +106,6 @@ pub async fn run(config: Config, current: Current) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn time_of_day() {
-        assert_eq!("00:00:00".parse::<TimeOfDay>().unwrap().secs, 0);
-        assert_eq!("23:59:59".parse::<TimeOfDay>().unwrap().secs, 86_399);
-        assert_eq!("12:30".parse::<TimeOfDay>().unwrap().secs, 45_000);
-        for bad in ["24:00:00", "1:00:00", "00:60:00", "noon", "00:00:00:00"] {
-            assert!(bad.parse::<TimeOfDay>().is_err(), "{bad}");
-        }
-        assert_eq!(TimeOfDay { secs: 3661 }.to_string(), "01:01:01");
-    }
 
     #[test]
     fn runs() {

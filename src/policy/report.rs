@@ -5,7 +5,8 @@ use super::{PolicyError, Refusal, Rule};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
+use tldns_base::fs::write_atomic_with;
 
 /// What [`super::apply`] refused and how much it published.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -54,21 +55,17 @@ impl Report {
     }
 
     /// Write the report as JSON; readers never see a half-written file
-    /// (temporary file in the same directory, then rename).
+    /// (one durable atomic write, `tldns_base::fs`).
     pub fn write_json(&self, path: &Path) -> Result<(), PolicyError> {
-        let err = |error: std::io::Error| PolicyError::ReportWrite {
-            path: path.to_path_buf(),
-            error,
-        };
-        let mut tmp: PathBuf = path.to_path_buf();
-        tmp.as_mut_os_string().push(".tmp");
-        let mut f = std::io::BufWriter::new(std::fs::File::create(&tmp).map_err(err)?);
-        serde_json::to_writer_pretty(&mut f, self).map_err(|e| err(e.into()))?;
-        f.write_all(b"\n").map_err(err)?;
-        f.into_inner()
-            .map_err(|e| err(e.into_error()))?
-            .sync_all()
-            .map_err(err)?;
-        std::fs::rename(&tmp, path).map_err(err)
+        write_atomic_with(path, |f| {
+            let mut w = std::io::BufWriter::new(f);
+            serde_json::to_writer_pretty(&mut w, self)?;
+            w.write_all(b"\n")?;
+            w.flush()
+        })
+        .map_err(|e| PolicyError::ReportWrite {
+            path: e.path,
+            error: e.error,
+        })
     }
 }

@@ -403,7 +403,7 @@ pub struct Index {
 }
 
 /// The NSEC3 hash (RFC 5155 §5), shared with the signer: one implementation.
-pub use crate::dnssec::nsec3::nsec3_hash_wire;
+pub use tldns_base::nsec3::nsec3_hash_wire;
 
 /// Identical fragments built once and shared (many delegations use the
 /// same name servers, so their NS and glue octets are the same).

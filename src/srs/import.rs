@@ -7,9 +7,9 @@
 //! skipped silently: the signer regenerates them.
 
 use super::batch::{Batch, Inserted, NewDomain, NewDs, NewHost};
+use super::refusal::{Refusal, Rule};
 use super::{Srs, SrsError, name_to_stored};
 use crate::name::Name;
-use crate::policy::{Refusal, Rule};
 use crate::rr::{class, rtype, type_name};
 use crate::zonefile::{self, Entry, Problem, ZoneFileError};
 use serde::Serialize;

@@ -21,11 +21,13 @@ mod batch;
 mod import;
 mod mutate;
 pub mod partial;
+mod refusal;
 mod seed;
 mod sql;
 
 pub use batch::Inserted;
 pub use import::{ImportReport, import};
+pub use refusal::{Refusal, Rule};
 pub use seed::seed;
 
 use crate::name::{Name, NameError};

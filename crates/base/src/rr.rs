@@ -277,7 +277,6 @@ pub fn bitmap_from_types(types: &[u16]) -> Vec<u8> {
     out
 }
 
-
 /// Presentation form of RDATA; RFC 3597 `\# len hex` where the type is not
 /// known or the RDATA does not parse.
 pub fn rdata_to_text(t: u16, r: &[u8]) -> String {

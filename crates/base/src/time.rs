@@ -1,5 +1,6 @@
-//! Time, once: unix seconds now, the RRSIG time format (RFC 4034 §3.2) and
-//! civil dates (proleptic Gregorian), for every module that needs them.
+//! Time, once: unix seconds now, the RRSIG time format (RFC 4034 §3.2),
+//! civil dates (proleptic Gregorian) and UTC times of day, for every module
+//! that needs them.
 //!
 //! Owns calendar arithmetic; it does no I/O but read the clock.
 
@@ -100,6 +101,55 @@ pub fn parse_rrsig_time(s: &str) -> Option<u32> {
     s.parse().ok()
 }
 
+/// A UTC time of day, `HH:MM:SS` (or `HH:MM`): when a daily job runs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TimeOfDay {
+    /// Seconds after 00:00:00 UTC.
+    pub secs: u32,
+}
+
+/// Why a text is not a [`TimeOfDay`]; names the text.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{text:?} is not a UTC time of day HH:MM:SS")]
+pub struct TimeOfDayError {
+    /// The text that did not parse.
+    pub text: String,
+}
+
+impl std::str::FromStr for TimeOfDay {
+    type Err = TimeOfDayError;
+    fn from_str(s: &str) -> Result<TimeOfDay, TimeOfDayError> {
+        let bad = || TimeOfDayError {
+            text: s.to_string(),
+        };
+        let parts: Vec<&str> = s.split(':').collect();
+        if !(2..=3).contains(&parts.len())
+            || parts
+                .iter()
+                .any(|p| p.len() != 2 || !p.bytes().all(|b| b.is_ascii_digit()))
+        {
+            return Err(bad());
+        }
+        // Two ASCII digits each (checked above): the parse cannot fail, and
+        // 99 would be refused by the range check below anyway.
+        let v: Vec<u32> = parts.iter().map(|p| p.parse().unwrap_or(99)).collect();
+        let (h, m, sec) = (v[0], v[1], v.get(2).copied().unwrap_or(0));
+        if h > 23 || m > 59 || sec > 59 {
+            return Err(bad());
+        }
+        Ok(TimeOfDay {
+            secs: h * 3600 + m * 60 + sec,
+        })
+    }
+}
+
+impl std::fmt::Display for TimeOfDay {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let s = self.secs;
+        write!(f, "{:02}:{:02}:{:02}", s / 3600, (s / 60) % 60, s % 60)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -125,5 +175,20 @@ mod tests {
         assert_eq!(days_from_civil(2000, 3, 1), 11_017);
         assert_eq!(unix_from_civil(2024, 2, 29, 12, 0, 0), Some(1_709_208_000));
         assert_eq!(unix_from_civil(2023, 2, 29, 12, 0, 0), None);
+    }
+
+    #[test]
+    fn time_of_day() {
+        assert_eq!("00:00:00".parse::<TimeOfDay>().unwrap().secs, 0);
+        assert_eq!("23:59:59".parse::<TimeOfDay>().unwrap().secs, 86_399);
+        assert_eq!("12:30".parse::<TimeOfDay>().unwrap().secs, 45_000);
+        for bad in ["24:00:00", "1:00:00", "00:60:00", "noon", "00:00:00:00"] {
+            assert!(bad.parse::<TimeOfDay>().is_err(), "{bad}");
+        }
+        assert_eq!(
+            "25:00".parse::<TimeOfDay>().unwrap_err().to_string(),
+            "\"25:00\" is not a UTC time of day HH:MM:SS"
+        );
+        assert_eq!(TimeOfDay { secs: 3661 }.to_string(), "01:01:01");
     }
 }

@@ -1,0 +1,398 @@
+//! DNSSEC keys (RFC 4034 §2): the key model.
+//!
+//! Owns what a key is and does: its DNSKEY RDATA, roles (ZSK, KSK/CSK by the
+//! SEP flag), timing and the state it implies, signing, DS records for the
+//! parent, and the key directory of a zone ([`KeyStore`]). The file format
+//! is [`kfile`]'s (BIND's `K<zone>+<alg>+<tag>.key` / `.private`), making
+//! keys is [`generate`]'s; the key tag (RFC 4034 Appendix B) is the base
+//! layer's, re-exported here. Operators keep their tools: files made by
+//! `dnssec-keygen` and `ldns-keygen` load, and ours are read by
+//! `dnssec-signzone` and `ldns-signzone` (tested against both).
+//!
+//! Decisions:
+//! - Keys without timing metadata (as `ldns-keygen` writes them) are
+//!   published and active from the start and never retire.
+//! - Generated keys get Created = Publish = Activate = `now` and no
+//!   Inactive/Delete: lifetimes belong to a rollover schedule, and a key that
+//!   silently goes inactive would leave the zone unsigned.
+
+mod generate;
+mod kfile;
+#[cfg(test)]
+mod tests;
+
+pub use tldns_base::keytag::key_tag;
+
+use crate::config::{DnssecConfig, KeyScheme};
+use crate::name::Name;
+use crate::rr::{Ds, Record, rtype};
+use kfile::with_ext;
+use ring::rand::SystemRandom;
+use ring::signature::{self, EcdsaKeyPair, Ed25519KeyPair, RsaKeyPair};
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// DNSKEY flags: Zone Key (RFC 4034 §2.1.1).
+pub const FLAG_ZONE: u16 = 0x0100;
+/// DNSKEY flags: Secure Entry Point (RFC 4034 §2.1.1).
+pub const FLAG_SEP: u16 = 0x0001;
+/// DNSKEY flags: REVOKE (RFC 5011 §3).
+pub const FLAG_REVOKE: u16 = 0x0080;
+/// A zone-signing key's flags.
+pub const ZSK: u16 = FLAG_ZONE;
+/// A key-signing (or combined signing) key's flags.
+pub const KSK: u16 = FLAG_ZONE | FLAG_SEP;
+
+/// Why a key could not be read, written or made.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    #[error("{path}: {error}")]
+    Io {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+    #[error("{path}:{line}: {what}")]
+    Syntax {
+        path: PathBuf,
+        line: usize,
+        what: &'static str,
+    },
+    #[error("{path}: algorithm {algorithm} is not supported (8, 13 and 15 are)")]
+    UnsupportedAlgorithm { path: PathBuf, algorithm: u8 },
+    #[error("{path}: key rejected by ring: {reason}")]
+    Rejected { path: PathBuf, reason: String },
+    #[error(
+        "{path}: the public key file is needed for an ECDSA key (the private file holds only the scalar)"
+    )]
+    MissingPublicKey { path: PathBuf },
+    #[error("{public}: public key does not match {private}")]
+    PublicKeyMismatch { public: PathBuf, private: PathBuf },
+    #[error("{path}: key is for {found}, not {expected}")]
+    WrongOwner {
+        path: PathBuf,
+        found: Name,
+        expected: Name,
+    },
+    #[error(
+        "key tag {tag} is used by both {first} and {second}: validators could pick the wrong key (RFC 4034 §5.2 key tags are not unique)"
+    )]
+    DuplicateTag {
+        tag: u16,
+        first: PathBuf,
+        second: PathBuf,
+    },
+    #[error("{path}: {what}")]
+    Wrote { path: PathBuf, what: &'static str },
+    #[error(
+        "RSA keys are made by dnssec-keygen or ldns-keygen and neither is installed (ring cannot generate RSA keys)"
+    )]
+    RsaGenerator,
+    #[error("{tool} failed: {status}: {stderr}")]
+    Tool {
+        tool: &'static str,
+        status: std::process::ExitStatus,
+        stderr: String,
+    },
+    #[error(
+        "DS digest type {0} is not supported (2 = SHA-256 per RFC 4509, 4 = SHA-384 per RFC 6605)"
+    )]
+    UnsupportedDigest(u8),
+    #[error("algorithm {0} cannot be generated (8, 13 and 15 can)")]
+    CannotGenerate(u8),
+    #[error("random number generator failed")]
+    Random,
+}
+
+/// Timing metadata, as BIND keeps it (seconds since the epoch).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct KeyTiming {
+    pub created: Option<u64>,
+    /// In the DNSKEY RRset from then on.
+    pub publish: Option<u64>,
+    /// Signs from then on.
+    pub activate: Option<u64>,
+    /// Stops signing then.
+    pub inactive: Option<u64>,
+    /// Leaves the DNSKEY RRset then.
+    pub delete: Option<u64>,
+}
+
+/// What a key does at a given time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyState {
+    /// In the DNSKEY RRset.
+    pub published: bool,
+    /// Makes signatures.
+    pub active: bool,
+    /// Past its Inactive time: signs no more (may still be published).
+    pub retired: bool,
+}
+
+impl KeyTiming {
+    /// A missing time means "always" for Publish/Activate, "never" for
+    /// Inactive/Delete.
+    pub fn state(&self, now: u64) -> KeyState {
+        let reached = |t: Option<u64>| t.is_some_and(|t| t <= now);
+        let deleted = reached(self.delete);
+        let retired = reached(self.inactive);
+        let published = self.publish.is_none_or(|t| t <= now) && !deleted;
+        let active = self.activate.is_none_or(|t| t <= now) && !retired && !deleted;
+        KeyState {
+            published,
+            active,
+            retired,
+        }
+    }
+}
+
+/// RSA private key fields as in a BIND `.private` file (big-endian).
+#[derive(Clone)]
+struct RsaFields {
+    modulus: Vec<u8>,
+    public_exponent: Vec<u8>,
+    private_exponent: Vec<u8>,
+    prime1: Vec<u8>,
+    prime2: Vec<u8>,
+    exponent1: Vec<u8>,
+    exponent2: Vec<u8>,
+    coefficient: Vec<u8>,
+}
+
+enum Secret {
+    EcdsaP256 {
+        scalar: [u8; 32],
+        pair: EcdsaKeyPair,
+    },
+    Ed25519 {
+        seed: [u8; 32],
+        pair: Ed25519KeyPair,
+    },
+    Rsa {
+        fields: Box<RsaFields>,
+        pair: RsaKeyPair,
+    },
+}
+
+/// A DNSSEC key with its private half.
+#[derive(Clone)]
+pub struct Key {
+    pub owner: Name,
+    /// 256 (ZSK) or 257 (KSK or CSK).
+    pub flags: u16,
+    /// 8, 13 or 15.
+    pub algorithm: u8,
+    /// The DNSKEY public key field (RFC 3110, RFC 6605, RFC 8080).
+    pub public_key: Vec<u8>,
+    /// RFC 4034 Appendix B, computed from the DNSKEY RDATA.
+    pub key_tag: u16,
+    pub timing: KeyTiming,
+    /// Where it was read from or written to: `dir/K<zone>+<alg>+<tag>` (no extension).
+    pub file: Option<PathBuf>,
+    secret: Arc<Secret>,
+}
+
+impl fmt::Debug for Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Never the private half.
+        f.debug_struct("Key")
+            .field("owner", &self.owner)
+            .field("flags", &self.flags)
+            .field("algorithm", &self.algorithm)
+            .field("key_tag", &self.key_tag)
+            .field("timing", &self.timing)
+            .field("file", &self.file)
+            .finish()
+    }
+}
+
+impl Key {
+    /// DNSKEY RDATA (RFC 4034 §2.1): flags, protocol 3, algorithm, key.
+    pub fn dnskey_rdata(&self) -> Vec<u8> {
+        dnskey_rdata(self.flags, self.algorithm, &self.public_key)
+    }
+
+    pub fn is_sep(&self) -> bool {
+        self.flags & FLAG_SEP != 0
+    }
+
+    pub fn state(&self, now: u64) -> KeyState {
+        self.timing.state(now)
+    }
+
+    /// `K<zone>+<alg:03>+<tag:05>`, BIND's base name.
+    pub fn base_name(&self) -> String {
+        base_name(&self.owner, self.algorithm, self.key_tag)
+    }
+
+    /// DS RDATA for the parent (RFC 4034 §5.1.4): digest over owner | DNSKEY RDATA.
+    pub fn ds(&self, digest_type: u8) -> Result<Ds, KeyError> {
+        let alg = match digest_type {
+            2 => &ring::digest::SHA256,
+            4 => &ring::digest::SHA384,
+            other => return Err(KeyError::UnsupportedDigest(other)),
+        };
+        let mut ctx = ring::digest::Context::new(alg);
+        ctx.update(self.owner.wire());
+        ctx.update(&self.dnskey_rdata());
+        Ok(Ds {
+            key_tag: self.key_tag,
+            algorithm: self.algorithm,
+            digest_type,
+            digest: ctx.finish().as_ref().to_vec(),
+        })
+    }
+
+    /// The DS record in presentation format, for the IANA root zone
+    /// management request: `mobile.\t86400\tIN\tDS\t<tag> <alg> 2 <hex>`.
+    pub fn ds_text(&self, digest_type: u8, ttl: u32) -> Result<String, KeyError> {
+        let ds = self.ds(digest_type)?;
+        Ok(Record::new(self.owner.clone(), ttl, rtype::DS, ds.to_rdata()).to_text('\t'))
+    }
+
+    /// Sign `data` with the algorithm's signature scheme: ECDSA P-256 SHA-256
+    /// as fixed 64-octet r|s (RFC 6605 §4), Ed25519 (RFC 8080 §4), RSA
+    /// PKCS#1 v1.5 SHA-256 (RFC 5702 §3).
+    pub fn sign(&self, data: &[u8]) -> Result<Vec<u8>, ring::error::Unspecified> {
+        match &*self.secret {
+            Secret::EcdsaP256 { pair, .. } => {
+                Ok(pair.sign(&SystemRandom::new(), data)?.as_ref().to_vec())
+            }
+            Secret::Ed25519 { pair, .. } => Ok(pair.sign(data).as_ref().to_vec()),
+            Secret::Rsa { pair, .. } => {
+                let mut sig = vec![0u8; pair.public().modulus_len()];
+                pair.sign(
+                    &signature::RSA_PKCS1_SHA256,
+                    &SystemRandom::new(),
+                    data,
+                    &mut sig,
+                )?;
+                Ok(sig)
+            }
+        }
+    }
+}
+
+/// The key directory of a zone.
+pub struct KeyStore;
+
+impl KeyStore {
+    /// Every key of `origin` in `dir` (files `K<origin>+*.private`), sorted by
+    /// algorithm and tag. Two keys with the same tag are refused.
+    pub fn load(dir: &Path, origin: &Name) -> Result<Vec<Key>, KeyError> {
+        let prefix = format!("k{origin}+");
+        let rd = std::fs::read_dir(dir).map_err(|error| KeyError::Io {
+            path: dir.to_path_buf(),
+            error,
+        })?;
+        let mut paths = Vec::new();
+        for e in rd {
+            let e = e.map_err(|error| KeyError::Io {
+                path: dir.to_path_buf(),
+                error,
+            })?;
+            let name = e.file_name().to_string_lossy().to_string();
+            if name.to_ascii_lowercase().starts_with(&prefix) && name.ends_with(".private") {
+                paths.push(e.path());
+            }
+        }
+        paths.sort();
+        let mut keys: Vec<Key> = Vec::with_capacity(paths.len());
+        for p in paths {
+            let k = Key::read(&p)?;
+            if &k.owner != origin {
+                return Err(KeyError::WrongOwner {
+                    path: p,
+                    found: k.owner,
+                    expected: origin.clone(),
+                });
+            }
+            if let Some(other) = keys.iter().find(|o| o.key_tag == k.key_tag) {
+                return Err(KeyError::DuplicateTag {
+                    tag: k.key_tag,
+                    first: with_ext(other.file.as_deref().unwrap_or(Path::new("?")), "private"),
+                    second: p,
+                });
+            }
+            if let Some(name_tag) = p
+                .file_name()
+                .and_then(|f| f.to_str())
+                .and_then(|f| f.strip_suffix(".private"))
+                .and_then(|f| f.rsplit('+').next())
+                .and_then(|t| t.parse::<u16>().ok())
+                && name_tag != k.key_tag
+            {
+                tracing::warn!(path = %p.display(), tag = k.key_tag, "file name tag differs from the key's tag");
+            }
+            keys.push(k);
+        }
+        keys.sort_by_key(|k| (k.algorithm, k.key_tag));
+        Ok(keys)
+    }
+
+    /// Make the keys the policy asks for (KSK + ZSK, or one CSK) and write
+    /// them into `dir` (created if missing). Tags never collide with keys
+    /// already in `dir`.
+    pub fn generate(
+        dir: &Path,
+        origin: &Name,
+        cfg: &DnssecConfig,
+        now: u64,
+    ) -> Result<Vec<Key>, KeyError> {
+        std::fs::create_dir_all(dir).map_err(|error| KeyError::Io {
+            path: dir.to_path_buf(),
+            error,
+        })?;
+        let mut taken: Vec<u16> = KeyStore::load(dir, origin)?
+            .iter()
+            .map(|k| k.key_tag)
+            .collect();
+        let roles: &[u16] = match cfg.scheme {
+            KeyScheme::KskZsk => &[KSK, ZSK],
+            KeyScheme::Csk => &[KSK],
+        };
+        let mut out = Vec::new();
+        for &flags in roles {
+            let mut tries = 0;
+            let mut key = loop {
+                let k = Key::generate(origin, flags, cfg.algorithm, cfg.rsa_bits, now)?;
+                // A revoked key's tag is tag+128 (RFC 5011 §3); keep that free as well.
+                let revoked = key_tag(&dnskey_rdata(
+                    flags | FLAG_REVOKE,
+                    k.algorithm,
+                    &k.public_key,
+                ));
+                if !taken.contains(&k.key_tag) && !taken.contains(&revoked) {
+                    taken.push(k.key_tag);
+                    taken.push(revoked);
+                    break k;
+                }
+                tries += 1;
+                if tries > 32 {
+                    return Err(KeyError::DuplicateTag {
+                        tag: k.key_tag,
+                        first: dir.join(k.base_name()),
+                        second: dir.join(k.base_name()),
+                    });
+                }
+            };
+            key.write(dir)?;
+            tracing::info!(key = %key.base_name(), flags, "generated key");
+            out.push(key);
+        }
+        Ok(out)
+    }
+}
+
+fn dnskey_rdata(flags: u16, algorithm: u8, public_key: &[u8]) -> Vec<u8> {
+    let mut v = Vec::with_capacity(4 + public_key.len());
+    v.extend_from_slice(&flags.to_be_bytes());
+    v.push(3);
+    v.push(algorithm);
+    v.extend_from_slice(public_key);
+    v
+}
+
+fn base_name(owner: &Name, algorithm: u8, tag: u16) -> String {
+    format!("K{owner}+{algorithm:03}+{tag:05}")
+}
