@@ -1,6 +1,8 @@
 //! tldns's base layer: the DNS primitives every other part of tldns uses,
 //! written once.
 //!
+//! - [`iana`]: the IANA registries (types, classes, RCODEs, opcodes,
+//!   DNSSEC algorithms, DS digests), one table each;
 //! - [`name`]: domain names in lower-case wire form, canonical order;
 //! - [`rr`]: type and class codes, records, RDATA wire and presentation forms;
 //! - [`zonefile`]: the presentation-format reader (RFC 1035 §5);
@@ -17,6 +19,7 @@
 #![warn(unreachable_pub)]
 
 pub mod fs;
+pub mod iana;
 pub mod keytag;
 pub mod name;
 pub mod nsec3;
