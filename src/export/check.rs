@@ -13,6 +13,7 @@ use crate::zonefile::{RdataError, rdata_to_wire};
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
+use tldns_base::iana::Rtype;
 
 /// One broken rule on one line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -683,114 +684,26 @@ fn is_class(tok: &[u8]) -> bool {
             .is_some_and(|d| !d.is_empty() && d.iter().all(u8::is_ascii_digit))
 }
 
-/// IANA "Resource Record (RR) TYPEs" with a mnemonic (2025).
-const TYPES: &[(u16, &str)] = &[
-    (1, "A"),
-    (2, "NS"),
-    (3, "MD"),
-    (4, "MF"),
-    (5, "CNAME"),
-    (6, "SOA"),
-    (7, "MB"),
-    (8, "MG"),
-    (9, "MR"),
-    (10, "NULL"),
-    (11, "WKS"),
-    (12, "PTR"),
-    (13, "HINFO"),
-    (14, "MINFO"),
-    (15, "MX"),
-    (16, "TXT"),
-    (17, "RP"),
-    (18, "AFSDB"),
-    (19, "X25"),
-    (20, "ISDN"),
-    (21, "RT"),
-    (22, "NSAP"),
-    (23, "NSAP-PTR"),
-    (24, "SIG"),
-    (25, "KEY"),
-    (26, "PX"),
-    (27, "GPOS"),
-    (28, "AAAA"),
-    (29, "LOC"),
-    (30, "NXT"),
-    (31, "EID"),
-    (32, "NIMLOC"),
-    (33, "SRV"),
-    (34, "ATMA"),
-    (35, "NAPTR"),
-    (36, "KX"),
-    (37, "CERT"),
-    (38, "A6"),
-    (39, "DNAME"),
-    (40, "SINK"),
-    (41, "OPT"),
-    (42, "APL"),
-    (43, "DS"),
-    (44, "SSHFP"),
-    (45, "IPSECKEY"),
-    (46, "RRSIG"),
-    (47, "NSEC"),
-    (48, "DNSKEY"),
-    (49, "DHCID"),
-    (50, "NSEC3"),
-    (51, "NSEC3PARAM"),
-    (52, "TLSA"),
-    (53, "SMIMEA"),
-    (55, "HIP"),
-    (56, "NINFO"),
-    (57, "RKEY"),
-    (58, "TALINK"),
-    (59, "CDS"),
-    (60, "CDNSKEY"),
-    (61, "OPENPGPKEY"),
-    (62, "CSYNC"),
-    (63, "ZONEMD"),
-    (64, "SVCB"),
-    (65, "HTTPS"),
-    (66, "DSYNC"),
-    (99, "SPF"),
-    (100, "UINFO"),
-    (101, "UID"),
-    (102, "GID"),
-    (103, "UNSPEC"),
-    (104, "NID"),
-    (105, "L32"),
-    (106, "L64"),
-    (107, "LP"),
-    (108, "EUI48"),
-    (109, "EUI64"),
-    (249, "TKEY"),
-    (250, "TSIG"),
-    (256, "URI"),
-    (257, "CAA"),
-    (258, "AVC"),
-    (259, "DOA"),
-    (260, "AMTRELAY"),
-    (261, "RESINFO"),
-    (262, "WALLET"),
-    (263, "CLA"),
-    (264, "IPN"),
-    (32768, "TA"),
-    (32769, "DLV"),
-];
-
+/// The registered mnemonic of a type that can be a record in a zone: the
+/// question-only types (RFC 6895 §3.1: IXFR, AXFR, MAILB, MAILA, ANY) are
+/// not record types, so a zone file names them only as `TYPEnnn`.
 fn mnemonic(code: u16) -> Option<&'static str> {
-    TYPES.iter().find(|(c, _)| *c == code).map(|(_, m)| *m)
+    let t = Rtype::new(code);
+    if t.is_qtype_only() {
+        None
+    } else {
+        t.mnemonic()
+    }
 }
 
-/// Type code of a mnemonic or `TYPEnnn`, case-insensitively.
+/// Type code of a mnemonic or `TYPEnnn`, case-insensitively (RFC 3597 §5).
 fn type_code(tok: &[u8]) -> Option<u16> {
-    let up = tok.to_ascii_uppercase();
-    if let Some((c, _)) = TYPES.iter().find(|(_, m)| m.as_bytes() == up.as_slice()) {
-        return Some(*c);
-    }
-    let d = up.strip_prefix(b"TYPE")?;
-    if d.is_empty() || !d.iter().all(u8::is_ascii_digit) {
+    let t: Rtype = std::str::from_utf8(tok).ok()?.parse().ok()?;
+    // A question-only mnemonic is refused; its TYPEnnn form is accepted.
+    if t.is_qtype_only() && Rtype::from_mnemonic(std::str::from_utf8(tok).ok()?).is_some() {
         return None;
     }
-    std::str::from_utf8(d).ok()?.parse().ok()
+    Some(t.to_int())
 }
 
 #[cfg(test)]

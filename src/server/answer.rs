@@ -26,17 +26,20 @@ pub enum Transport {
     Tcp,
 }
 
-/// RCODEs (RFC 1035 §4.1.1, RFC 6891 §9).
+/// RCODEs (RFC 1035 §4.1.1, RFC 6891 §9) in the widths the hot path
+/// writes them, from the one table in [`tldns_base::iana::Rcode`]. The
+/// header ones fit the header's four bits, so `as u8` keeps them whole.
 pub mod rcode {
-    pub const NOERROR: u8 = 0;
-    pub const FORMERR: u8 = 1;
-    pub const SERVFAIL: u8 = 2;
-    pub const NXDOMAIN: u8 = 3;
-    pub const NOTIMP: u8 = 4;
-    pub const REFUSED: u8 = 5;
-    pub const NOTAUTH: u8 = 9;
+    use tldns_base::iana::Rcode;
+    pub const NOERROR: u8 = Rcode::NOERROR.to_int() as u8;
+    pub const FORMERR: u8 = Rcode::FORMERR.to_int() as u8;
+    pub const SERVFAIL: u8 = Rcode::SERVFAIL.to_int() as u8;
+    pub const NXDOMAIN: u8 = Rcode::NXDOMAIN.to_int() as u8;
+    pub const NOTIMP: u8 = Rcode::NOTIMP.to_int() as u8;
+    pub const REFUSED: u8 = Rcode::REFUSED.to_int() as u8;
+    pub const NOTAUTH: u8 = Rcode::NOTAUTH.to_int() as u8;
     /// Extended: needs OPT (upper bits 1, lower 0).
-    pub const BADVERS: u16 = 16;
+    pub const BADVERS: u16 = Rcode::BADVERS.to_int();
 }
 
 /// What was answered, for the caller's counters.

@@ -363,7 +363,10 @@ mod tests {
         let there: SocketAddr = "192.0.2.1:4000".parse().unwrap();
         // Unsigned: REFUSED.
         let r = p.handle(&axfr_query(), here, &served).unwrap();
-        assert_eq!(parse(&r[0]).unwrap().rcode(), rcode::REFUSED);
+        assert_eq!(
+            parse(&r[0]).unwrap().rcode(),
+            tldns_base::iana::Rcode::REFUSED
+        );
         // Signed with an unknown key: NOTAUTH, TSIG error BADKEY.
         let stranger = Key::new(
             Name::parse("x.").unwrap(),
@@ -373,7 +376,7 @@ mod tests {
         let mut q = axfr_query();
         tsig::sign_request(&mut q, &stranger, now());
         let r = parse(&p.handle(&q, here, &served).unwrap()[0]).unwrap();
-        assert_eq!(r.rcode(), rcode::NOTAUTH);
+        assert_eq!(r.rcode(), tldns_base::iana::Rcode::NOTAUTH);
         assert_eq!(
             tsig::Tsig::of(&r).unwrap().unwrap().error,
             tsig::error::BADKEY
@@ -383,7 +386,10 @@ mod tests {
         let mut q = axfr_query();
         tsig::sign_request(&mut q, &key, now());
         let r = p.handle(&q, there, &served).unwrap();
-        assert_eq!(parse(&r[0]).unwrap().rcode(), rcode::REFUSED);
+        assert_eq!(
+            parse(&r[0]).unwrap().rcode(),
+            tldns_base::iana::Rcode::REFUSED
+        );
         // The right key from the right address: the zone, signed.
         let mut q = axfr_query();
         let mac = tsig::sign_request(&mut q, &key, now());

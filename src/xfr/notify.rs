@@ -15,6 +15,7 @@ use crate::rr::{Record, class, rtype};
 use crate::server::answer::rcode;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
+use tldns_base::iana::Opcode;
 
 /// Attempts per NOTIFY before giving up (the next serial notifies again).
 pub const TRIES: u32 = 5;
@@ -29,7 +30,7 @@ pub enum NotifyError {
     #[error("no answer after {0} tries (RFC 1996 §3.6)")]
     NoAnswer(u32),
     #[error("answered with RCODE {0}")]
-    Rcode(u8),
+    Rcode(tldns_base::iana::Rcode),
     #[error("answer signature: {0}")]
     Tsig(#[from] tsig::TsigError),
 }
@@ -78,14 +79,14 @@ pub async fn send(
             let Ok(r) = msg::parse(&buf[..n]) else {
                 continue;
             };
-            if r.id != id || !r.is_response() || r.opcode() != opcode::NOTIFY {
+            if r.id != id || !r.is_response() || r.opcode() != Opcode::NOTIFY {
                 continue;
             }
             if let (Some(k), Some(mac)) = (key, &mac) {
                 let mut v = ResponseVerifier::new(k, mac.clone());
                 v.check(&buf[..n], &r, crate::publish::unix_now())?;
             }
-            if r.rcode() != rcode::NOERROR {
+            if r.rcode() != tldns_base::iana::Rcode::NOERROR {
                 return Err(NotifyError::Rcode(r.rcode()));
             }
             return Ok(());
@@ -112,7 +113,7 @@ pub fn answer(
     ring: &Keyring,
 ) -> Option<(Vec<u8>, bool)> {
     let m = msg::parse(raw).ok()?;
-    if m.is_response() || m.opcode() != opcode::NOTIFY {
+    if m.is_response() || m.opcode() != Opcode::NOTIFY {
         return None;
     }
     let now = crate::publish::unix_now();
@@ -165,7 +166,7 @@ pub fn is_notify(raw: &[u8]) -> bool {
 
 /// Whether a message is an answer to a NOTIFY (for tests).
 pub fn is_notify_response(m: &Message) -> bool {
-    m.is_response() && m.opcode() == opcode::NOTIFY
+    m.is_response() && m.opcode() == Opcode::NOTIFY
 }
 
 #[cfg(test)]
@@ -196,7 +197,10 @@ mod tests {
         let other: SocketAddr = "192.0.2.1:999".parse().unwrap();
         let (r, go) = answer(&message(&soa, 78), other, &o, &allowed, &ring).unwrap();
         assert!(!go);
-        assert_eq!(msg::parse(&r).unwrap().rcode(), rcode::REFUSED);
+        assert_eq!(
+            msg::parse(&r).unwrap().rcode(),
+            tldns_base::iana::Rcode::REFUSED
+        );
         // A primary with a key must sign.
         let keyed = [Allowed {
             ip: peer.ip(),

@@ -56,7 +56,7 @@ pub enum TransferError {
     #[error("TSIG: {0}")]
     Tsig(#[from] TsigError),
     #[error("the primary answered RCODE {0}")]
-    Rcode(u8),
+    Rcode(tldns_base::iana::Rcode),
     #[error("transfer: {0}")]
     Read(#[from] super::ixfr::ReadError),
     #[error("IXFR: {0}")]
@@ -153,7 +153,7 @@ pub async fn fetch(
         if let Some(v) = &mut verifier {
             v.check(&raw, &m, crate::publish::unix_now())?;
         }
-        if m.rcode() != 0 {
+        if m.rcode() != tldns_base::iana::Rcode::NOERROR {
             return Err(TransferError::Rcode(m.rcode()));
         }
         if reader.feed(m.answers)? {

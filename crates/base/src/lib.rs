@@ -1,6 +1,9 @@
 //! tldns's base layer: the DNS primitives every other part of tldns uses,
 //! written once.
 //!
+//! - [`iana`]: the IANA registries (types, classes, RCODEs, opcodes,
+//!   DNSSEC algorithms, DS digests), one table each;
+//! - [`message`]: the message reader and builder (RFC 1035 §4.1);
 //! - [`name`]: domain names in lower-case wire form, canonical order;
 //! - [`rr`]: type and class codes, records, RDATA wire and presentation forms;
 //! - [`zonefile`]: the presentation-format reader (RFC 1035 §5);
@@ -17,7 +20,9 @@
 #![warn(unreachable_pub)]
 
 pub mod fs;
+pub mod iana;
 pub mod keytag;
+pub mod message;
 pub mod name;
 pub mod nsec3;
 pub mod rr;

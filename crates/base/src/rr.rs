@@ -5,6 +5,7 @@
 //! Owns RDATA encoding. Names inside RDATA are written uncompressed and in
 //! lower case, which is also the canonical form for signing (RFC 4034 §6.2).
 
+pub use crate::iana::{Class, DigestAlg, Rtype, SecAlg};
 use crate::name::Name;
 pub use crate::nsec3::base32hex_lower;
 pub use crate::time::{civil_from_days, rrsig_time};
@@ -12,102 +13,69 @@ use data_encoding::{BASE64, HEXLOWER_PERMISSIVE};
 use std::fmt::Write as _;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-/// Type codes (IANA "Resource Record (RR) TYPEs").
+/// Type codes as `u16`, the form the whole tree uses; each one is the
+/// [`Rtype`] of the one IANA table in [`crate::iana`].
 pub mod rtype {
-    pub const A: u16 = 1;
-    pub const NS: u16 = 2;
-    pub const CNAME: u16 = 5;
-    pub const SOA: u16 = 6;
-    pub const PTR: u16 = 12;
-    pub const HINFO: u16 = 13;
-    pub const MX: u16 = 15;
-    pub const TXT: u16 = 16;
-    pub const AAAA: u16 = 28;
-    pub const SRV: u16 = 33;
-    pub const OPT: u16 = 41;
-    pub const DS: u16 = 43;
-    pub const RRSIG: u16 = 46;
-    pub const NSEC: u16 = 47;
-    pub const DNSKEY: u16 = 48;
-    pub const NSEC3: u16 = 50;
-    pub const NSEC3PARAM: u16 = 51;
-    pub const CDS: u16 = 59;
-    pub const CDNSKEY: u16 = 60;
-    pub const TSIG: u16 = 250;
-    pub const IXFR: u16 = 251;
-    pub const AXFR: u16 = 252;
-    pub const ANY: u16 = 255;
+    use crate::iana::Rtype;
+    pub const A: u16 = Rtype::A.to_int();
+    pub const NS: u16 = Rtype::NS.to_int();
+    pub const CNAME: u16 = Rtype::CNAME.to_int();
+    pub const SOA: u16 = Rtype::SOA.to_int();
+    pub const PTR: u16 = Rtype::PTR.to_int();
+    pub const HINFO: u16 = Rtype::HINFO.to_int();
+    pub const MX: u16 = Rtype::MX.to_int();
+    pub const TXT: u16 = Rtype::TXT.to_int();
+    pub const AAAA: u16 = Rtype::AAAA.to_int();
+    pub const SRV: u16 = Rtype::SRV.to_int();
+    pub const OPT: u16 = Rtype::OPT.to_int();
+    pub const DS: u16 = Rtype::DS.to_int();
+    pub const RRSIG: u16 = Rtype::RRSIG.to_int();
+    pub const NSEC: u16 = Rtype::NSEC.to_int();
+    pub const DNSKEY: u16 = Rtype::DNSKEY.to_int();
+    pub const NSEC3: u16 = Rtype::NSEC3.to_int();
+    pub const NSEC3PARAM: u16 = Rtype::NSEC3PARAM.to_int();
+    pub const CDS: u16 = Rtype::CDS.to_int();
+    pub const CDNSKEY: u16 = Rtype::CDNSKEY.to_int();
+    pub const TSIG: u16 = Rtype::TSIG.to_int();
+    pub const IXFR: u16 = Rtype::IXFR.to_int();
+    pub const AXFR: u16 = Rtype::AXFR.to_int();
+    pub const ANY: u16 = Rtype::ANY.to_int();
 }
 
-/// Class codes.
+/// Class codes as `u16`, from [`Class`].
 pub mod class {
-    pub const IN: u16 = 1;
-    pub const CH: u16 = 3;
-    pub const NONE: u16 = 254;
-    pub const ANY: u16 = 255;
+    use crate::iana::Class;
+    pub const IN: u16 = Class::IN.to_int();
+    pub const CH: u16 = Class::CH.to_int();
+    pub const NONE: u16 = Class::NONE.to_int();
+    pub const ANY: u16 = Class::ANY.to_int();
 }
-
-const NAMES: &[(u16, &str)] = &[
-    (rtype::A, "A"),
-    (rtype::NS, "NS"),
-    (rtype::CNAME, "CNAME"),
-    (rtype::SOA, "SOA"),
-    (rtype::PTR, "PTR"),
-    (rtype::HINFO, "HINFO"),
-    (rtype::MX, "MX"),
-    (rtype::TXT, "TXT"),
-    (rtype::AAAA, "AAAA"),
-    (rtype::SRV, "SRV"),
-    (rtype::OPT, "OPT"),
-    (rtype::DS, "DS"),
-    (rtype::RRSIG, "RRSIG"),
-    (rtype::NSEC, "NSEC"),
-    (rtype::DNSKEY, "DNSKEY"),
-    (rtype::NSEC3, "NSEC3"),
-    (rtype::NSEC3PARAM, "NSEC3PARAM"),
-    (rtype::CDS, "CDS"),
-    (rtype::CDNSKEY, "CDNSKEY"),
-    (rtype::TSIG, "TSIG"),
-    (rtype::IXFR, "IXFR"),
-    (rtype::AXFR, "AXFR"),
-    (rtype::ANY, "ANY"),
-];
 
 /// Mnemonic of a type, `TYPEnnn` for unknown ones (RFC 3597 §5).
 pub fn type_name(t: u16) -> String {
-    NAMES
-        .iter()
-        .find(|(c, _)| *c == t)
-        .map(|(_, n)| (*n).to_string())
-        .unwrap_or_else(|| format!("TYPE{t}"))
+    Rtype::new(t).to_string()
 }
 
 /// Type from its mnemonic or `TYPEnnn`, case-insensitively.
 pub fn type_from_str(s: &str) -> Option<u16> {
-    let up = s.to_ascii_uppercase();
-    if let Some((c, _)) = NAMES.iter().find(|(_, n)| *n == up) {
-        return Some(*c);
-    }
-    up.strip_prefix("TYPE")?.parse().ok()
+    s.parse::<Rtype>().ok().map(Rtype::to_int)
 }
 
-/// DNSSEC algorithm numbers tldns signs with (RFC 8624 recommended set).
+/// DNSSEC algorithm numbers tldns signs with (RFC 8624 recommended set),
+/// as `u8`, from [`SecAlg`].
 pub mod alg {
-    pub const RSASHA256: u8 = 8;
-    pub const ECDSAP256SHA256: u8 = 13;
-    pub const ECDSAP384SHA384: u8 = 14;
-    pub const ED25519: u8 = 15;
-    pub const ED448: u8 = 16;
+    use crate::iana::SecAlg;
+    pub const RSASHA256: u8 = SecAlg::RSASHA256.to_int();
+    pub const ECDSAP256SHA256: u8 = SecAlg::ECDSAP256SHA256.to_int();
+    pub const ECDSAP384SHA384: u8 = SecAlg::ECDSAP384SHA384.to_int();
+    pub const ED25519: u8 = SecAlg::ED25519.to_int();
+    pub const ED448: u8 = SecAlg::ED448.to_int();
 }
 
-/// DS digest types and their digest lengths (RFC 4034, 4509, 6605).
+/// DS digest types and their digest lengths (RFC 4034, 4509, 6605), from
+/// [`DigestAlg::digest_len`].
 pub fn ds_digest_len(digest_type: u8) -> Option<usize> {
-    match digest_type {
-        1 => Some(20), // SHA-1 (RFC 4034)
-        2 => Some(32), // SHA-256 (RFC 4509)
-        4 => Some(48), // SHA-384 (RFC 6605)
-        _ => None,
-    }
+    DigestAlg::new(digest_type).digest_len()
 }
 
 /// SOA RDATA (RFC 1035 §3.3.13).
