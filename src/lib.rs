@@ -78,8 +78,8 @@ pub mod serial;
 pub mod server;
 pub mod srs;
 pub mod update;
-pub mod verify;
 pub mod xfr;
 pub mod zone;
 
 pub use tldns_base::{fs, keytag, name, nsec3, rr, time, zonefile};
+pub use tldns_verify as verify;

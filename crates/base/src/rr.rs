@@ -39,6 +39,16 @@ pub mod rtype {
     pub const ANY: u16 = 255;
 }
 
+/// Default TTLs of a TLD zone's records (the configuration's defaults, and
+/// what a zone read from records assumes for an RRset it does not hold).
+pub mod default_ttl {
+    pub const SOA: u32 = 3600;
+    pub const NS: u32 = 172_800;
+    pub const DS: u32 = 86_400;
+    pub const GLUE: u32 = 172_800;
+    pub const DNSKEY: u32 = 3600;
+}
+
 /// Class codes.
 pub mod class {
     pub const IN: u16 = 1;
@@ -276,7 +286,6 @@ pub fn bitmap_from_types(types: &[u16]) -> Vec<u8> {
     }
     out
 }
-
 
 /// Presentation form of RDATA; RFC 3597 `\# len hex` where the type is not
 /// known or the RDATA does not parse.

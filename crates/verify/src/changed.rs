@@ -1,0 +1,444 @@
+//! The changed part of an incremental version (RFC 4035 §5.3, RFC 5155
+//! §7.1, Exhibit A §1), checked against the last verified version.
+//!
+//! Between full builds every version is made by editing the previous one;
+//! this is its verification, and it is this crate's, not the signer's: the
+//! keys are decoded by [`crate::dnskey`], the signed data rebuilt by
+//! [`crate::rrsig`], and the algorithms, key sizes and validity boundary
+//! come from [`crate::policy`], exactly as for a whole version. (.de 2026:
+//! incremental versions that were never properly verified.)
+
+use crate::VerifyOptions;
+use crate::dnskey::{self, FLAG_ZONE, KeyProblem, PublicKey};
+use crate::name::Name;
+use crate::nsec3::nsec3_hash;
+use crate::policy::{self, Validity};
+use crate::rr::{bitmap_from_types, read_name, rtype, type_name};
+use crate::rrsig::rrset_signed_data;
+use std::collections::{BTreeSet, HashSet};
+use std::ops::Bound;
+use tldns_base::serial::serial_gt;
+use tldns_zone::{SignedZone, nsec3_owner, nsec3_rdata};
+
+/// Why [`verify_changed`] refused a version. Each message cites the rule.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ChangedError {
+    #[error("serial {new} is not greater than {old} (RFC 1982 §3.2, RFC 1996 §2)")]
+    Serial { old: u32, new: u32 },
+    #[error("the apex {what} changed in an incremental version; only the SOA may")]
+    Apex { what: &'static str },
+    #[error("{name} is not one label below the zone (Exhibit A §1)")]
+    NotSecondLevel { name: Name },
+    #[error("{name}: delegation without name servers (Exhibit A §1)")]
+    NoNameServers { name: Name },
+    #[error("glue {name} is not below a published delegation (Exhibit A §1)")]
+    GlueWithoutDelegation { name: Name },
+    #[error("glue {name} is used by no delegation (Exhibit A §1)")]
+    OrphanGlue { name: Name },
+    #[error(
+        "delegation count changed from {previous} to {current}, more than the limit {limit} (CONTRACT: .se 2009)"
+    )]
+    DelegationChange {
+        previous: usize,
+        current: usize,
+        limit: f64,
+    },
+    #[error("{name} has no NSEC3 (RFC 5155 §7.1)")]
+    Nsec3Missing { name: Name },
+    #[error("{name} has an NSEC3 but needs none (RFC 5155 §6, §7.1)")]
+    Nsec3Stray { name: Name },
+    #[error(
+        "{name} NSEC3: type bitmap or flags do not match the delegation (RFC 5155 §3.2, §3.1.2)"
+    )]
+    Nsec3Types { name: Name },
+    #[error("{owner} NSEC3: next hashed owner does not continue the chain (RFC 5155 §7.1)")]
+    Nsec3Chain { owner: Name },
+    #[error("NSEC3 chain has {found} records, the changes explain {expected} (RFC 5155 §7.1)")]
+    Nsec3Count { expected: usize, found: usize },
+    #[error("{owner} {}: no valid RRSIG of algorithm {algorithm} (RFC 4035 §2.2, §5.3)", type_name(*.rtype))]
+    MissingSignature {
+        owner: Name,
+        rtype: u16,
+        algorithm: u8,
+    },
+    #[error("{owner} RRSIG over {} by key {key_tag} does not validate (RFC 4035 §5.3.3)", type_name(*.rtype))]
+    BadSignature {
+        owner: Name,
+        rtype: u16,
+        key_tag: u16,
+    },
+    #[error("{owner} RRSIG over {} by key {key_tag}: outside its validity period at {now} (RFC 4034 §3.1.5, CONTRACT: .zm 2015)", type_name(*.rtype))]
+    SignatureTime {
+        owner: Name,
+        rtype: u16,
+        key_tag: u16,
+        now: u32,
+    },
+    #[error("{name}: DS RRSIG without DS, or DS without RRSIG (RFC 4035 §2.2)")]
+    DsSignature { name: Name },
+    #[error("{owner} RRSIG over {}: algorithm {algorithm} is outside the acceptance policy (RFC 8624 §3.1)", type_name(*.rtype))]
+    UnsupportedAlgorithm {
+        owner: Name,
+        rtype: u16,
+        algorithm: u8,
+    },
+    #[error("DNSKEY {key_tag}: {problem}")]
+    Key { key_tag: u16, problem: String },
+}
+
+/// What [`verify_changed`] checked.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ChangedReport {
+    pub delegations: usize,
+    pub glue: usize,
+    pub nsec3_checked: usize,
+    pub rrsigs_checked: usize,
+}
+
+/// Check the part of `new` that differs from `old` (the last verified
+/// version) for the delegations and glue hosts named (`users`: every
+/// delegation that may name one of those hosts): content rules, the
+/// NSEC3 records of those names and their neighbours' links, the RRSIGs
+/// over everything that was signed again and over the SOA, the serial and
+/// the delegation count. Signatures are checked with this crate's own key
+/// decoding and signed-data reconstruction, under the one acceptance
+/// [`policy`] the whole-version check applies. What did not change was
+/// verified with `old`; the full verifier runs on every full build.
+pub fn verify_changed(
+    old: &SignedZone,
+    new: &SignedZone,
+    delegations: &[Name],
+    glue: &[Name],
+    users: &[Name],
+    opts: &VerifyOptions,
+) -> Result<ChangedReport, ChangedError> {
+    let (oz, nz) = (&old.zone, &new.zone);
+    let origin = &nz.origin;
+    let mut report = ChangedReport::default();
+    if !serial_gt(nz.soa.serial, oz.soa.serial) {
+        return Err(ChangedError::Serial {
+            old: oz.soa.serial,
+            new: nz.soa.serial,
+        });
+    }
+    let mut soa = oz.soa.clone();
+    soa.serial = nz.soa.serial;
+    if soa != nz.soa || oz.origin != nz.origin || oz.ttl != nz.ttl {
+        return Err(ChangedError::Apex {
+            what: "SOA or TTLs",
+        });
+    }
+    if oz.apex_ns != nz.apex_ns {
+        return Err(ChangedError::Apex { what: "NS RRset" });
+    }
+    let (prev, cur) = (
+        opts.previous_delegations
+            .unwrap_or(oz.content.delegations.len()),
+        nz.content.delegations.len(),
+    );
+    if prev > 0 && (cur as f64 - prev as f64).abs() / prev as f64 > opts.max_delegation_change {
+        return Err(ChangedError::DelegationChange {
+            previous: prev,
+            current: cur,
+            limit: opts.max_delegation_change,
+        });
+    }
+
+    // Content (Exhibit A §1).
+    let users: HashSet<&Name> = users
+        .iter()
+        .filter_map(|n| nz.content.delegations.get(n))
+        .flat_map(|d| d.ns.iter())
+        .chain(nz.apex_ns.iter())
+        .collect();
+    for n in delegations {
+        if n.label_count() != origin.label_count() + 1 || !n.is_subdomain_of(origin) {
+            return Err(ChangedError::NotSecondLevel { name: n.clone() });
+        }
+        if let Some(d) = nz.content.delegations.get(n) {
+            report.delegations += 1;
+            if d.ns.is_empty() {
+                return Err(ChangedError::NoNameServers { name: n.clone() });
+            }
+        }
+    }
+    for h in glue {
+        if !nz.content.glue.contains_key(h) {
+            continue;
+        }
+        report.glue += 1;
+        let parent = second_level(h, origin);
+        if parent.as_ref() == Some(h)
+            || !parent.is_some_and(|p| nz.content.delegations.contains_key(&p))
+        {
+            return Err(ChangedError::GlueWithoutDelegation { name: h.clone() });
+        }
+        if !users.contains(h) {
+            return Err(ChangedError::OrphanGlue { name: h.clone() });
+        }
+    }
+
+    let (Some(os), Some(ns)) = (&old.dnssec, &new.dnssec) else {
+        return Ok(report);
+    };
+    if os.dnskeys != ns.dnskeys || os.nsec3param != ns.nsec3param {
+        return Err(ChangedError::Apex {
+            what: "DNSKEY or NSEC3PARAM RRset",
+        });
+    }
+    let sigs = Signatures::new(&ns.dnskeys, opts.now)?;
+    for (t, s) in &ns.apex_sigs {
+        if *t == rtype::SOA || os.apex_sigs.get(t) != Some(s) {
+            let (ttl, rd) = match *t {
+                rtype::SOA => (nz.ttl.soa, vec![nz.soa.to_rdata()]),
+                rtype::NS => (
+                    nz.ttl.ns,
+                    nz.apex_ns.iter().map(|n| n.wire().to_vec()).collect(),
+                ),
+                rtype::DNSKEY => (nz.ttl.dnskey, ns.dnskeys.clone()),
+                _ => (nz.ttl.nsec3, vec![ns.nsec3param.to_rdata()]),
+            };
+            report.rrsigs_checked +=
+                sigs.check(origin, *t, ttl, &rd, s.iter().map(Vec::as_slice))?;
+        }
+    }
+
+    // DS RRsets.
+    for n in delegations {
+        let ds = nz.content.delegations.get(n).map(|d| &d.ds);
+        match (ds, ns.ds_sigs.get(n)) {
+            (Some(ds), Some(s)) if !ds.is_empty() => {
+                let rd: Vec<Vec<u8>> = ds.iter().map(|d| d.to_rdata()).collect();
+                report.rrsigs_checked +=
+                    sigs.check(n, rtype::DS, nz.ttl.ds, &rd, s.iter().map(Vec::as_slice))?;
+            }
+            (Some(ds), None) if ds.is_empty() => {}
+            (None, None) => {}
+            _ => return Err(ChangedError::DsSignature { name: n.clone() }),
+        }
+    }
+
+    // NSEC3 (RFC 5155 §7.1): the records of the changed names, the links
+    // into and out of them, and the count.
+    let p = &ns.nsec3param;
+    let opt_out = p.opt_out;
+    let flags = u8::from(opt_out);
+    let secure = bitmap_from_types(&[rtype::NS, rtype::DS, rtype::RRSIG]);
+    let insecure = bitmap_from_types(&[rtype::NS]);
+    let chain = &ns.nsec3;
+    let next_of = |h: &[u8; 20]| -> Option<[u8; 20]> {
+        chain
+            .range::<_, [u8; 20]>((Bound::Excluded(h), Bound::Unbounded))
+            .next()
+            .or_else(|| chain.iter().next())
+            .map(|(k, _)| *k)
+    };
+    let prev_of = |h: &[u8; 20]| -> Option<[u8; 20]> {
+        chain
+            .range::<_, [u8; 20]>(..h)
+            .next_back()
+            .or_else(|| chain.iter().next_back())
+            .map(|(k, _)| *k)
+    };
+    let mut window: BTreeSet<[u8; 20]> = BTreeSet::new();
+    let mut hashed: BTreeSet<[u8; 20]> = BTreeSet::new();
+    let (mut added, mut removed) = (0usize, 0usize);
+    for n in delegations {
+        let h = nsec3_hash(n, &p.salt, p.iterations);
+        if !hashed.insert(h) {
+            continue;
+        }
+        let want = nz
+            .content
+            .delegations
+            .get(n)
+            .and_then(|d| match (d.ds.is_empty(), opt_out) {
+                (false, _) => Some(&secure),
+                (true, false) => Some(&insecure),
+                (true, true) => None,
+            });
+        match (chain.get(&h), want) {
+            (None, Some(_)) => return Err(ChangedError::Nsec3Missing { name: n.clone() }),
+            (Some(_), None) => return Err(ChangedError::Nsec3Stray { name: n.clone() }),
+            (Some(r), Some(types)) => {
+                if r.types() != &types[..] || r.flags() != flags {
+                    return Err(ChangedError::Nsec3Types { name: n.clone() });
+                }
+                window.insert(h);
+            }
+            (None, None) => {}
+        }
+        match (os.nsec3.contains_key(&h), chain.contains_key(&h)) {
+            (false, true) => added += 1,
+            (true, false) => removed += 1,
+            _ => {}
+        }
+        if let Some(pr) = prev_of(&h) {
+            window.insert(pr);
+        }
+    }
+    let expected = (os.nsec3.len() + added).saturating_sub(removed);
+    if chain.len() != expected {
+        return Err(ChangedError::Nsec3Count {
+            expected,
+            found: chain.len(),
+        });
+    }
+    for h in &window {
+        let Some(r) = chain.get(h) else { continue };
+        let owner = nsec3_owner(h, origin);
+        if next_of(h) != Some(*r.next()) {
+            return Err(ChangedError::Nsec3Chain { owner });
+        }
+        report.nsec3_checked += 1;
+        if os.nsec3.get(h) != Some(r) {
+            let rd = vec![nsec3_rdata(p, r)];
+            report.rrsigs_checked +=
+                sigs.check(&owner, rtype::NSEC3, nz.ttl.nsec3, &rd, r.sigs())?;
+        }
+    }
+    Ok(report)
+}
+
+/// The second-level name at or above `name` (`ns.foo.mobile.` → `foo.mobile.`).
+fn second_level(name: &Name, origin: &Name) -> Option<Name> {
+    if !name.is_subdomain_of(origin) || name.label_count() <= origin.label_count() {
+        return None;
+    }
+    let mut n = name.clone();
+    while n.label_count() > origin.label_count() + 1 {
+        n = n.parent()?;
+    }
+    Some(n)
+}
+
+/// RRSIG checks against one DNSKEY RRset at one time.
+struct Signatures {
+    /// The zone keys (RFC 4035 §5.3.1: Zone Key flag set), decoded under
+    /// the acceptance policy.
+    keys: Vec<dnskey::ZoneKey>,
+    /// Every algorithm of the zone keys: each signs every RRset (RFC 6840 §5.11).
+    algorithms: Vec<u8>,
+    now: u32,
+}
+
+impl Signatures {
+    fn new(dnskeys: &[Vec<u8>], now: u32) -> Result<Signatures, ChangedError> {
+        let mut keys = Vec::new();
+        for k in dnskeys {
+            if k.len() < 5 {
+                continue;
+            }
+            let flags = u16::from_be_bytes([k[0], k[1]]);
+            if flags & FLAG_ZONE == 0 {
+                continue;
+            }
+            let tag = dnskey::key_tag(k);
+            let public = dnskey::decode(k[3], &k[4..]).map_err(|e| ChangedError::Key {
+                key_tag: tag,
+                problem: match e {
+                    KeyProblem::Malformed => "malformed public key (RFC 3110, RFC 6605, RFC 8080)".into(),
+                    KeyProblem::WeakRsa { bits } => format!(
+                        "RSA modulus of {bits} bits, the policy requires at least {} (RFC 8624 §3.1)",
+                        policy::MIN_RSA_MODULUS_BITS
+                    ),
+                },
+            })?;
+            keys.push(dnskey::ZoneKey {
+                tag,
+                algorithm: k[3],
+                flags,
+                public,
+            });
+        }
+        let mut algorithms: Vec<u8> = keys.iter().map(|k| k.algorithm).collect();
+        algorithms.sort_unstable();
+        algorithms.dedup();
+        Ok(Signatures {
+            keys,
+            algorithms,
+            now,
+        })
+    }
+
+    /// Every RRSIG in `sigs` validates over the RRset and is in its
+    /// validity period; every algorithm signs it. Returns how many.
+    fn check<'s>(
+        &self,
+        owner: &Name,
+        rt: u16,
+        ttl: u32,
+        rdatas: &[Vec<u8>],
+        sigs: impl IntoIterator<Item = &'s [u8]>,
+    ) -> Result<usize, ChangedError> {
+        let mut algs = Vec::new();
+        let mut checked = 0;
+        let mut msg = Vec::with_capacity(512);
+        for s in sigs {
+            checked += 1;
+            let key_tag = s
+                .get(16..18)
+                .map_or(0, |t| u16::from_be_bytes([t[0], t[1]]));
+            let bad = || ChangedError::BadSignature {
+                owner: owner.clone(),
+                rtype: rt,
+                key_tag,
+            };
+            let Some((_, sig_at)) = read_name(s, 18) else {
+                return Err(bad());
+            };
+            let covered = u16::from_be_bytes([s[0], s[1]]);
+            let algorithm = s[2];
+            let original_ttl = u32::from_be_bytes([s[4], s[5], s[6], s[7]]);
+            let expiration = u32::from_be_bytes([s[8], s[9], s[10], s[11]]);
+            let inception = u32::from_be_bytes([s[12], s[13], s[14], s[15]]);
+            if covered != rt || original_ttl != ttl {
+                return Err(bad());
+            }
+            if policy::validity(inception, expiration, self.now) != Validity::Valid {
+                return Err(ChangedError::SignatureTime {
+                    owner: owner.clone(),
+                    rtype: rt,
+                    key_tag,
+                    now: self.now,
+                });
+            }
+            let candidates: Vec<&dnskey::ZoneKey> = self
+                .keys
+                .iter()
+                .filter(|k| k.tag == key_tag && k.algorithm == algorithm)
+                .collect();
+            if candidates
+                .iter()
+                .any(|k| matches!(k.public, PublicKey::Unsupported))
+            {
+                return Err(ChangedError::UnsupportedAlgorithm {
+                    owner: owner.clone(),
+                    rtype: rt,
+                    algorithm,
+                });
+            }
+            msg.clear();
+            rrset_signed_data(
+                owner,
+                rt,
+                rdatas.iter().map(Vec::as_slice),
+                s,
+                sig_at,
+                &mut msg,
+            );
+            if !candidates.iter().any(|k| k.verify(&msg, &s[sig_at..])) {
+                return Err(bad());
+            }
+            algs.push(algorithm);
+        }
+        if let Some(&a) = self.algorithms.iter().find(|a| !algs.contains(a)) {
+            return Err(ChangedError::MissingSignature {
+                owner: owner.clone(),
+                rtype: rt,
+                algorithm: a,
+            });
+        }
+        Ok(checked)
+    }
+}
