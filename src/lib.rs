@@ -84,16 +84,8 @@ pub mod serial;
 pub mod server;
 pub mod srs;
 pub mod store;
-pub mod verify;
 pub mod xfr;
 pub mod zone;
 
 pub use tldns_base::{fs, keytag, name, nsec3, rr, time, zonefile};
-
-/// Temporary: the old paths of two items that modules owned elsewhere
-/// still name (`crate::publish::...`); removed once they import
-/// `tldns_base::time::unix_now` and [`pipeline::load_or_generate_keys`].
-#[doc(hidden)]
-pub mod publish {
-    pub use crate::pipeline::{load_or_generate_keys, unix_now};
-}
+pub use tldns_verify as verify;

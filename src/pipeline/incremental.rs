@@ -33,7 +33,6 @@
 //! holds every committed change (nothing lost) as state, not as deltas to
 //! replay (nothing applied twice), with a serial above the stored one.
 
-use super::changed::{ChangedError, verify_changed};
 use super::{Built, Pipeline, Timings, fault};
 use crate::dnssec::signer::{SignError, SignParams, UpdateStats, update_delegations};
 use crate::name::Name;
@@ -42,6 +41,7 @@ use crate::rr::rtype;
 use crate::serial::next_serial;
 use crate::srs::{ChangeObject, SrsError, name_to_stored};
 use crate::verify::VerifyOptions;
+use crate::verify::{ChangedError, verify_changed};
 use crate::zone::SignedZone;
 use std::collections::{BTreeSet, HashSet};
 use std::ops::Bound;

@@ -20,7 +20,6 @@
 //!     └── commands (Reload, Shutdown), SRS wake-ups (LISTEN, polling, timer)
 //! ```
 
-pub mod changed;
 pub mod daemon;
 mod fault;
 pub mod full;
@@ -37,10 +36,7 @@ use crate::zone::SignedZone;
 use state::{StateError, StateFile, ZoneState};
 use std::sync::Arc;
 use std::time::Duration;
-
-/// Temporary: the old `crate::publish::unix_now`, for the modules that
-/// still name it (the lead moves them to `tldns_base::time`).
-pub use tldns_base::time::unix_now;
+use tldns_base::time::unix_now;
 
 /// Why a version was not built or not published.
 #[derive(Debug, thiserror::Error)]

@@ -82,7 +82,7 @@ impl std::fmt::Debug for Primary {
 
 /// Seconds since the epoch.
 fn now() -> u64 {
-    crate::publish::unix_now()
+    tldns_base::time::unix_now()
 }
 
 /// Offset of the question type, and the type (after an uncompressed qname).

@@ -70,7 +70,7 @@ pub async fn send(
     for _ in 0..tries {
         let id = random_id();
         let mut m = message(soa, id);
-        let mac = key.map(|k| tsig::sign_request(&mut m, k, crate::publish::unix_now()));
+        let mac = key.map(|k| tsig::sign_request(&mut m, k, tldns_base::time::unix_now()));
         sock.send(&m).await?;
         let deadline = tokio::time::Instant::now() + wait;
         loop {
@@ -84,7 +84,7 @@ pub async fn send(
             }
             if let (Some(k), Some(mac)) = (key, &mac) {
                 let mut v = ResponseVerifier::new(k, mac.clone());
-                v.check(&buf[..n], &r, crate::publish::unix_now())?;
+                v.check(&buf[..n], &r, tldns_base::time::unix_now())?;
             }
             if r.rcode() != tldns_base::iana::Rcode::NOERROR {
                 return Err(NotifyError::Rcode(r.rcode()));
@@ -116,7 +116,7 @@ pub fn answer(
     if m.is_response() || m.opcode() != Opcode::NOTIFY {
         return None;
     }
-    let now = crate::publish::unix_now();
+    let now = tldns_base::time::unix_now();
     let reply = |rc: u8| msg::bare_response(&m, rc);
     let verified = match tsig::verify_request(raw, &m, ring, now) {
         Ok(v) => v,

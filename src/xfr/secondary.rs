@@ -137,7 +137,7 @@ pub async fn fetch(
     }
     let mut q = q.finish();
     let mut verifier = up.key.as_ref().map(|k| {
-        let mac = tsig::sign_request(&mut q, k, crate::publish::unix_now());
+        let mac = tsig::sign_request(&mut q, k, tldns_base::time::unix_now());
         ResponseVerifier::new(k, mac)
     });
     let mut framed = (q.len() as u16).to_be_bytes().to_vec();
@@ -151,7 +151,7 @@ pub async fn fetch(
             continue;
         }
         if let Some(v) = &mut verifier {
-            v.check(&raw, &m, crate::publish::unix_now())?;
+            v.check(&raw, &m, tldns_base::time::unix_now())?;
         }
         if m.rcode() != tldns_base::iana::Rcode::NOERROR {
             return Err(TransferError::Rcode(m.rcode()));
@@ -232,7 +232,7 @@ impl State {
         }
         let p = &self.config.zone.policy;
         Some(VerifyOptions {
-            now: crate::publish::unix_now() as u32,
+            now: tldns_base::time::unix_now() as u32,
             previous_delegations: previous.map(|z| z.zone.content.delegations.len()),
             max_delegation_change: p.max_delegation_change,
             allowed_extra_types: p

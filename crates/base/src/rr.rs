@@ -42,6 +42,16 @@ pub mod rtype {
     pub const ANY: u16 = Rtype::ANY.to_int();
 }
 
+/// Default TTLs of a TLD zone's records (the configuration's defaults, and
+/// what a zone read from records assumes for an RRset it does not hold).
+pub mod default_ttl {
+    pub const SOA: u32 = 3600;
+    pub const NS: u32 = 172_800;
+    pub const DS: u32 = 86_400;
+    pub const GLUE: u32 = 172_800;
+    pub const DNSKEY: u32 = 3600;
+}
+
 /// Class codes as `u16`, from [`Class`].
 pub mod class {
     use crate::iana::Class;

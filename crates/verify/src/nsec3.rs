@@ -8,26 +8,9 @@
 use super::{Index, Place, VerifyError, par_map};
 use crate::name::Name;
 use crate::rr::{base32hex_lower, bitmap_from_types, bitmap_to_text, rtype};
-use ring::digest::{SHA1_FOR_LEGACY_USE_ONLY, digest};
 use std::collections::HashMap;
 
-/// RFC 5155 §5: IH(salt, x, 0) = H(x || salt), IH(salt, x, k) =
-/// H(IH(salt, x, k-1) || salt); the hash is IH(salt, owner, iterations) of
-/// the canonical (lower-case wire) owner name.
-pub fn nsec3_hash(name: &Name, salt: &[u8], iterations: u16) -> [u8; 20] {
-    let mut buf = Vec::with_capacity(name.wire_len().max(20) + salt.len());
-    buf.extend_from_slice(name.wire());
-    buf.extend_from_slice(salt);
-    let mut h = [0u8; 20];
-    h.copy_from_slice(digest(&SHA1_FOR_LEGACY_USE_ONLY, &buf).as_ref());
-    for _ in 0..iterations {
-        buf.clear();
-        buf.extend_from_slice(&h);
-        buf.extend_from_slice(salt);
-        h.copy_from_slice(digest(&SHA1_FOR_LEGACY_USE_ONLY, &buf).as_ref());
-    }
-    h
-}
+pub use tldns_base::nsec3::nsec3_hash;
 
 #[derive(Debug)]
 pub(super) struct Summary {

@@ -1,16 +1,24 @@
-//! The check of an incremental version's changed part ([`verify_changed`]),
-//! moved here verbatim from the old `src/update.rs` (only import paths
-//! changed). Temporary: the verifier's own entry point replaces it, and
-//! this file goes then. Owns no state; must not call the signer.
+//! The changed part of an incremental version (RFC 4035 §5.3, RFC 5155
+//! §7.1, Exhibit A §1), checked against the last verified version.
+//!
+//! Between full builds every version is made by editing the previous one;
+//! this is its verification, and it is this crate's, not the signer's: the
+//! keys are decoded by [`crate::dnskey`], the signed data rebuilt by
+//! [`crate::rrsig`], and the algorithms, key sizes and validity boundary
+//! come from [`crate::policy`], exactly as for a whole version. (.de 2026:
+//! incremental versions that were never properly verified.)
 
-use super::incremental::second_level;
+use crate::VerifyOptions;
+use crate::dnskey::{self, FLAG_ZONE, KeyProblem, PublicKey};
 use crate::name::Name;
-use crate::rr::{bitmap_from_types, rtype, type_name};
-use crate::serial::serial_gt;
-use crate::verify::VerifyOptions;
-use crate::zone::{SignedZone, nsec3_owner, nsec3_rdata};
+use crate::nsec3::nsec3_hash;
+use crate::policy::{self, Validity};
+use crate::rr::{bitmap_from_types, read_name, rtype, type_name};
+use crate::rrsig::rrset_signed_data;
 use std::collections::{BTreeSet, HashSet};
 use std::ops::Bound;
+use tldns_base::serial::serial_gt;
+use tldns_zone::{SignedZone, nsec3_owner, nsec3_rdata};
 
 /// Why [`verify_changed`] refused a version. Each message cites the rule.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -59,7 +67,7 @@ pub enum ChangedError {
         rtype: u16,
         key_tag: u16,
     },
-    #[error("{owner} RRSIG over {} by key {key_tag}: outside its validity period at {now} (RFC 4034 §3.1.5)", type_name(*.rtype))]
+    #[error("{owner} RRSIG over {} by key {key_tag}: outside its validity period at {now} (RFC 4034 §3.1.5, CONTRACT: .zm 2015)", type_name(*.rtype))]
     SignatureTime {
         owner: Name,
         rtype: u16,
@@ -68,6 +76,14 @@ pub enum ChangedError {
     },
     #[error("{name}: DS RRSIG without DS, or DS without RRSIG (RFC 4035 §2.2)")]
     DsSignature { name: Name },
+    #[error("{owner} RRSIG over {}: algorithm {algorithm} is outside the acceptance policy (RFC 8624 §3.1)", type_name(*.rtype))]
+    UnsupportedAlgorithm {
+        owner: Name,
+        rtype: u16,
+        algorithm: u8,
+    },
+    #[error("DNSKEY {key_tag}: {problem}")]
+    Key { key_tag: u16, problem: String },
 }
 
 /// What [`verify_changed`] checked.
@@ -84,9 +100,9 @@ pub struct ChangedReport {
 /// delegation that may name one of those hosts): content rules, the
 /// NSEC3 records of those names and their neighbours' links, the RRSIGs
 /// over everything that was signed again and over the SOA, the serial and
-/// the delegation count. A second reading that shares no code with the
-/// signer beyond primitives (the verifier's hash and key tag,
-/// [`crate::dnssec::rrsig::verify_rrsig`]). What did not change was
+/// the delegation count. Signatures are checked with this crate's own key
+/// decoding and signed-data reconstruction, under the one acceptance
+/// [`policy`] the whole-version check applies. What did not change was
 /// verified with `old`; the full verifier runs on every full build.
 pub fn verify_changed(
     old: &SignedZone,
@@ -170,7 +186,7 @@ pub fn verify_changed(
             what: "DNSKEY or NSEC3PARAM RRset",
         });
     }
-    let sigs = Signatures::new(&ns.dnskeys, opts.now);
+    let sigs = Signatures::new(&ns.dnskeys, opts.now)?;
     for (t, s) in &ns.apex_sigs {
         if *t == rtype::SOA || os.apex_sigs.get(t) != Some(s) {
             let (ttl, rd) = match *t {
@@ -228,7 +244,7 @@ pub fn verify_changed(
     let mut hashed: BTreeSet<[u8; 20]> = BTreeSet::new();
     let (mut added, mut removed) = (0usize, 0usize);
     for n in delegations {
-        let h = crate::verify::nsec3_hash(n, &p.salt, p.iterations);
+        let h = nsec3_hash(n, &p.salt, p.iterations);
         if !hashed.insert(h) {
             continue;
         }
@@ -284,31 +300,65 @@ pub fn verify_changed(
     Ok(report)
 }
 
+/// The second-level name at or above `name` (`ns.foo.mobile.` → `foo.mobile.`).
+fn second_level(name: &Name, origin: &Name) -> Option<Name> {
+    if !name.is_subdomain_of(origin) || name.label_count() <= origin.label_count() {
+        return None;
+    }
+    let mut n = name.clone();
+    while n.label_count() > origin.label_count() + 1 {
+        n = n.parent()?;
+    }
+    Some(n)
+}
+
 /// RRSIG checks against one DNSKEY RRset at one time.
-struct Signatures<'a> {
-    /// (key tag, algorithm, DNSKEY RDATA) of the zone keys.
-    keys: Vec<(u16, u8, &'a [u8])>,
+struct Signatures {
+    /// The zone keys (RFC 4035 §5.3.1: Zone Key flag set), decoded under
+    /// the acceptance policy.
+    keys: Vec<dnskey::ZoneKey>,
     /// Every algorithm of the zone keys: each signs every RRset (RFC 6840 §5.11).
     algorithms: Vec<u8>,
     now: u32,
 }
 
-impl<'a> Signatures<'a> {
-    fn new(dnskeys: &'a [Vec<u8>], now: u32) -> Signatures<'a> {
-        // RFC 4034 §2.1.1: flags bit 7 is the Zone Key flag.
-        let keys: Vec<(u16, u8, &[u8])> = dnskeys
-            .iter()
-            .filter(|k| k.len() > 4 && k[0] & 0x01 != 0)
-            .map(|k| (crate::verify::key_tag(k), k[3], k.as_slice()))
-            .collect();
-        let mut algorithms: Vec<u8> = keys.iter().map(|k| k.1).collect();
+impl Signatures {
+    fn new(dnskeys: &[Vec<u8>], now: u32) -> Result<Signatures, ChangedError> {
+        let mut keys = Vec::new();
+        for k in dnskeys {
+            if k.len() < 5 {
+                continue;
+            }
+            let flags = u16::from_be_bytes([k[0], k[1]]);
+            if flags & FLAG_ZONE == 0 {
+                continue;
+            }
+            let tag = dnskey::key_tag(k);
+            let public = dnskey::decode(k[3], &k[4..]).map_err(|e| ChangedError::Key {
+                key_tag: tag,
+                problem: match e {
+                    KeyProblem::Malformed => "malformed public key (RFC 3110, RFC 6605, RFC 8080)".into(),
+                    KeyProblem::WeakRsa { bits } => format!(
+                        "RSA modulus of {bits} bits, the policy requires at least {} (RFC 8624 §3.1)",
+                        policy::MIN_RSA_MODULUS_BITS
+                    ),
+                },
+            })?;
+            keys.push(dnskey::ZoneKey {
+                tag,
+                algorithm: k[3],
+                flags,
+                public,
+            });
+        }
+        let mut algorithms: Vec<u8> = keys.iter().map(|k| k.algorithm).collect();
         algorithms.sort_unstable();
         algorithms.dedup();
-        Signatures {
+        Ok(Signatures {
             keys,
             algorithms,
             now,
-        }
+        })
     }
 
     /// Every RRSIG in `sigs` validates over the RRset and is in its
@@ -321,45 +371,66 @@ impl<'a> Signatures<'a> {
         rdatas: &[Vec<u8>],
         sigs: impl IntoIterator<Item = &'s [u8]>,
     ) -> Result<usize, ChangedError> {
-        use crate::dnssec::rrsig::{RrsigFields, verify_rrsig};
-        let refs: Vec<&[u8]> = rdatas.iter().map(|r| r.as_slice()).collect();
         let mut algs = Vec::new();
         let mut checked = 0;
+        let mut msg = Vec::with_capacity(512);
         for s in sigs {
             checked += 1;
-            let Some(f) = RrsigFields::parse(s) else {
-                return Err(ChangedError::BadSignature {
-                    owner: owner.clone(),
-                    rtype: rt,
-                    key_tag: 0,
-                });
-            };
+            let key_tag = s
+                .get(16..18)
+                .map_or(0, |t| u16::from_be_bytes([t[0], t[1]]));
             let bad = || ChangedError::BadSignature {
                 owner: owner.clone(),
                 rtype: rt,
-                key_tag: f.key_tag,
+                key_tag,
             };
-            if f.type_covered != rt {
+            let Some((_, sig_at)) = read_name(s, 18) else {
+                return Err(bad());
+            };
+            let covered = u16::from_be_bytes([s[0], s[1]]);
+            let algorithm = s[2];
+            let original_ttl = u32::from_be_bytes([s[4], s[5], s[6], s[7]]);
+            let expiration = u32::from_be_bytes([s[8], s[9], s[10], s[11]]);
+            let inception = u32::from_be_bytes([s[12], s[13], s[14], s[15]]);
+            if covered != rt || original_ttl != ttl {
                 return Err(bad());
             }
-            // RFC 4034 §3.1.5: serial number arithmetic on the times.
-            if serial_gt(f.inception, self.now) || serial_gt(self.now, f.expiration) {
+            if policy::validity(inception, expiration, self.now) != Validity::Valid {
                 return Err(ChangedError::SignatureTime {
                     owner: owner.clone(),
                     rtype: rt,
-                    key_tag: f.key_tag,
+                    key_tag,
                     now: self.now,
                 });
             }
-            let ok = self
+            let candidates: Vec<&dnskey::ZoneKey> = self
                 .keys
                 .iter()
-                .filter(|k| k.0 == f.key_tag && k.1 == f.algorithm)
-                .any(|k| verify_rrsig(k.2, owner, ttl, &refs, s));
-            if !ok {
+                .filter(|k| k.tag == key_tag && k.algorithm == algorithm)
+                .collect();
+            if candidates
+                .iter()
+                .any(|k| matches!(k.public, PublicKey::Unsupported))
+            {
+                return Err(ChangedError::UnsupportedAlgorithm {
+                    owner: owner.clone(),
+                    rtype: rt,
+                    algorithm,
+                });
+            }
+            msg.clear();
+            rrset_signed_data(
+                owner,
+                rt,
+                rdatas.iter().map(Vec::as_slice),
+                s,
+                sig_at,
+                &mut msg,
+            );
+            if !candidates.iter().any(|k| k.verify(&msg, &s[sig_at..])) {
                 return Err(bad());
             }
-            algs.push(f.algorithm);
+            algs.push(algorithm);
         }
         if let Some(&a) = self.algorithms.iter().find(|a| !algs.contains(a)) {
             return Err(ChangedError::MissingSignature {

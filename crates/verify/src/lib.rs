@@ -1,10 +1,19 @@
 //! Independent verification of a signed zone before it is published.
 //!
-//! A second reading of the records of a version ([`crate::zone::SignedZone::records`]),
-//! written against the RFCs and the registry agreement, not against the
-//! signer: it shares no code with `crate::dnssec` (CONTRACT.md, .se 2022:
-//! "verify every signed version independently before it goes out"). It uses
-//! only primitives: `ring`, [`crate::name`], [`crate::rr`].
+//! A second reading of a version before it is published, written against
+//! the RFCs and the registry agreement, not against the signer (.se 2022:
+//! "verify every signed version independently before it goes out").
+//!
+//! Independence is built, not stated: this crate depends on the base layer
+//! (`tldns-base`), the zone model (`tldns-zone`) and `ring`, and on nothing
+//! else of tldns, so it has no path to the signer. Two entry points:
+//! - [`verify`]: a whole version, from its records
+//!   (`SignedZone::records`), after every full build;
+//! - [`verify_changed`]: the part of an incremental version that differs
+//!   from the last verified one.
+//!
+//! Both apply one acceptance policy ([`policy`]: algorithms, minimum RSA
+//! size, the validity-boundary rule).
 //!
 //! What it checks, cheapest first, stopping at the first failure:
 //! - [`content`]: one SOA at the apex, Exhibit A types only, no wildcards,
@@ -19,10 +28,12 @@
 //! It does no I/O and never panics on bad input: every failure is a
 //! [`VerifyError`] naming the owner, the type and the rule broken.
 
+mod changed;
 mod content;
 mod delegation;
 mod dnskey;
 mod nsec3;
+pub mod policy;
 mod rrsig;
 #[cfg(test)]
 mod text;
@@ -30,11 +41,14 @@ mod text;
 #[cfg(test)]
 mod tests;
 
+use tldns_base::{name, rr};
+
 use crate::name::Name;
 use crate::rr::{Record, rtype, type_name};
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
+pub use changed::{ChangedError, ChangedReport, verify_changed};
 pub use dnskey::key_tag;
 pub use nsec3::nsec3_hash;
 
@@ -154,6 +168,14 @@ pub enum VerifyError {
     NoSepKey,
     #[error("DNSKEY {key_tag}: protocol {protocol}, must be 3 (RFC 4034 §2.1.2)")]
     DnskeyProtocol { key_tag: u16, protocol: u8 },
+    #[error(
+        "DNSKEY {key_tag}: RSA modulus of {bits} bits, the policy requires at least {min} (RFC 8624 §3.1)"
+    )]
+    WeakKey {
+        key_tag: u16,
+        bits: usize,
+        min: usize,
+    },
     #[error(
         "DNSKEY {key_tag} algorithm {algorithm}: malformed public key (RFC 3110, RFC 6605, RFC 8080)"
     )]

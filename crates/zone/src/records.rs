@@ -7,15 +7,15 @@
 //! RRSIG over DS), glue, and the NSEC3 chain with its RRSIGs. Anything else
 //! is refused with the owner and type, as is anything the model cannot
 //! represent exactly (the model keeps one TTL per kind of record). It does
-//! not check signatures: that is [`crate::verify`]'s job, run on the same
+//! not check signatures: that is the verifier (`tldns-verify`)'s job, run on the same
 //! records before the version is served.
 
 use super::{Content, Delegation, Dnssec, Glue, Nsec3, Nsec3Param, SignedZone, Ttls, Zone};
-use crate::name::Name;
-use crate::rr::{Ds, Record, Soa, read_name, rtype, type_name};
 use std::collections::{BTreeMap, HashMap};
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::sync::Arc;
+use tldns_base::name::Name;
+use tldns_base::rr::{Ds, Record, Soa, default_ttl, read_name, rtype, type_name};
 
 /// Why records do not make a zone of this model.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -247,8 +247,7 @@ impl SignedZone {
             1 => soas.pop().expect("one element"),
             n => return Err(RecordsError::ManySoa(n)),
         };
-        let soa_ttl = ttl.soa.unwrap_or(3600);
-        let defaults = crate::config::TtlConfig::default();
+        let soa_ttl = ttl.soa.unwrap_or(default_ttl::SOA);
 
         // Delegations; equal NS sets share one allocation, as the builder does.
         let mut sets: HashMap<Vec<Name>, Arc<[Name]>> = HashMap::new();
@@ -344,10 +343,10 @@ impl SignedZone {
                 origin: origin.clone(),
                 ttl: Ttls {
                     soa: soa_ttl,
-                    ns: ttl.ns.unwrap_or(defaults.ns),
-                    ds: ttl.ds.unwrap_or(defaults.ds),
-                    glue: ttl.glue.unwrap_or(defaults.glue),
-                    dnskey: ttl.dnskey.unwrap_or(defaults.dnskey),
+                    ns: ttl.ns.unwrap_or(default_ttl::NS),
+                    ds: ttl.ds.unwrap_or(default_ttl::DS),
+                    glue: ttl.glue.unwrap_or(default_ttl::GLUE),
+                    dnskey: ttl.dnskey.unwrap_or(default_ttl::DNSKEY),
                     nsec3: ttl.nsec3.unwrap_or(soa_ttl.min(soa.minimum)),
                 },
                 soa,
@@ -359,121 +358,5 @@ impl SignedZone {
             },
             dnssec,
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::rr::Record;
-
-    fn multiset(mut v: Vec<Record>) -> Vec<String> {
-        v.sort_by(crate::xfr::diff::canonical);
-        v.into_iter().map(|r| r.to_text(' ')).collect()
-    }
-
-    fn round_trip(z: &SignedZone) {
-        let recs = z.records();
-        let back = SignedZone::from_records(&z.zone.origin, &recs).unwrap();
-        assert_eq!(multiset(back.records()), multiset(recs));
-    }
-
-    /// A zone built and signed by the real pipeline pieces, with DS, glue
-    /// and shared NS sets, survives records() → from_records → records().
-    #[test]
-    fn signed_zone_round_trips_through_records() {
-        let dir = std::env::temp_dir().join(format!("tldns-records-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let text = format!(
-            r#"
-version = 1
-origin = "mobile."
-state-dir = {dir:?}
-[soa]
-mname = "a.nic.mobile."
-rname = "hostmaster.nic.mobile."
-refresh = 1800
-retry = 900
-expire = 1209600
-minimum = 900
-[[apex-ns]]
-name = "a.nic.mobile."
-addresses = ["127.0.0.1", "::1"]
-[dnssec]
-keys-dir = {keys:?}
-"#,
-            dir = dir.display().to_string(),
-            keys = dir.join("keys").display().to_string()
-        );
-        let cfg = crate::config::Config::parse(&dir.join("z.toml"), &text).unwrap();
-        let n = |s: &str| Name::parse(s).unwrap();
-        let mut content = Content::default();
-        let shared: Arc<[Name]> = vec![n("ns1.example.net."), n("ns2.example.net.")].into();
-        for i in 0..40 {
-            content.delegations.insert(
-                n(&format!("d{i}.mobile.")),
-                Delegation {
-                    ns: shared.clone(),
-                    ds: if i % 3 == 0 {
-                        vec![Ds {
-                            key_tag: i,
-                            algorithm: 13,
-                            digest_type: 2,
-                            digest: vec![i as u8; 32],
-                        }]
-                    } else {
-                        vec![]
-                    },
-                },
-            );
-        }
-        content.delegations.insert(
-            n("nic.mobile."),
-            Delegation {
-                ns: vec![n("a.nic.mobile.")].into(),
-                ds: vec![],
-            },
-        );
-        let zone = crate::zone::assemble(&cfg, content, 2024);
-        round_trip(&SignedZone {
-            zone: zone.clone(),
-            dnssec: None,
-        });
-        let keys = crate::publish::load_or_generate_keys(&cfg).unwrap();
-        let params =
-            crate::dnssec::signer::SignParams::from_config(&cfg.zone.dnssec, &cfg.nsec3_salt);
-        let signed = crate::dnssec::signer::sign_zone(
-            &zone,
-            &keys,
-            &params,
-            crate::publish::unix_now() as u32,
-        )
-        .expect("signing");
-        assert!(signed.dnssec.is_some());
-        round_trip(&signed);
-        // The model itself comes back, not just the records.
-        let back = SignedZone::from_records(&signed.zone.origin, &signed.records()).unwrap();
-        assert_eq!(back.zone.content, signed.zone.content);
-        let _ = std::fs::remove_dir_all(&dir);
-    }
-
-    #[test]
-    fn exhibit_a_section_1_refuses_other_types() {
-        let o = Name::parse("mobile.").unwrap();
-        let z = crate::xfr::diff::tests::zone(1, &["a.mobile."]);
-        let mut recs = z.records();
-        recs.push(Record::new(o.clone(), 300, rtype::A, vec![192, 0, 2, 1]));
-        let e = SignedZone::from_records(&o, &recs).unwrap_err();
-        assert!(matches!(e, RecordsError::NotAllowed { .. }), "{e}");
-        let recs: Vec<Record> = z
-            .records()
-            .into_iter()
-            .filter(|r| r.rtype != rtype::SOA)
-            .collect();
-        assert_eq!(
-            SignedZone::from_records(&o, &recs).unwrap_err(),
-            RecordsError::NoSoa(o)
-        );
     }
 }

@@ -7,6 +7,8 @@
 
 use super::dnskey::{FLAG_SEP, FLAG_ZONE, PublicKey, ZoneKey};
 use super::{Index, VerifyError, par_map};
+use crate::name::Name;
+use crate::policy::{self, Validity};
 use crate::rr::{read_name, rtype};
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -130,25 +132,26 @@ pub(super) fn check(
                     algorithm,
                 });
             }
-            // RFC 4034 §3.1.5: 32-bit times compared in serial arithmetic
-            // (RFC 1982); valid when inception <= now < expiration.
-            if (now.wrapping_sub(inception) as i32) < 0 {
-                return Err(VerifyError::SignatureNotYetValid {
-                    owner: owner.clone(),
-                    rtype: covered,
-                    key_tag,
-                    inception,
-                    now,
-                });
-            }
-            if (expiration.wrapping_sub(now) as i32) <= 0 {
-                return Err(VerifyError::SignatureExpired {
-                    owner: owner.clone(),
-                    rtype: covered,
-                    key_tag,
-                    expiration,
-                    now,
-                });
+            match policy::validity(inception, expiration, now) {
+                Validity::Valid => {}
+                Validity::NotYetValid => {
+                    return Err(VerifyError::SignatureNotYetValid {
+                        owner: owner.clone(),
+                        rtype: covered,
+                        key_tag,
+                        inception,
+                        now,
+                    });
+                }
+                Validity::Expired => {
+                    return Err(VerifyError::SignatureExpired {
+                        owner: owner.clone(),
+                        rtype: covered,
+                        key_tag,
+                        expiration,
+                        now,
+                    });
+                }
             }
             if let Some(bit) = zone_algs.iter().position(|&a| a == algorithm) {
                 algs_seen[set_i] |= 1 << (bit % 64);
@@ -221,23 +224,34 @@ pub(super) fn check(
 /// the original TTL.
 fn signed_data(z: &Index<'_>, j: &Job, out: &mut Vec<u8>) {
     let sig = &z.records[j.sig];
-    out.extend_from_slice(&sig.rdata[..18]);
+    let set = &z.rrsets[j.rrset];
+    let rdatas = z.records_of(set).map(|r| r.rdata.as_slice());
+    rrset_signed_data(&sig.owner, set.rtype, rdatas, &sig.rdata, j.sig_at, out);
+}
+
+/// The signed data of one RRSIG (its RDATA `rrsig`, the signature starting
+/// at `sig_at`) over the RRset of `rtype` at `owner` with these RDATAs.
+pub(crate) fn rrset_signed_data<'r>(
+    owner: &Name,
+    rtype: u16,
+    rdatas: impl Iterator<Item = &'r [u8]>,
+    rrsig: &[u8],
+    sig_at: usize,
+    out: &mut Vec<u8>,
+) {
+    out.extend_from_slice(&rrsig[..18]);
     // The signer name, lower-cased (RFC 4034 §6.2 item 3); length octets
     // are below 64 and unaffected by ASCII lower-casing.
-    out.extend(sig.rdata[18..j.sig_at].iter().map(u8::to_ascii_lowercase));
-    let original_ttl = &sig.rdata[4..8];
-    let set = &z.rrsets[j.rrset];
-    let mut rdatas: Vec<Cow<'_, [u8]>> = z
-        .records_of(set)
-        .map(|r| canonical_rdata(set.rtype, &r.rdata))
-        .collect();
+    out.extend(rrsig[18..sig_at].iter().map(u8::to_ascii_lowercase));
+    let original_ttl = &rrsig[4..8];
+    let mut rdatas: Vec<Cow<'_, [u8]>> = rdatas.map(|r| canonical_rdata(rtype, r)).collect();
     // RFC 4034 §6.3: sorted as left-justified octet strings, duplicates removed.
     rdatas.sort_unstable();
     rdatas.dedup();
-    let owner = sig.owner.wire();
+    let owner = owner.wire();
     for rd in &rdatas {
         out.extend_from_slice(owner);
-        out.extend_from_slice(&set.rtype.to_be_bytes());
+        out.extend_from_slice(&rtype.to_be_bytes());
         out.extend_from_slice(&crate::rr::class::IN.to_be_bytes());
         out.extend_from_slice(original_ttl);
         out.extend_from_slice(&(rd.len() as u16).to_be_bytes());
@@ -248,7 +262,7 @@ fn signed_data(z: &Index<'_>, j: &Job, out: &mut Vec<u8>) {
 /// RFC 4034 §6.2 item 3 (with RFC 6840 §5.1): names embedded in the RDATA of
 /// these types are lower-cased. Applied to the types a TLD zone can hold or
 /// an operator can allow; the others are already canonical.
-pub(super) fn canonical_rdata(t: u16, rd: &[u8]) -> Cow<'_, [u8]> {
+pub(crate) fn canonical_rdata(t: u16, rd: &[u8]) -> Cow<'_, [u8]> {
     const DNAME: u16 = 39;
     let lower_name_at = |skip: usize| -> Cow<'_, [u8]> {
         match read_name(rd, skip) {

@@ -4,51 +4,31 @@
 //! signatures themselves are checked in `rrsig`.
 
 use super::{Index, Rrset, VerifyError};
+use crate::policy;
 use crate::rr::alg;
 use ring::signature::{self, RsaPublicKeyComponents, UnparsedPublicKey};
 use std::collections::HashMap;
 
 /// DNSKEY flags (RFC 4034 §2.1.1).
-pub(super) const FLAG_ZONE: u16 = 0x0100;
-pub(super) const FLAG_SEP: u16 = 0x0001;
+pub(crate) const FLAG_ZONE: u16 = 0x0100;
+pub(crate) const FLAG_SEP: u16 = 0x0001;
 
-/// Key tag of DNSKEY RDATA (RFC 4034 Appendix B; B.1 for algorithm 1).
-pub fn key_tag(rdata: &[u8]) -> u16 {
-    if rdata.get(3) == Some(&1) {
-        // RFC 4034 App. B.1: the most significant 16 of the least significant
-        // 24 bits of the modulus.
-        let n = rdata.len();
-        if n < 7 {
-            return 0;
-        }
-        return u16::from_be_bytes([rdata[n - 3], rdata[n - 2]]);
-    }
-    let mut ac: u32 = 0;
-    for (i, &b) in rdata.iter().enumerate() {
-        ac += if i & 1 == 1 {
-            b as u32
-        } else {
-            (b as u32) << 8
-        };
-    }
-    ac += (ac >> 16) & 0xffff;
-    (ac & 0xffff) as u16
-}
+pub use tldns_base::keytag::key_tag;
 
 /// A zone key ready to verify with.
-pub(super) struct ZoneKey {
+pub(crate) struct ZoneKey {
     pub tag: u16,
     pub algorithm: u8,
     pub flags: u16,
     pub public: PublicKey,
 }
 
-pub(super) enum PublicKey {
+pub(crate) enum PublicKey {
     /// RFC 3110 §2: exponent and modulus, big-endian, no leading zeros.
     Rsa { n: Vec<u8>, e: Vec<u8> },
     /// ECDSA (RFC 6605, uncompressed point) or Ed25519 (RFC 8080).
     Other(UnparsedPublicKey<Vec<u8>>),
-    /// An algorithm we cannot verify; a signature by it is an error.
+    /// An algorithm outside the acceptance policy; a signature by it is an error.
     Unsupported,
 }
 
@@ -86,9 +66,16 @@ pub(super) fn check(z: &Index<'_>, set: &Rrset) -> Result<Vec<ZoneKey>, VerifyEr
                 protocol,
             });
         }
-        let public = decode(algorithm, &r.rdata[4..]).ok_or(VerifyError::BadPublicKey {
-            key_tag: tag,
-            algorithm,
+        let public = decode(algorithm, &r.rdata[4..]).map_err(|e| match e {
+            KeyProblem::Malformed => VerifyError::BadPublicKey {
+                key_tag: tag,
+                algorithm,
+            },
+            KeyProblem::WeakRsa { bits } => VerifyError::WeakKey {
+                key_tag: tag,
+                bits,
+                min: policy::MIN_RSA_MODULUS_BITS,
+            },
         })?;
         keys.push(ZoneKey {
             tag,
@@ -113,7 +100,32 @@ pub(super) fn check(z: &Index<'_>, set: &Rrset) -> Result<Vec<ZoneKey>, VerifyEr
     Ok(keys)
 }
 
-fn decode(algorithm: u8, key: &[u8]) -> Option<PublicKey> {
+/// Why a DNSKEY's public key cannot be used.
+pub(crate) enum KeyProblem {
+    /// It does not parse for its algorithm.
+    Malformed,
+    /// An RSA modulus below the policy's minimum.
+    WeakRsa { bits: usize },
+}
+
+/// Decode a DNSKEY's public key under the acceptance policy ([`policy`]).
+pub(crate) fn decode(algorithm: u8, key: &[u8]) -> Result<PublicKey, KeyProblem> {
+    if !policy::algorithm_accepted(algorithm) {
+        return Ok(PublicKey::Unsupported);
+    }
+    parse(algorithm, key)
+        .ok_or(KeyProblem::Malformed)
+        .and_then(|k| match &k {
+            PublicKey::Rsa { n, .. } if policy::modulus_bits(n) < policy::MIN_RSA_MODULUS_BITS => {
+                Err(KeyProblem::WeakRsa {
+                    bits: policy::modulus_bits(n),
+                })
+            }
+            _ => Ok(k),
+        })
+}
+
+fn parse(algorithm: u8, key: &[u8]) -> Option<PublicKey> {
     Some(match algorithm {
         alg::RSASHA256 => {
             // RFC 3110 §2: one octet of exponent length, or zero and two.
