@@ -15,10 +15,10 @@ use std::sync::Arc;
 use tldns::config::DnssecConfig;
 use tldns::dnssec::keys::KeyStore;
 use tldns::dnssec::signer::{SignParams, sign_zone};
+use tldns::index::{Index, Options, nsec3_hash_wire};
 use tldns::name::Name;
 use tldns::rr::{Ds, Soa, rtype};
 use tldns::server::answer::{Transport, answer};
-use tldns::server::index::{Index, Options, nsec3_hash_wire};
 use tldns::zone::{Content, Delegation, Glue, Ttls, Zone};
 
 const NAMES: usize = 4096;

@@ -34,7 +34,7 @@
 //! - [`xfr`] feeds secondaries (NSD, Knot, tldns) and runs tldns as one;
 //!   [`export`] writes the CZDS files; [`probe`] measures any server the way
 //!   Spec 10 does.
-//! - [`server`] answers from a precomputed [`server::index::Index`]: per
+//! - [`server`] answers from a precomputed [`index::Index`]: per
 //!   delegation its referral fragments, at the apex each RRset, the NSEC3
 //!   chain in buckets by hash prefix. [`server::answer::answer`] is a pure
 //!   function: query bytes in, response bytes out.
@@ -63,7 +63,7 @@
 //! incremental change copies the paths to one delegation, its NSEC3 record
 //! and its predecessor's, and re-signs only those; the previous version is
 //! untouched and keeps serving until the swap. The served form
-//! ([`server::index::Index`]) is what queries read: delegations in shards of
+//! ([`index::Index`]) is what queries read: delegations in shards of
 //! hash tables from the second-level label to precomputed wire fragments
 //! (identical fragments shared), the NSEC3 chain in buckets that hold the
 //! model's records themselves (shared, not copied). A full build makes it from scratch; an
@@ -77,6 +77,7 @@
 pub mod config;
 pub mod dnssec;
 pub mod export;
+pub mod index;
 pub mod pipeline;
 pub mod policy;
 pub mod probe;

@@ -7,7 +7,7 @@
 //! this module, never the pipeline: what they see is only ever a version
 //! that was published. Owns no I/O and builds nothing.
 
-use crate::server::index::Index;
+use crate::index::Index;
 use crate::zone::SignedZone;
 use arc_swap::ArcSwap;
 use std::sync::Arc;

@@ -4,9 +4,9 @@ mod common;
 use common::testdb::TestDb;
 use common::*;
 use tldns::config::Config;
+use tldns::index::{Index, Options};
 use tldns::policy::{self, Lists};
 use tldns::server::answer::{Transport, answer};
-use tldns::server::index::{Index, Options};
 use tldns::srs::Srs;
 use tldns::zone::{SignedZone, assemble};
 

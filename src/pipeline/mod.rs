@@ -28,8 +28,8 @@ pub mod state;
 
 use crate::config::Config;
 use crate::dnssec::keys::{Key, KeyStore};
+use crate::index::{Index, Options};
 use crate::policy::{Lists, PolicyError, Report};
-use crate::server::index::{Index, Options};
 use crate::srs::{Srs, SrsError};
 use crate::store::{Current, Served};
 use crate::zone::SignedZone;

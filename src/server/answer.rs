@@ -16,7 +16,7 @@
 //!   DO the closest-encloser proof (RFC 5155 §7.2.2);
 //! - outside the zone: REFUSED.
 
-use super::index::{Index, Nsec3Entry, Nsec3Index, Proof, nsec3_hash_wire};
+use crate::index::{Index, Nsec3Entry, Nsec3Index, Proof, nsec3_hash_wire};
 use crate::rr::{class, rtype};
 
 /// Transport the query came on; it sets the size limit.
@@ -183,12 +183,12 @@ struct Resp<'a> {
 
 impl Resp<'_> {
     #[inline]
-    fn put(&mut self, f: &super::frag::Frag, section: usize) -> bool {
+    fn put(&mut self, f: &crate::index::frag::Frag, section: usize) -> bool {
         self.put_as(f, section, self.dnssec)
     }
 
     #[inline]
-    fn put_as(&mut self, f: &super::frag::Frag, section: usize, dnssec: bool) -> bool {
+    fn put_as(&mut self, f: &crate::index::frag::Frag, section: usize, dnssec: bool) -> bool {
         match f.put(self.out, self.pos, self.limit, dnssec, self.qlen, self.body) {
             Some(end) => {
                 self.pos = end;
@@ -639,9 +639,9 @@ fn chaos(ix: &Index, qname: &[u8], qtype: u16, r: &mut Resp<'_>) -> (u16, Kind) 
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::index::{Index, Options};
     use crate::name::Name;
     use crate::rr::{Ds, Soa};
-    use crate::server::index::{Index, Options};
     use crate::zone::{Content, Delegation, Glue, SignedZone, Ttls, Zone};
     use std::sync::Arc;
 

@@ -10,8 +10,6 @@
 //! Owns sockets; does not touch the SRS or the zone model.
 
 pub mod answer;
-pub mod frag;
-pub mod index;
 mod mmsg;
 pub mod stats;
 pub mod trim;

@@ -11,7 +11,7 @@
 #![allow(unsafe_code)]
 
 use super::answer::delegation_key;
-use super::index::{Index, Proof, Referral};
+use crate::index::{Index, Proof, Referral};
 
 /// Queries warmed at once (the receive batch).
 pub const MAX: usize = super::mmsg::BATCH;
@@ -125,7 +125,7 @@ mod tests {
 
     /// The delegation key of a query to the test zone (origin `mobile.`).
     fn label_of(q: &[u8]) -> Option<(String, bool)> {
-        let ix = crate::server::index::Index::build(
+        let ix = crate::index::Index::build(
             &crate::server::answer::tests::test_zone(),
             Default::default(),
         );

@@ -312,7 +312,7 @@ impl Primary {
 mod tests {
     use super::msg::{Builder, parse};
     use super::*;
-    use crate::server::index::{Index, Options};
+    use crate::index::{Index, Options};
 
     fn primary() -> Primary {
         let k = Key::new(

@@ -10,11 +10,13 @@
 //! chain in sorted buckets by hash prefix, so that an NXDOMAIN costs one
 //! hash of the next-closer name and a search of a handful of records.
 
-use super::frag::{Frag, FragBuilder};
+pub mod frag;
+
 use crate::config::ServerConfig;
 use crate::name::Name;
 use crate::rr::rtype;
 use crate::zone::{Nsec3, Nsec3Param, SignedZone};
+use frag::{Frag, FragBuilder};
 use std::hash::BuildHasher;
 use std::sync::Arc;
 
