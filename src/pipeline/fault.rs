@@ -4,18 +4,22 @@
 //! the version untouched and the release binary holds no trace of it.
 //!
 //! When `TLDNS_FAULT_FILE` names a file that holds `corrupt-rrsig` (flip a
-//! bit in one signature) or `drop-nsec3` (remove one NSEC3 record), the
+//! bit in one signature), `drop-nsec3` (remove one NSEC3 record) or
+//! `sig-expires-now` (re-sign the SOA, correctly, with an expiration of
+//! exactly now: what the signer's own check accepts and the acceptance
+//! policy refuses, RFC 4034 §3.1.5), the
 //! fault is applied after signing and before verification, in full and
 //! incremental builds alike. The file is read at every build, so a test
 //! can make a running server produce one bad version.
 
+use crate::dnssec::keys::Key;
 use crate::name::Name;
 use crate::zone::SignedZone;
 
 /// `z` with the fault the test asked for, if any. `changed`: the names an
 /// incremental version re-signed (empty for a full build).
 #[cfg(feature = "fault-injection")]
-pub(super) fn inject(mut z: SignedZone, changed: &[Name]) -> SignedZone {
+pub(super) fn inject(mut z: SignedZone, changed: &[Name], keys: &[Key], now: u32) -> SignedZone {
     let Some(path) = std::env::var_os("TLDNS_FAULT_FILE") else {
         return z;
     };
@@ -46,6 +50,33 @@ pub(super) fn inject(mut z: SignedZone, changed: &[Name]) -> SignedZone {
                 sec.nsec3.remove(&h);
             }
         }
+        "sig-expires-now" => {
+            let soa = z.zone.soa.to_rdata();
+            let (origin, ttl) = (&z.zone.origin, z.zone.ttl.soa);
+            if let Some(sigs) = sec.apex_sigs.get_mut(&crate::rr::rtype::SOA) {
+                for sig in sigs.iter_mut() {
+                    let Some(f) = crate::dnssec::rrsig::RrsigFields::parse(sig) else {
+                        continue;
+                    };
+                    let key = keys
+                        .iter()
+                        .find(|k| k.key_tag == f.key_tag && k.algorithm == f.algorithm);
+                    if let Some(k) = key
+                        && let Ok(s) = crate::dnssec::rrsig::sign_rrset(
+                            k,
+                            origin,
+                            crate::rr::rtype::SOA,
+                            ttl,
+                            &[&soa],
+                            f.inception,
+                            now,
+                        )
+                    {
+                        *sig = s;
+                    }
+                }
+            }
+        }
         _ => {}
     }
     tracing::warn!(fault, "TLDNS_FAULT: injected a fault for testing");
@@ -55,6 +86,6 @@ pub(super) fn inject(mut z: SignedZone, changed: &[Name]) -> SignedZone {
 /// Without the feature: the version as it is.
 #[cfg(not(feature = "fault-injection"))]
 #[inline(always)]
-pub(super) fn inject(z: SignedZone, _changed: &[Name]) -> SignedZone {
+pub(super) fn inject(z: SignedZone, _changed: &[Name], _keys: &[Key], _now: u32) -> SignedZone {
     z
 }

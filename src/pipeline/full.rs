@@ -33,7 +33,7 @@ impl Pipeline {
         } else {
             SignedZone { zone, dnssec: None }
         };
-        let signed = fault::inject(signed, &[]);
+        let signed = fault::inject(signed, &[], &self.keys, now as u32);
         let t_sign = t1.elapsed();
         let t2 = Instant::now();
         let opts = VerifyOptions {

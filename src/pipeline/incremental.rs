@@ -369,7 +369,7 @@ pub async fn apply_changes(
         )?;
         new.dnssec = Some(sec);
     }
-    let new = fault::inject(new, &changed);
+    let new = fault::inject(new, &changed, &pipeline.keys, now as u32);
     let t_sign = t1.elapsed();
 
     // 5. Verify what changed.

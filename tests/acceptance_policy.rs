@@ -1,0 +1,135 @@
+//! The incremental path is checked by the verifier, under the acceptance
+//! policy the whole-version check applies (RFC 4034 §3.1.5, RFC 8624 §3.1).
+//! A signature that the signer's own check accepts but the policy refuses
+//! (one expiring exactly now) is planted into an incremental version: it
+//! is refused, and nothing is published (CONTRACT: .de 2026, incremental
+//! versions never properly verified; .zm 2015, expired signatures).
+//!
+//! Its own test binary: the planted fault travels in an environment
+//! variable, which must not reach any other test.
+
+mod common;
+
+use common::{TempDir, free_port, write_config};
+use std::path::Path;
+use tldns::config::Config;
+use tldns::pipeline::incremental::{IncrementalError, apply_changes};
+use tldns::pipeline::{BuildError, Pipeline};
+use tldns::serial::serial_gt;
+use tldns::srs::Srs;
+use tldns::verify::ChangedError;
+
+const NOW: u64 = 1_750_000_000;
+
+fn copy_test_key(dir: &Path) {
+    let keys = dir.join("keys");
+    std::fs::create_dir_all(&keys).unwrap();
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("keys/test/ed25519");
+    for e in std::fs::read_dir(src).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), keys.join(e.file_name())).unwrap();
+    }
+}
+
+#[test]
+fn rfc4034_section_3_1_5_incremental_signature_expiring_now_is_not_published() {
+    let dir = TempDir::new("acceptance-policy");
+    let fault = dir.path().join("fault");
+    // SAFETY: set before any thread of this test binary's runtime exists,
+    // and this binary holds this one test.
+    unsafe { std::env::set_var("TLDNS_FAULT_FILE", &fault) };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let cfg = write_config(dir.path(), free_port(), true, "");
+        copy_test_key(dir.path());
+        let config = Config::load(&cfg).unwrap();
+        let db = format!("sqlite://{}", dir.path().join("srs.sqlite").display());
+        let srs = Srs::connect(&db).await.unwrap();
+        srs.init().await.unwrap();
+        let mut p = Pipeline::new(config, srs).await.unwrap();
+        p.set_clock(Some(NOW));
+        let (origin, apex_ns) = (p.config.origin.clone(), p.config.apex_ns.clone());
+        tldns::srs::seed(&p.srs, &origin, &apex_ns, 30, 7, false)
+            .await
+            .unwrap();
+        let first = p.build().await.unwrap();
+        p.publish(&first, None).unwrap();
+        let current = first.zone.clone();
+        let published = p.last_serial();
+
+        // A change, and the plant: the new SOA RRSIG expires exactly now.
+        p.srs
+            .add_domain("planted.mobile", &["ns1.example.net".to_string()])
+            .await
+            .unwrap();
+        std::fs::write(&fault, "sig-expires-now").unwrap();
+
+        // The incremental path refuses it, naming the validity rule.
+        let e = apply_changes(&mut p, &current).await.unwrap_err();
+        assert!(
+            matches!(
+                e,
+                IncrementalError::Verify(ChangedError::SignatureTime { now, .. }) if now == NOW as u32
+            ),
+            "{e}"
+        );
+        // The planted signature is one the signer's own check accepts:
+        // cryptographically valid, and by the signer's old rule
+        // (expired only after expiration) still valid.
+        let sig = plant_and_read(&p, &current);
+        let f = tldns::dnssec::rrsig::RrsigFields::parse(&sig).unwrap();
+        assert_eq!(f.expiration, NOW as u32);
+        assert!(!serial_gt(NOW as u32, f.expiration));
+        let soa = current.zone.soa.to_rdata();
+        let key = p.keys().iter().find(|k| k.key_tag == f.key_tag).unwrap();
+        assert!(tldns::dnssec::rrsig::verify_rrsig(
+            &key.dnskey_rdata(),
+            &current.zone.origin,
+            current.zone.ttl.soa,
+            &[&soa],
+            &sig
+        ));
+
+        // The full build (the daemon's fallback) is refused too, and
+        // nothing was published: the serial on record did not move.
+        match p.build().await {
+            Err(BuildError::Verify(e)) => {
+                assert!(e.to_string().contains("expired"), "{e}")
+            }
+            other => panic!("a version with an expiring signature was built: {other:?}"),
+        }
+        assert_eq!(p.last_serial(), published);
+        let reopened = Pipeline::new(p.config.clone(), Srs::connect(&db).await.unwrap())
+            .await
+            .unwrap();
+        assert_eq!(reopened.last_serial(), published);
+
+        // Without the plant the same change goes through.
+        std::fs::write(&fault, "").unwrap();
+        let inc = apply_changes(&mut p, &current).await.unwrap().unwrap();
+        assert!(serial_gt(inc.zone.serial(), current.serial()));
+    });
+}
+
+/// The SOA RRSIG the fault makes, re-signed over `current`'s SOA the same
+/// way (the plant itself is the pipeline's; this reads what it writes).
+fn plant_and_read(p: &Pipeline, current: &tldns::zone::SignedZone) -> Vec<u8> {
+    let sec = current.dnssec.as_ref().unwrap();
+    let old = &sec.apex_sigs[&tldns::rr::rtype::SOA][0];
+    let f = tldns::dnssec::rrsig::RrsigFields::parse(old).unwrap();
+    let key = p.keys().iter().find(|k| k.key_tag == f.key_tag).unwrap();
+    let soa = current.zone.soa.to_rdata();
+    tldns::dnssec::rrsig::sign_rrset(
+        key,
+        &current.zone.origin,
+        tldns::rr::rtype::SOA,
+        current.zone.ttl.soa,
+        &[&soa],
+        f.inception,
+        NOW as u32,
+    )
+    .unwrap()
+}
