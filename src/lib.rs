@@ -18,8 +18,16 @@
 //!   refused row (row, name, rule, contract section).
 //! - [`zone`] is the model of one version: apex from [`config`], delegations
 //!   (shared NS sets, DS), glue, and the DNSSEC data once signed.
-//! - [`dnssec`] signs it (NSEC3, RRSIGs); [`verify`] checks the result
-//!   without sharing the signer's code.
+//! - [`dnssec`] signs it (NSEC3, RRSIGs); [`verify`] (the `tldns-verify`
+//!   crate) checks the result: its crate depends on the base layer and the
+//!   zone model only, so it has no path to the signer, and one acceptance
+//!   policy ([`verify::policy`]) governs the whole-version and the
+//!   changed-part check alike.
+//! - The base layer (`tldns-base`: [`name`], [`rr`], [`zonefile`],
+//!   [`time`], [`fs`], [`nsec3`], [`keytag`], [`serial`]'s RFC 1982 type)
+//!   and the zone model (`tldns-zone`, re-exported by [`zone`]) are crates
+//!   of their own below everything here; docs/architecture.md has the
+//!   layers and what each may import.
 //! - [`pipeline`] runs the steps in order and owns a version's life: a
 //!   [`pipeline::full`] build, or [`pipeline::incremental`], which applies
 //!   what the SRS journal says changed to the published version (policy on

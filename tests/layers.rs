@@ -1,0 +1,138 @@
+//! The layers, checked from the source (the `use crate::…` paths of every
+//! module outside its tests), so that an arrow added the wrong way fails
+//! the test suite. Layers and rules: docs/architecture.md.
+//!
+//! The same check, as a command: `cargo test --test layers`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+/// Top-level module of `src/` → the top-level modules its code names.
+fn imports() -> BTreeMap<String, BTreeSet<String>> {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut edges: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut stack = vec![src.clone()];
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(&dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+                continue;
+            }
+            let rel = p.strip_prefix(&src).unwrap();
+            let parts: Vec<String> = rel
+                .iter()
+                .map(|c| c.to_string_lossy().into_owned())
+                .collect();
+            let file = parts.last().unwrap().clone();
+            if !file.ends_with(".rs") || file == "tests.rs" || parts.iter().any(|c| c == "tests") {
+                continue;
+            }
+            let top = if parts.len() == 1 {
+                file.trim_end_matches(".rs").to_string()
+            } else {
+                parts[0].clone()
+            };
+            if top == "lib" || top == "main" {
+                continue;
+            }
+            let text = std::fs::read_to_string(&p).unwrap();
+            // Test modules may reach anything; stop at the first one.
+            let code = text
+                .match_indices("#[cfg(test)]\n")
+                .find(|(i, m)| {
+                    let next = text[i + m.len()..].lines().next().unwrap_or("");
+                    next.trim_start()
+                        .trim_start_matches("pub(crate) ")
+                        .starts_with("mod tests")
+                })
+                .map_or(&text[..], |(i, _)| &text[..i]);
+            let set = edges.entry(top.clone()).or_default();
+            for line in code.lines() {
+                let line = line.split("//").next().unwrap_or("");
+                for (i, _) in line.match_indices("crate::") {
+                    let m: String = line[i + 7..]
+                        .chars()
+                        .take_while(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_')
+                        .collect();
+                    if !m.is_empty() && m != top {
+                        set.insert(m);
+                    }
+                }
+            }
+        }
+    }
+    edges
+}
+
+fn reaches(edges: &BTreeMap<String, BTreeSet<String>>, from: &str, to: &str) -> bool {
+    let mut seen = BTreeSet::new();
+    let mut todo = vec![from.to_string()];
+    while let Some(m) = todo.pop() {
+        for n in edges.get(&m).into_iter().flatten() {
+            if n == to {
+                return true;
+            }
+            if seen.insert(n.clone()) {
+                todo.push(n.clone());
+            }
+        }
+    }
+    false
+}
+
+#[test]
+fn no_import_cycle_between_top_level_modules() {
+    let edges = imports();
+    assert!(edges.len() > 10, "modules not found: {edges:?}");
+    let cycles: Vec<String> = edges
+        .keys()
+        .filter(|m| reaches(&edges, m, m))
+        .cloned()
+        .collect();
+    assert!(
+        cycles.is_empty(),
+        "modules on an import cycle: {cycles:?}\n{edges:#?}"
+    );
+}
+
+#[test]
+fn config_is_a_leaf() {
+    let edges = imports();
+    let config = edges.get("config").cloned().unwrap_or_default();
+    assert!(config.is_empty(), "config imports {config:?}");
+}
+
+#[test]
+fn consumers_of_the_store_never_import_the_pipeline() {
+    let edges = imports();
+    for m in ["server", "xfr", "export", "store", "index"] {
+        assert!(!reaches(&edges, m, "pipeline"), "{m} reaches the pipeline");
+    }
+}
+
+#[test]
+fn the_query_path_does_not_import_the_signer() {
+    let edges = imports();
+    for m in ["server", "index", "store"] {
+        assert!(!reaches(&edges, m, "dnssec"), "{m} reaches the signer");
+    }
+}
+
+/// The verifier's crate depends on the base layer and the zone model only,
+/// and the zone model on the base layer only: no path to the signer.
+#[test]
+fn the_verifier_has_no_path_to_the_signer() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let deps = |krate: &str| -> Vec<String> {
+        let text =
+            std::fs::read_to_string(root.join("crates").join(krate).join("Cargo.toml")).unwrap();
+        text.lines()
+            .filter(|l| l.starts_with("tldns"))
+            .map(|l| l.split([' ', '=']).next().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(deps("verify"), ["tldns-base", "tldns-zone"]);
+    assert_eq!(deps("zone"), ["tldns-base"]);
+    assert!(deps("base").is_empty());
+}
