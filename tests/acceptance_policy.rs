@@ -10,8 +10,7 @@
 
 mod common;
 
-use common::{TempDir, free_port, write_config};
-use std::path::Path;
+use common::{TempDir, copy_test_key, free_port, write_config};
 use tldns::config::Config;
 use tldns::pipeline::incremental::{IncrementalError, apply_changes};
 use tldns::pipeline::{BuildError, Pipeline};
@@ -20,16 +19,6 @@ use tldns::srs::Srs;
 use tldns::verify::ChangedError;
 
 const NOW: u64 = 1_750_000_000;
-
-fn copy_test_key(dir: &Path) {
-    let keys = dir.join("keys");
-    std::fs::create_dir_all(&keys).unwrap();
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("keys/test/ed25519");
-    for e in std::fs::read_dir(src).unwrap() {
-        let e = e.unwrap();
-        std::fs::copy(e.path(), keys.join(e.file_name())).unwrap();
-    }
-}
 
 #[test]
 fn rfc4034_section_3_1_5_incremental_signature_expiring_now_is_not_published() {

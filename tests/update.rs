@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{Server, TempDir, dig, free_port, run_ok, status, write_config};
+use common::{Server, TempDir, copy_test_key, dig, free_port, run_ok, status, write_config};
 use std::net::IpAddr;
 use std::path::Path;
 use tldns::config::Config;
@@ -35,16 +35,6 @@ impl Rng {
     }
     fn below(&mut self, n: usize) -> usize {
         (self.next() % n as u64) as usize
-    }
-}
-
-fn copy_test_key(dir: &Path) {
-    let keys = dir.join("keys");
-    std::fs::create_dir_all(&keys).unwrap();
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("keys/test/ed25519");
-    for e in std::fs::read_dir(src).unwrap() {
-        let e = e.unwrap();
-        std::fs::copy(e.path(), keys.join(e.file_name())).unwrap();
     }
 }
 

@@ -185,18 +185,6 @@ fn below_set<'a>(set: &'a BTreeSet<Name>, name: &'a Name) -> impl Iterator<Item 
         .take_while(move |k| k.is_subdomain_of(name))
 }
 
-/// The second-level name at or above `name` (`ns.foo.mobile.` → `foo.mobile.`).
-pub(super) fn second_level(name: &Name, origin: &Name) -> Option<Name> {
-    if !name.is_subdomain_of(origin) || name.label_count() <= origin.label_count() {
-        return None;
-    }
-    let mut n = name.clone();
-    while n.label_count() > origin.label_count() + 1 {
-        n = n.parent()?;
-    }
-    Some(n)
-}
-
 /// Make the next version from `current` (the last published one) and the
 /// journal since it. `Ok(None)`: nothing changed.
 pub async fn apply_changes(
@@ -280,7 +268,7 @@ pub async fn apply_changes(
         domains.insert(name_to_stored(&nic));
     }
     for (ns, _) in &pipeline.config.apex_ns {
-        if let Some(p) = second_level(ns, &origin) {
+        if let Some(p) = ns.second_level(&origin) {
             domains.insert(name_to_stored(&p));
         }
     }

@@ -241,3 +241,16 @@ pub fn section(dig_out: &str, name: &str) -> Vec<(String, String, String)> {
     }
     out
 }
+
+/// The test-only Ed25519 key (keys/test/ed25519) into `dir/keys`, so
+/// signatures are byte-stable across runs.
+#[allow(dead_code)]
+pub fn copy_test_key(dir: &Path) {
+    let keys = dir.join("keys");
+    std::fs::create_dir_all(&keys).unwrap();
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("keys/test/ed25519");
+    for e in std::fs::read_dir(src).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), keys.join(e.file_name())).unwrap();
+    }
+}

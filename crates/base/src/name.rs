@@ -161,6 +161,21 @@ impl Name {
         Some(Name(self.0[skip..].into()))
     }
 
+    /// The name one label below `origin` at or above this one
+    /// (`ns.foo.mobile.` → `foo.mobile.` for the origin `mobile.`): in a
+    /// TLD, the delegation a name belongs to. `None` if the name is not
+    /// strictly below `origin`.
+    pub fn second_level(&self, origin: &Name) -> Option<Name> {
+        if !self.is_subdomain_of(origin) || self.label_count() <= origin.label_count() {
+            return None;
+        }
+        let mut off = 0;
+        for _ in 0..self.label_count() - origin.label_count() - 1 {
+            off += 1 + self.0[off] as usize;
+        }
+        Some(Name(self.0[off..].into()))
+    }
+
     /// `label.self`
     pub fn prepend(&self, label: &[u8]) -> Result<Name, NameError> {
         if label.is_empty() || label.len() > MAX_LABEL_LEN {
@@ -302,6 +317,19 @@ impl std::str::FromStr for Name {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn second_level_below_an_origin() {
+        let o = Name::parse("mobile.").unwrap();
+        let n = |t: &str| Name::parse(t).unwrap();
+        assert_eq!(
+            n("ns1.foo.mobile.").second_level(&o),
+            Some(n("foo.mobile."))
+        );
+        assert_eq!(n("foo.mobile.").second_level(&o), Some(n("foo.mobile.")));
+        assert_eq!(n("mobile.").second_level(&o), None);
+        assert_eq!(n("foo.example.").second_level(&o), None);
+    }
 
     fn n(s: &str) -> Name {
         Name::parse(s).unwrap()

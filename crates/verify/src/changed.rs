@@ -167,7 +167,7 @@ pub fn verify_changed(
             continue;
         }
         report.glue += 1;
-        let parent = second_level(h, origin);
+        let parent = h.second_level(origin);
         if parent.as_ref() == Some(h)
             || !parent.is_some_and(|p| nz.content.delegations.contains_key(&p))
         {
@@ -298,18 +298,6 @@ pub fn verify_changed(
         }
     }
     Ok(report)
-}
-
-/// The second-level name at or above `name` (`ns.foo.mobile.` → `foo.mobile.`).
-fn second_level(name: &Name, origin: &Name) -> Option<Name> {
-    if !name.is_subdomain_of(origin) || name.label_count() <= origin.label_count() {
-        return None;
-    }
-    let mut n = name.clone();
-    while n.label_count() > origin.label_count() + 1 {
-        n = n.parent()?;
-    }
-    Some(n)
 }
 
 /// RRSIG checks against one DNSKEY RRset at one time.
