@@ -127,16 +127,19 @@ impl Key {
         };
         let p = parse_private_file(&private_path, &private_text)?;
         let algorithm = p.algorithm;
+        // ECDSA P-256 scalar and Ed25519 seed: both 32 octets (RFC 6605, RFC 8080).
+        let private_key_32 = || -> Result<[u8; 32], KeyError> {
+            p.field("PrivateKey")?
+                .try_into()
+                .map_err(|_| KeyError::Syntax {
+                    path: private_path.clone(),
+                    line: 0,
+                    what: "PrivateKey is not 32 octets",
+                })
+        };
         let (secret, public_key) = match algorithm {
             alg::ECDSAP256SHA256 => {
-                let scalar: [u8; 32] =
-                    p.field("PrivateKey")?
-                        .try_into()
-                        .map_err(|_| KeyError::Syntax {
-                            path: private_path.clone(),
-                            line: 0,
-                            what: "PrivateKey is not 32 octets",
-                        })?;
+                let scalar = private_key_32()?;
                 let Some(pk) = &public else {
                     return Err(KeyError::MissingPublicKey { path: key_path });
                 };
@@ -162,14 +165,7 @@ impl Key {
                 (Secret::EcdsaP256 { scalar, pair }, pk.public_key.clone())
             }
             alg::ED25519 => {
-                let seed: [u8; 32] =
-                    p.field("PrivateKey")?
-                        .try_into()
-                        .map_err(|_| KeyError::Syntax {
-                            path: private_path.clone(),
-                            line: 0,
-                            what: "PrivateKey is not 32 octets",
-                        })?;
+                let seed = private_key_32()?;
                 let pair =
                     Ed25519KeyPair::from_seed_unchecked(&seed).map_err(|e| KeyError::Rejected {
                         path: private_path.clone(),
