@@ -323,12 +323,7 @@ fn owner_lines(
                 }
                 line(t.nsec3, rtype::NSEC3PARAM, &sec.nsec3param.to_rdata());
                 for (ty, sigs) in &sec.apex_sigs {
-                    let ttl = match *ty {
-                        rtype::SOA => t.soa,
-                        rtype::NS => t.ns,
-                        rtype::DNSKEY => t.dnskey,
-                        _ => t.nsec3,
-                    };
+                    let ttl = t.apex(*ty);
                     for s in sigs {
                         line(ttl, rtype::RRSIG, s);
                     }

@@ -7,7 +7,7 @@ use super::{BuildError, Built, Pipeline, Timings, fault};
 use crate::dnssec::signer::{SignParams, sign_zone};
 use crate::policy;
 use crate::serial::next_serial;
-use crate::verify::{VerifyOptions, verify};
+use crate::verify::verify;
 use crate::zone::{SignedZone, assemble};
 use std::sync::Arc;
 use std::time::Instant;
@@ -36,20 +36,7 @@ impl Pipeline {
         let signed = fault::inject(signed, &[], &self.keys, now as u32);
         let t_sign = t1.elapsed();
         let t2 = Instant::now();
-        let opts = VerifyOptions {
-            now: now as u32,
-            previous_delegations: self.last_delegations,
-            max_delegation_change: self.config.zone.policy.max_delegation_change,
-            allowed_extra_types: self
-                .config
-                .zone
-                .policy
-                .allowed_extra_types
-                .iter()
-                .filter_map(|t| crate::rr::type_from_str(t))
-                .collect(),
-            require_signed: dcfg.enabled,
-        };
+        let opts = self.verify_options(now, dcfg.enabled);
         let signed = tokio::task::spawn_blocking(move || {
             verify(&signed.records(), &signed.zone.origin, &opts).map(|_| signed)
         })

@@ -40,7 +40,6 @@ use crate::policy::{self, PolicyError};
 use crate::rr::rtype;
 use crate::serial::next_serial;
 use crate::srs::{ChangeObject, SrsError, name_to_stored};
-use crate::verify::VerifyOptions;
 use crate::verify::{ChangedError, verify_changed};
 use crate::zone::SignedZone;
 use std::collections::{BTreeSet, HashSet};
@@ -362,13 +361,7 @@ pub async fn apply_changes(
 
     // 5. Verify what changed.
     let t2 = Instant::now();
-    let opts = VerifyOptions {
-        now: now as u32,
-        previous_delegations: pipeline.last_delegations,
-        max_delegation_change: pipeline.config.zone.policy.max_delegation_change,
-        allowed_extra_types: Vec::new(),
-        require_signed: signing,
-    };
+    let opts = pipeline.verify_options(now, signing);
     let readers: Vec<Name> = d_names.iter().cloned().collect();
     verify_changed(current, &new, &changed, &hosts_changed, &readers, &opts)?;
 

@@ -32,6 +32,7 @@ use crate::index::{Index, Options};
 use crate::policy::{Lists, PolicyError, Report};
 use crate::srs::{Srs, SrsError};
 use crate::store::{Current, Served};
+use crate::verify::VerifyOptions;
 use crate::zone::SignedZone;
 use state::{StateError, StateFile, ZoneState};
 use std::sync::Arc;
@@ -171,6 +172,23 @@ impl Pipeline {
 
     /// The serial of the last published version (from the state file
     /// until this pipeline publishes one).
+    /// What the verifier is told that the records do not say, for a
+    /// version checked at `now`: one definition for both strategies.
+    pub(crate) fn verify_options(&self, now: u64, require_signed: bool) -> VerifyOptions {
+        let policy = &self.config.zone.policy;
+        VerifyOptions {
+            now: now as u32,
+            previous_delegations: self.last_delegations,
+            max_delegation_change: policy.max_delegation_change,
+            allowed_extra_types: policy
+                .allowed_extra_types
+                .iter()
+                .filter_map(|t| crate::rr::type_from_str(t))
+                .collect(),
+            require_signed,
+        }
+    }
+
     pub fn last_serial(&self) -> Option<u32> {
         self.last_serial
     }

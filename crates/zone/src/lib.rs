@@ -93,6 +93,19 @@ pub struct Ttls {
     pub nsec3: u32,
 }
 
+impl Ttls {
+    /// TTL of the apex RRset of type `t`, and so of the RRSIGs over it
+    /// (RFC 4034 §3: an RRSIG's TTL is its RRset's).
+    pub fn apex(&self, t: u16) -> u32 {
+        match t {
+            rtype::SOA => self.soa,
+            rtype::NS => self.ns,
+            rtype::DNSKEY => self.dnskey,
+            _ => self.nsec3,
+        }
+    }
+}
+
 /// The unsigned zone: apex plus content.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Zone {
@@ -390,12 +403,7 @@ impl SignedZone {
             sec.nsec3param.to_rdata(),
         ));
         for (ty, sigs) in &sec.apex_sigs {
-            let ttl = match *ty {
-                rtype::SOA => t.soa,
-                rtype::NS => t.ns,
-                rtype::DNSKEY => t.dnskey,
-                _ => t.nsec3,
-            };
+            let ttl = t.apex(*ty);
             for s in sigs {
                 out.push(Record::new(o.clone(), ttl, rtype::RRSIG, s.clone()));
             }
