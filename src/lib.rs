@@ -96,5 +96,5 @@ pub mod store;
 pub mod xfr;
 pub mod zone;
 
-pub use tldns_base::{fs, keytag, name, nsec3, rr, time, zonefile};
+pub use tldns_base::{fs, keytag, name, nsec3, rdata, rr, time, zonefile};
 pub use tldns_verify as verify;

@@ -10,46 +10,9 @@ use crate::rr::{alg, class};
 use ring::signature;
 
 /// Offset of the signer's name in RRSIG RDATA (after the fixed 18 octets).
-pub const SIGNER_OFFSET: usize = 18;
+pub const SIGNER_OFFSET: usize = crate::rdata::RRSIG_FIXED_LEN;
 
-/// The fixed fields of an RRSIG (RFC 4034 §3.1), without signer and signature.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RrsigFields {
-    pub type_covered: u16,
-    pub algorithm: u8,
-    pub labels: u8,
-    pub original_ttl: u32,
-    pub expiration: u32,
-    pub inception: u32,
-    pub key_tag: u16,
-}
-
-impl RrsigFields {
-    /// Read the fixed fields back from RRSIG RDATA.
-    pub fn parse(rdata: &[u8]) -> Option<RrsigFields> {
-        let r = rdata.get(..SIGNER_OFFSET)?;
-        let u32_at = |i: usize| u32::from_be_bytes([r[i], r[i + 1], r[i + 2], r[i + 3]]);
-        Some(RrsigFields {
-            type_covered: u16::from_be_bytes([r[0], r[1]]),
-            algorithm: r[2],
-            labels: r[3],
-            original_ttl: u32_at(4),
-            expiration: u32_at(8),
-            inception: u32_at(12),
-            key_tag: u16::from_be_bytes([r[16], r[17]]),
-        })
-    }
-
-    fn write(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(&self.type_covered.to_be_bytes());
-        out.push(self.algorithm);
-        out.push(self.labels);
-        out.extend_from_slice(&self.original_ttl.to_be_bytes());
-        out.extend_from_slice(&self.expiration.to_be_bytes());
-        out.extend_from_slice(&self.inception.to_be_bytes());
-        out.extend_from_slice(&self.key_tag.to_be_bytes());
-    }
-}
+pub use crate::rr::RrsigFields;
 
 /// RFC 4034 §3.1.3: labels of the owner, not counting the root label nor a
 /// leading wildcard label.
@@ -125,7 +88,7 @@ pub fn sign_rrset(
 /// cryptography, the key tag and algorithm, and the labels field; not the
 /// validity period (the caller knows what "now" is).
 pub fn verify_rrsig(dnskey: &[u8], owner: &Name, ttl: u32, rdatas: &[&[u8]], rrsig: &[u8]) -> bool {
-    let Some(f) = RrsigFields::parse(rrsig) else {
+    let Ok(f) = RrsigFields::parse(rrsig) else {
         return false;
     };
     let Some((signer, end)) = crate::rr::read_name(rrsig, SIGNER_OFFSET) else {

@@ -674,7 +674,7 @@ pub fn refresh(
     let due = |sigs: &mut dyn Iterator<Item = &[u8]>, want: &[(u8, u16)]| -> bool {
         let mut have = Vec::with_capacity(want.len());
         for r in sigs {
-            let Some(f) = RrsigFields::parse(r) else {
+            let Some(f) = RrsigFields::parse(r).ok() else {
                 return true;
             };
             if (f.expiration.wrapping_sub(now) as i32) < params.refresh_secs as i32 {

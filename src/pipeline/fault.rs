@@ -55,7 +55,7 @@ pub(super) fn inject(mut z: SignedZone, changed: &[Name], keys: &[Key], now: u32
             let (origin, ttl) = (&z.zone.origin, z.zone.ttl.soa);
             if let Some(sigs) = sec.apex_sigs.get_mut(&crate::rr::rtype::SOA) {
                 for sig in sigs.iter_mut() {
-                    let Some(f) = crate::dnssec::rrsig::RrsigFields::parse(sig) else {
+                    let Some(f) = crate::dnssec::rrsig::RrsigFields::parse(sig).ok() else {
                         continue;
                     };
                     let key = keys

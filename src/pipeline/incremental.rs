@@ -157,7 +157,7 @@ impl Tracked {
             .as_ref()
             .and_then(|d| d.apex_sigs.get(&rtype::NS))
             .and_then(|s| s.first())
-            .and_then(|r| crate::dnssec::rrsig::RrsigFields::parse(r))
+            .and_then(|r| crate::dnssec::rrsig::RrsigFields::parse(r).ok())
             .map_or(0, |f| u64::from(f.inception) + u64::from(backdate));
         Tracked {
             serial: z.serial(),

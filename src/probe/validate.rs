@@ -125,7 +125,7 @@ impl TrustAnchor {
                 error,
             })?;
             if e.rtype == rtype::DS {
-                if let Some(ds) = Ds::from_rdata(&rd) {
+                if let Ok(ds) = Ds::from_rdata(&rd) {
                     self.ds.push(ds);
                 }
             } else {

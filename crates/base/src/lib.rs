@@ -5,7 +5,9 @@
 //!   DNSSEC algorithms, DS digests), one table each;
 //! - [`message`]: the message reader and builder (RFC 1035 §4.1);
 //! - [`name`]: domain names in lower-case wire form, canonical order;
-//! - [`rr`]: type and class codes, records, RDATA wire and presentation forms;
+//! - [`rr`]: type and class codes, records, RDATA presentation forms;
+//! - [`rdata`]: typed RDATA (SOA, DS, DNSKEY, RRSIG, NSEC3, NSEC3PARAM),
+//!   wire form both ways and presentation form;
 //! - [`zonefile`]: the presentation-format reader (RFC 1035 §5);
 //! - [`serial`]: RFC 1982 serial arithmetic;
 //! - [`nsec3`]: the NSEC3 hash (RFC 5155 §5) and owner names;
@@ -25,6 +27,7 @@ pub mod keytag;
 pub mod message;
 pub mod name;
 pub mod nsec3;
+pub mod rdata;
 pub mod rr;
 pub mod serial;
 pub mod time;

@@ -9,8 +9,7 @@ pub use crate::iana::{Class, DigestAlg, Rtype, SecAlg};
 use crate::name::Name;
 pub use crate::nsec3::base32hex_lower;
 pub use crate::time::{civil_from_days, rrsig_time};
-use data_encoding::{BASE64, HEXLOWER_PERMISSIVE};
-use std::fmt::Write as _;
+use data_encoding::HEXLOWER_PERMISSIVE;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 /// Type codes as `u16`, the form the whole tree uses; each one is the
@@ -88,67 +87,7 @@ pub fn ds_digest_len(digest_type: u8) -> Option<usize> {
     DigestAlg::new(digest_type).digest_len()
 }
 
-/// SOA RDATA (RFC 1035 §3.3.13).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Soa {
-    pub mname: Name,
-    pub rname: Name,
-    pub serial: u32,
-    pub refresh: u32,
-    pub retry: u32,
-    pub expire: u32,
-    pub minimum: u32,
-}
-
-impl Soa {
-    pub fn to_rdata(&self) -> Vec<u8> {
-        let mut v = Vec::with_capacity(self.mname.wire_len() + self.rname.wire_len() + 20);
-        v.extend_from_slice(self.mname.wire());
-        v.extend_from_slice(self.rname.wire());
-        for x in [
-            self.serial,
-            self.refresh,
-            self.retry,
-            self.expire,
-            self.minimum,
-        ] {
-            v.extend_from_slice(&x.to_be_bytes());
-        }
-        v
-    }
-}
-
-/// DS RDATA (RFC 4034 §5.1).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Ds {
-    pub key_tag: u16,
-    pub algorithm: u8,
-    pub digest_type: u8,
-    pub digest: Vec<u8>,
-}
-
-impl Ds {
-    pub fn to_rdata(&self) -> Vec<u8> {
-        let mut v = Vec::with_capacity(4 + self.digest.len());
-        v.extend_from_slice(&self.key_tag.to_be_bytes());
-        v.push(self.algorithm);
-        v.push(self.digest_type);
-        v.extend_from_slice(&self.digest);
-        v
-    }
-
-    pub fn from_rdata(r: &[u8]) -> Option<Ds> {
-        if r.len() < 5 {
-            return None;
-        }
-        Some(Ds {
-            key_tag: u16::from_be_bytes([r[0], r[1]]),
-            algorithm: r[2],
-            digest_type: r[3],
-            digest: r[4..].to_vec(),
-        })
-    }
-}
+pub use crate::rdata::{Dnskey, Ds, Nsec3, Nsec3param, Rrsig, RrsigFields, Soa};
 
 /// A record in uncompressed wire form: the unit the zone model, the
 /// verifier, transfers and the CZDS export exchange.
@@ -198,14 +137,6 @@ pub fn read_name(r: &[u8], pos: usize) -> Option<(Name, usize)> {
     }
     let n = Name::from_wire(r.get(pos..i)?).ok()?;
     Some((n, i))
-}
-
-fn u16_at(r: &[u8], i: usize) -> Option<u16> {
-    Some(u16::from_be_bytes([*r.get(i)?, *r.get(i + 1)?]))
-}
-
-fn u32_at(r: &[u8], i: usize) -> Option<u32> {
-    Some(u32::from_be_bytes(r.get(i..i + 4)?.try_into().ok()?))
 }
 
 /// Presentation of a type bitmap (RFC 4034 §4.1.2), as type mnemonics.
@@ -286,62 +217,10 @@ fn known_rdata_to_text(t: u16, r: &[u8]) -> Option<String> {
             }
             n.to_string()
         }
-        rtype::SOA => {
-            let (m, i) = read_name(r, 0)?;
-            let (rn, i) = read_name(r, i)?;
-            if r.len() != i + 20 {
-                return None;
-            }
-            format!(
-                "{m} {rn} {} {} {} {} {}",
-                u32_at(r, i)?,
-                u32_at(r, i + 4)?,
-                u32_at(r, i + 8)?,
-                u32_at(r, i + 12)?,
-                u32_at(r, i + 16)?
-            )
-        }
-        rtype::DS | rtype::CDS => {
-            if r.len() < 5 {
-                return None;
-            }
-            format!(
-                "{} {} {} {}",
-                u16_at(r, 0)?,
-                r[2],
-                r[3],
-                HEXLOWER_PERMISSIVE.encode(&r[4..])
-            )
-        }
-        rtype::DNSKEY | rtype::CDNSKEY => {
-            if r.len() < 5 {
-                return None;
-            }
-            format!(
-                "{} {} {} {}",
-                u16_at(r, 0)?,
-                r[2],
-                r[3],
-                BASE64.encode(&r[4..])
-            )
-        }
-        rtype::RRSIG => {
-            if r.len() < 18 {
-                return None;
-            }
-            let (signer, i) = read_name(r, 18)?;
-            format!(
-                "{} {} {} {} {} {} {} {signer} {}",
-                type_name(u16_at(r, 0)?),
-                r[2],
-                r[3],
-                u32_at(r, 4)?,
-                rrsig_time(u32_at(r, 8)?),
-                rrsig_time(u32_at(r, 12)?),
-                u16_at(r, 16)?,
-                BASE64.encode(r.get(i..)?)
-            )
-        }
+        rtype::SOA => Soa::from_rdata(r).ok()?.to_string(),
+        rtype::DS | rtype::CDS => Ds::from_rdata(r).ok()?.to_string(),
+        rtype::DNSKEY | rtype::CDNSKEY => Dnskey::from_rdata(r).ok()?.to_string(),
+        rtype::RRSIG => Rrsig::from_rdata(r).ok()?.to_string(),
         rtype::NSEC => {
             let (next, i) = read_name(r, 0)?;
             let bm = bitmap_to_text(&r[i..])?;
@@ -351,44 +230,11 @@ fn known_rdata_to_text(t: u16, r: &[u8]) -> Option<String> {
                 format!("{next} {bm}")
             }
         }
-        rtype::NSEC3 => {
-            let salt_len = *r.get(4)? as usize;
-            let salt = r.get(5..5 + salt_len)?;
-            let hlen = *r.get(5 + salt_len)? as usize;
-            let hash = r.get(6 + salt_len..6 + salt_len + hlen)?;
-            let bm = bitmap_to_text(&r[6 + salt_len + hlen..])?;
-            let mut s = format!(
-                "{} {} {} {} {}",
-                r[0],
-                r[1],
-                u16_at(r, 2)?,
-                salt_text(salt),
-                base32hex_lower(hash)
-            );
-            if !bm.is_empty() {
-                write!(s, " {bm}").ok()?;
-            }
-            s
-        }
-        rtype::NSEC3PARAM => {
-            let salt_len = *r.get(4)? as usize;
-            let salt = r.get(5..5 + salt_len)?;
-            if r.len() != 5 + salt_len {
-                return None;
-            }
-            format!("{} {} {} {}", r[0], r[1], u16_at(r, 2)?, salt_text(salt))
-        }
+        rtype::NSEC3 => Nsec3::from_rdata(r).ok()?.to_string(),
+        rtype::NSEC3PARAM => Nsec3param::from_rdata(r).ok()?.to_string(),
         _ => return None,
     };
     Some(s)
-}
-
-fn salt_text(salt: &[u8]) -> String {
-    if salt.is_empty() {
-        "-".to_string()
-    } else {
-        HEXLOWER_PERMISSIVE.encode(salt)
-    }
 }
 
 #[cfg(test)]

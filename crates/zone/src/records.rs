@@ -197,7 +197,7 @@ impl SignedZone {
                 }
                 rtype::DS => {
                     same_ttl(&mut ttl.ds, r)?;
-                    let d = Ds::from_rdata(&r.rdata).ok_or_else(|| rdata_err(r))?;
+                    let d = Ds::from_rdata(&r.rdata).map_err(|_| rdata_err(r))?;
                     ds.entry(r.owner.clone()).or_default().push(d);
                 }
                 rtype::A => {
