@@ -560,37 +560,14 @@ async fn serve(config: Config, srs: Srs, demo_port: Option<u16>) -> Result<()> {
 
     let stop = Arc::new(AtomicBool::new(false));
     let stats = Arc::new(Stats::default());
-    let workers = if server_cfg.udp_workers == 0 {
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1)
-    } else {
-        server_cfg.udp_workers
-    };
-    let mut threads = Vec::new();
-    let mut tcp_tasks = Vec::new();
-    for &addr in &server_cfg.listen {
-        // Both sockets are bound before anything is served: an address in
-        // use is one clear error, not a half-started server.
-        let listener = server::tcp_listener(addr)?;
-        threads.extend(server::spawn_udp(
-            addr,
-            workers,
-            current.clone(),
-            stats.clone(),
-            None,
-            stop.clone(),
-        )?);
-        tcp_tasks.push(tokio::spawn(server::serve_tcp(
-            listener,
-            server_cfg.clone(),
-            current.clone(),
-            stats.clone(),
-            Some(primary.tcp_hook()),
-            stop.clone(),
-        )));
-        info!(%addr, udp_workers = workers, "listening");
-    }
+    let (threads, tcp_tasks) = server::listen(
+        &server_cfg,
+        &current,
+        &stats,
+        Some(primary.tcp_hook()),
+        None,
+        &stop,
+    )?;
     if let Some(port) = demo_port {
         let z = &current.load().zone.zone;
         let example = z

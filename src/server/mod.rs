@@ -162,6 +162,55 @@ fn udp_worker(
     }
 }
 
+/// The running listeners: UDP worker threads and TCP tasks.
+pub type Listeners = (
+    Vec<std::thread::JoinHandle<()>>,
+    Vec<tokio::task::JoinHandle<std::io::Result<()>>>,
+);
+
+/// Start UDP workers and a TCP listener on every configured address: the
+/// one start-up of the serving sockets, for the primary and for secondary
+/// mode. Every address's sockets are bound before it is served, so an
+/// address in use is one clear error, not a half-started server.
+pub fn listen(
+    cfg: &ServerConfig,
+    current: &Current,
+    stats: &Arc<Stats>,
+    hook: Option<TcpHook>,
+    udp_hook: Option<UdpHook>,
+    stop: &Arc<AtomicBool>,
+) -> Result<Listeners, ServeError> {
+    let workers = if cfg.udp_workers == 0 {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    } else {
+        cfg.udp_workers
+    };
+    let (mut threads, mut tasks) = (Vec::new(), Vec::new());
+    for &addr in &cfg.listen {
+        let listener = tcp_listener(addr)?;
+        threads.extend(spawn_udp(
+            addr,
+            workers,
+            current.clone(),
+            stats.clone(),
+            udp_hook.clone(),
+            stop.clone(),
+        )?);
+        tasks.push(tokio::spawn(serve_tcp(
+            listener,
+            cfg.clone(),
+            current.clone(),
+            stats.clone(),
+            hook.clone(),
+            stop.clone(),
+        )));
+        tracing::info!(%addr, udp_workers = workers, "listening");
+    }
+    Ok((threads, tasks))
+}
+
 /// Bind a TCP listener (SO_REUSEADDR, so a restart does not wait for TIME_WAIT).
 pub fn tcp_listener(addr: SocketAddr) -> Result<std::net::TcpListener, ServeError> {
     use socket2::{Domain, Protocol, Socket, Type};

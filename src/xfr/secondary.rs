@@ -23,7 +23,7 @@ use super::diff::{self, ApplyError};
 use super::ixfr::{Reader, Received, soa_record};
 use super::msg::{self, Builder, WireError};
 use super::notify::{self, Allowed};
-use super::tsig::{self, Key, Keyring, ResponseVerifier, TsigError};
+use super::tsig::{self, Keyring, ResponseVerifier, TsigError, TsigKey};
 use super::{Primary, XfrConfigError};
 use crate::config::Config;
 use crate::index::{Index, Options};
@@ -92,7 +92,7 @@ pub enum SecondaryError {
 #[derive(Debug, Clone)]
 pub struct Upstream {
     pub address: SocketAddr,
-    pub key: Option<Key>,
+    pub key: Option<TsigKey>,
 }
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -326,52 +326,6 @@ fn publish(current: &Current, z: SignedZone, opts: Options) -> Arc<Served> {
     served
 }
 
-/// The running listeners: UDP worker threads and TCP tasks.
-pub type Listeners = (
-    Vec<std::thread::JoinHandle<()>>,
-    Vec<tokio::task::JoinHandle<std::io::Result<()>>>,
-);
-
-/// Start UDP workers and TCP listeners on every configured address.
-pub fn listen(
-    cfg: &crate::config::ServerConfig,
-    current: &Current,
-    stats: &Arc<Stats>,
-    hook: Option<TcpHook>,
-    udp_hook: Option<server::UdpHook>,
-    stop: &Arc<AtomicBool>,
-) -> Result<Listeners, ServeError> {
-    let workers = if cfg.udp_workers == 0 {
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1)
-    } else {
-        cfg.udp_workers
-    };
-    let (mut threads, mut tasks) = (Vec::new(), Vec::new());
-    for &addr in &cfg.listen {
-        let listener = server::tcp_listener(addr)?;
-        threads.extend(server::spawn_udp(
-            addr,
-            workers,
-            current.clone(),
-            stats.clone(),
-            udp_hook.clone(),
-            stop.clone(),
-        )?);
-        tasks.push(tokio::spawn(server::serve_tcp(
-            listener,
-            cfg.clone(),
-            current.clone(),
-            stats.clone(),
-            hook.clone(),
-            stop.clone(),
-        )));
-        info!(%addr, udp_workers = workers, "listening");
-    }
-    Ok((threads, tasks))
-}
-
 /// Run secondary mode until SIGTERM/SIGINT, or until the zone expires.
 pub async fn run(config: Config) -> Result<(), SecondaryError> {
     let sec = config
@@ -476,7 +430,7 @@ pub async fn run(config: Config) -> Result<(), SecondaryError> {
             Some(resp)
         })
     };
-    let (threads, tasks) = listen(
+    let (threads, tasks) = server::listen(
         &server_cfg,
         &current,
         &stats,
