@@ -435,6 +435,28 @@ pub fn name_to_stored(n: &Name) -> String {
     s
 }
 
+/// Attach `(parent_id, value)` rows, sorted by parent id, to parents sorted
+/// by id (the statuses and name servers of domains, the addresses of
+/// hosts, read in one query each). A row whose parent is not among
+/// `parents` is skipped: foreign keys guarantee the parent is in the same
+/// snapshot, and a partial read holds only the parents it asked for.
+pub(crate) fn attach<T>(
+    parents: &mut [T],
+    id: impl Fn(&T) -> i64,
+    rows: Vec<(i64, String)>,
+    slot: impl Fn(&mut T) -> &mut Vec<String>,
+) {
+    let mut i = 0;
+    for (pid, v) in rows {
+        while i < parents.len() && id(&parents[i]) < pid {
+            i += 1;
+        }
+        if i < parents.len() && id(&parents[i]) == pid {
+            slot(&mut parents[i]).push(v);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -69,27 +69,11 @@ fn suffixes(name: &str) -> impl Iterator<Item = &str> {
     name.match_indices('.').map(move |(i, _)| &name[i + 1..])
 }
 
-/// Attach `(parent_id, value)` rows, sorted, to parents sorted by id.
-fn attach<T>(
-    parents: &mut [T],
-    id: impl Fn(&T) -> i64,
-    rows: Vec<(i64, String)>,
-    slot: impl Fn(&mut T) -> &mut Vec<String>,
-) {
-    let mut i = 0;
-    for (pid, v) in rows {
-        while i < parents.len() && id(&parents[i]) < pid {
-            i += 1;
-        }
-        if i < parents.len() && id(&parents[i]) == pid {
-            slot(&mut parents[i]).push(v);
-        }
-    }
-}
 macro_rules! partial_driver {
     ($module:ident, $pool:ty, $db:ty) => {
         mod $module {
-            use super::{IN_CHUNK, PartialSnapshot, attach, in_list_sql, suffixes};
+            use super::{IN_CHUNK, PartialSnapshot, in_list_sql, suffixes};
+            use crate::srs::attach;
             use crate::srs::{DomainRow, DsRow, HostRow, Snapshot, SrsError};
             use sqlx::AssertSqlSafe;
             use std::collections::BTreeSet;

@@ -7,7 +7,7 @@ macro_rules! srs_sql {
     ($module:ident, $pool:ty, $conn:ty, begin_read: $begin_read:expr, begin_write: $begin_write:expr) => {
         pub(crate) mod $module {
             use crate::srs::batch::{Batch, Inserted, ROWS_PER_STATEMENT, in_list_sql, values_sql};
-            use crate::srs::{Change, ChangeObject, DomainRow, DsRow, HostRow, PAGE, Snapshot, SrsError};
+            use crate::srs::{Change, ChangeObject, DomainRow, DsRow, HostRow, PAGE, Snapshot, SrsError, attach};
             use sqlx::AssertSqlSafe;
             use std::collections::HashMap;
 
@@ -20,21 +20,6 @@ macro_rules! srs_sql {
 
             fn not_found(url: &str, table: &'static str, name: &str) -> SrsError {
                 SrsError::NotFound { url: url.to_string(), table, name: name.to_string() }
-            }
-
-            /// Attach `(parent_id, value)` rows, sorted by parent id, to
-            /// parents sorted by id.
-            fn attach<T>(parents: &mut [T], id: impl Fn(&T) -> i64, rows: Vec<(i64, String)>, slot: impl Fn(&mut T) -> &mut Vec<String>) {
-                let mut i = 0;
-                for (pid, v) in rows {
-                    while i < parents.len() && id(&parents[i]) < pid {
-                        i += 1;
-                    }
-                    // Foreign keys guarantee the parent is in the same snapshot.
-                    if i < parents.len() && id(&parents[i]) == pid {
-                        slot(&mut parents[i]).push(v);
-                    }
-                }
             }
 
             pub(crate) async fn snapshot(pool: &Pool, url: &str) -> Result<Snapshot, SrsError> {
