@@ -760,57 +760,47 @@ pub(crate) mod tests {
         pub rrs: Vec<(usize, String, u16, String)>,
     }
 
-    /// Decompress a name from a full message.
-    fn read_name(m: &[u8], mut pos: usize) -> (String, usize) {
+    /// A name as sent, case preserved, in presentation form.
+    fn name_as_sent(m: &[u8], at: usize) -> String {
+        let (wire, _) = tldns_base::message::read_name_wire(m, at).expect("name");
         let mut out = String::new();
-        let mut end = None;
-        loop {
-            let l = m[pos] as usize;
-            if l & 0xC0 == 0xC0 {
-                if end.is_none() {
-                    end = Some(pos + 2);
-                }
-                pos = ((l & 0x3F) << 8) | m[pos + 1] as usize;
-                continue;
-            }
-            if l == 0 {
-                break;
-            }
-            out.push_str(&String::from_utf8_lossy(&m[pos + 1..pos + 1 + l]));
+        let mut i = 0;
+        while wire[i] != 0 {
+            let l = wire[i] as usize;
+            out.push_str(&String::from_utf8_lossy(&wire[i + 1..i + 1 + l]));
             out.push('.');
-            pos += 1 + l;
+            i += 1 + l;
         }
         if out.is_empty() {
             out.push('.');
         }
-        (out, end.unwrap_or(pos + 1))
+        out
     }
 
+    /// Read a response with the base layer's reader (which refuses
+    /// trailing octets and malformed records), then take owner names and
+    /// the first name of NS and SOA RDATA as sent, to see the case the
+    /// query was written in.
     pub(crate) fn parse(m: &[u8]) -> Parsed {
         let counts = [0, 1, 2, 3].map(|i| u16::from_be_bytes([m[4 + 2 * i], m[5 + 2 * i]]));
-        let mut pos = 12;
-        for _ in 0..counts[0] {
-            pos = read_name(m, pos).1 + 4;
-        }
+        let (msg, at) = tldns_base::message::parse_with_offsets(m).expect("well-formed response");
         let mut rrs = Vec::new();
-        for (sec, &cnt) in counts[1..].iter().enumerate() {
-            for _ in 0..cnt {
-                let (owner, p) = read_name(m, pos);
-                let t = u16::from_be_bytes([m[p], m[p + 1]]);
-                let rdlen = u16::from_be_bytes([m[p + 8], m[p + 9]]) as usize;
-                let rd = &m[p + 10..p + 10 + rdlen];
-                let text = match t {
-                    rtype::NS => read_name(m, p + 10).0,
-                    rtype::SOA => read_name(m, p + 10).0,
-                    _ => crate::rr::rdata_to_text(t, rd),
+        let sections = [
+            (&msg.answers, &at.answers),
+            (&msg.authority, &at.authority),
+            (&msg.additional, &at.additional),
+        ];
+        for (sec, (records, offsets)) in sections.into_iter().enumerate() {
+            for (r, o) in records.iter().zip(offsets) {
+                let text = match r.rtype {
+                    rtype::NS | rtype::SOA => name_as_sent(m, o.rdata),
+                    t => crate::rr::rdata_to_text(t, &r.rdata),
                 };
-                rrs.push((sec, owner, t, text));
-                pos = p + 10 + rdlen;
+                rrs.push((sec, name_as_sent(m, o.owner), r.rtype, text));
             }
         }
-        assert_eq!(pos, m.len(), "trailing octets");
         Parsed {
-            flags: u16::from_be_bytes([m[2], m[3]]),
+            flags: msg.flags,
             counts,
             rrs,
         }

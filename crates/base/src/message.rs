@@ -266,8 +266,43 @@ fn read_rdata(
     Ok(out)
 }
 
+/// Where a record sits in the message it was read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct At {
+    /// Offset of the owner name (possibly compressed).
+    pub owner: usize,
+    /// Offset of the RDATA as sent (names possibly compressed).
+    pub rdata: usize,
+}
+
+/// The positions of a message's records, section by section, in the order
+/// of [`Message::answers`], [`Message::authority`] and
+/// [`Message::additional`] (the OPT record has none). For readers that need
+/// the octets as sent, such as the case a query name was written in
+/// ([`read_name_wire`] at [`At::owner`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Offsets {
+    /// The answer section's records.
+    pub answers: Vec<At>,
+    /// The authority section's records.
+    pub authority: Vec<At>,
+    /// The additional section's records.
+    pub additional: Vec<At>,
+}
+
 /// Read a whole message (RFC 1035 §4.1).
 pub fn parse(msg: &[u8]) -> Result<Message, WireError> {
+    read(msg, None)
+}
+
+/// Read a whole message and say where each record sits in it.
+pub fn parse_with_offsets(msg: &[u8]) -> Result<(Message, Offsets), WireError> {
+    let mut offsets = Offsets::default();
+    let m = read(msg, Some(&mut offsets))?;
+    Ok((m, offsets))
+}
+
+fn read(msg: &[u8], mut offsets: Option<&mut Offsets>) -> Result<Message, WireError> {
     if msg.len() < HEADER_LEN {
         return Err(WireError::Short { at: msg.len() });
     }
@@ -325,6 +360,13 @@ pub fn parse(msg: &[u8]) -> Result<Message, WireError> {
                     options: rdata,
                 });
                 continue;
+            }
+            if let Some(o) = offsets.as_deref_mut() {
+                let at = At {
+                    owner: at,
+                    rdata: p + 10,
+                };
+                [&mut o.answers, &mut o.authority, &mut o.additional][s].push(at);
             }
             sections[s].push(Rr {
                 owner,
