@@ -39,7 +39,7 @@ use ixfr::History;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use tracing::{info, warn};
-use tsig::{Key, Keyring, ResponseSigner};
+use tsig::{Keyring, ResponseSigner, TsigKey};
 
 /// Why the transfer configuration is not usable.
 #[derive(Debug, thiserror::Error)]
@@ -53,7 +53,7 @@ pub enum XfrConfigError {
 struct Peer {
     address: SocketAddr,
     notify: bool,
-    key: Key,
+    key: TsigKey,
 }
 
 struct Inner {
@@ -315,7 +315,7 @@ mod tests {
     use crate::index::{Index, Options};
 
     fn primary() -> Primary {
-        let k = Key::new(
+        let k = TsigKey::new(
             Name::parse("sec.").unwrap(),
             tsig::Algorithm::HmacSha256,
             b"0123456789",
@@ -334,7 +334,7 @@ mod tests {
         }
     }
 
-    fn ring_with(k: &Key) -> Keyring {
+    fn ring_with(k: &TsigKey) -> Keyring {
         let cfg = crate::config::TsigKeyConfig {
             name: k.name.to_string(),
             algorithm: "hmac-sha256".into(),
@@ -368,7 +368,7 @@ mod tests {
             tldns_base::iana::Rcode::REFUSED
         );
         // Signed with an unknown key: NOTAUTH, TSIG error BADKEY.
-        let stranger = Key::new(
+        let stranger = TsigKey::new(
             Name::parse("x.").unwrap(),
             tsig::Algorithm::HmacSha256,
             b"k",

@@ -9,7 +9,7 @@
 //! (§4.7) echoing the question.
 
 use super::msg::{self, Builder, Message, flag, opcode};
-use super::tsig::{self, Key, Keyring, ResponseVerifier};
+use super::tsig::{self, Keyring, ResponseVerifier, TsigKey};
 use crate::name::Name;
 use crate::rr::{Record, class, rtype};
 use crate::server::answer::rcode;
@@ -54,7 +54,7 @@ pub fn message(soa: &Record, id: u16) -> Vec<u8> {
 pub async fn send(
     to: SocketAddr,
     soa: &Record,
-    key: Option<&Key>,
+    key: Option<&TsigKey>,
     tries: u32,
     first_wait: Duration,
 ) -> Result<(), NotifyError> {
@@ -100,7 +100,7 @@ pub async fn send(
 #[derive(Debug, Clone)]
 pub struct Allowed {
     pub ip: IpAddr,
-    pub key: Option<Key>,
+    pub key: Option<TsigKey>,
 }
 
 /// The answer to an incoming NOTIFY, and whether it should trigger a
@@ -177,7 +177,7 @@ mod tests {
     fn rfc1996_section_4_7_notify_answered_only_for_allowed_primary() {
         let o = Name::parse("mobile.").unwrap();
         let soa = crate::xfr::ixfr::soa_record(&crate::xfr::diff::tests::zone(5, &[]));
-        let k = Key::new(
+        let k = TsigKey::new(
             Name::parse("k.").unwrap(),
             tsig::Algorithm::HmacSha256,
             b"secret-secret-secret",

@@ -72,21 +72,21 @@ impl Algorithm {
 
 /// A shared secret.
 #[derive(Clone)]
-pub struct Key {
+pub struct TsigKey {
     pub name: Name,
     pub algorithm: Algorithm,
     secret: hmac::Key,
 }
 
-impl std::fmt::Debug for Key {
+impl std::fmt::Debug for TsigKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Key({} {})", self.name, self.algorithm.text())
+        write!(f, "TsigKey({} {})", self.name, self.algorithm.text())
     }
 }
 
-impl Key {
-    pub fn new(name: Name, algorithm: Algorithm, secret: &[u8]) -> Key {
-        Key {
+impl TsigKey {
+    pub fn new(name: Name, algorithm: Algorithm, secret: &[u8]) -> TsigKey {
+        TsigKey {
             name,
             algorithm,
             secret: hmac::Key::new(algorithm.ring(), secret),
@@ -116,7 +116,7 @@ pub enum TsigError {
 /// The configured keys.
 #[derive(Debug, Clone, Default)]
 pub struct Keyring {
-    keys: Vec<Key>,
+    keys: Vec<TsigKey>,
 }
 
 impl Keyring {
@@ -140,20 +140,20 @@ impl Keyring {
             if secret.is_empty() {
                 return Err(bad("empty secret".into()));
             }
-            if keys.iter().any(|x: &Key| x.name == name) {
+            if keys.iter().any(|x: &TsigKey| x.name == name) {
                 return Err(bad("defined twice".into()));
             }
-            keys.push(Key::new(name, algorithm, &secret));
+            keys.push(TsigKey::new(name, algorithm, &secret));
         }
         Ok(Keyring { keys })
     }
 
-    pub fn get(&self, name: &Name) -> Option<&Key> {
+    pub fn get(&self, name: &Name) -> Option<&TsigKey> {
         self.keys.iter().find(|k| &k.name == name)
     }
 
     /// The key named in configuration text.
-    pub fn by_text(&self, name: &str) -> Result<&Key, TsigError> {
+    pub fn by_text(&self, name: &str) -> Result<&TsigKey, TsigError> {
         let n = Name::parse(name).map_err(|e| TsigError::Config {
             name: name.to_string(),
             reason: e.to_string(),
@@ -249,7 +249,7 @@ fn timers(time: u64, fudge: u16) -> Vec<u8> {
     v
 }
 
-fn compute(key: &Key, prior: Option<&[u8]>, msgs: &[&[u8]], vars: &[u8]) -> Vec<u8> {
+fn compute(key: &TsigKey, prior: Option<&[u8]>, msgs: &[&[u8]], vars: &[u8]) -> Vec<u8> {
     let mut ctx = hmac::Context::with_key(&key.secret);
     if let Some(p) = prior {
         ctx.update(&(p.len() as u16).to_be_bytes());
@@ -309,12 +309,12 @@ fn append(
 }
 
 /// Octets a TSIG record with `key` adds to a message.
-pub fn overhead(key: &Key) -> usize {
+pub fn overhead(key: &TsigKey) -> usize {
     key.name.wire_len() + 10 + key.algorithm.name().wire_len() + 16 + 64 + 6
 }
 
 /// Sign a request; returns its MAC, which the response is checked against.
-pub fn sign_request(msg: &mut Vec<u8>, key: &Key, now: u64) -> Vec<u8> {
+pub fn sign_request(msg: &mut Vec<u8>, key: &TsigKey, now: u64) -> Vec<u8> {
     let alg = key.algorithm.name();
     let vars = variables(&key.name, &alg, now, FUDGE, 0, &[]);
     let mac = compute(key, None, &[msg], &vars);
@@ -325,7 +325,7 @@ pub fn sign_request(msg: &mut Vec<u8>, key: &Key, now: u64) -> Vec<u8> {
 /// A request whose TSIG verified.
 #[derive(Debug, Clone)]
 pub struct Verified {
-    pub key: Key,
+    pub key: TsigKey,
     pub mac: Vec<u8>,
 }
 
@@ -436,7 +436,7 @@ impl Refused {
 /// request's MAC, each later one with the MAC before it (§5.3.1).
 #[derive(Debug, Clone)]
 pub struct ResponseSigner {
-    key: Key,
+    key: TsigKey,
     prior: Vec<u8>,
     first: bool,
 }
@@ -450,7 +450,7 @@ impl ResponseSigner {
         }
     }
 
-    pub fn key(&self) -> &Key {
+    pub fn key(&self) -> &TsigKey {
         &self.key
     }
 
@@ -476,7 +476,7 @@ impl ResponseSigner {
 /// 99 unsigned messages may sit between two signed ones (§5.3.1).
 #[derive(Debug, Clone)]
 pub struct ResponseVerifier {
-    key: Key,
+    key: TsigKey,
     prior: Vec<u8>,
     first: bool,
     pending: Vec<u8>,
@@ -484,7 +484,7 @@ pub struct ResponseVerifier {
 }
 
 impl ResponseVerifier {
-    pub fn new(key: &Key, request_mac: Vec<u8>) -> ResponseVerifier {
+    pub fn new(key: &TsigKey, request_mac: Vec<u8>) -> ResponseVerifier {
         ResponseVerifier {
             key: key.clone(),
             prior: request_mac,
@@ -550,8 +550,8 @@ mod tests {
     use super::super::msg::{Builder, parse};
     use super::*;
 
-    fn key() -> Key {
-        Key::new(
+    fn key() -> TsigKey {
+        TsigKey::new(
             Name::parse("xfr.").unwrap(),
             Algorithm::HmacSha256,
             b"0123456789abcdef0123456789abcdef",
@@ -602,7 +602,7 @@ mod tests {
         let ring = Keyring {
             keys: vec![k.clone()],
         };
-        let other = Key::new(k.name.clone(), Algorithm::HmacSha256, b"another secret!!");
+        let other = TsigKey::new(k.name.clone(), Algorithm::HmacSha256, b"another secret!!");
         let mut q = query();
         sign_request(&mut q, &other, 1000);
         let m = parse(&q).unwrap();
