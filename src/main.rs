@@ -10,6 +10,7 @@ use std::time::Duration;
 use tldns::config::Config;
 use tldns::pipeline::Pipeline;
 use tldns::pipeline::daemon::{Command, Daemon};
+use tldns::probe::update_time::{CommitError, Committer};
 use tldns::server::{self, stats::Stats};
 use tldns::srs::Srs;
 use tldns_base::time::unix_now;
@@ -244,7 +245,12 @@ fn run(cli: Cli) -> Result<()> {
         check_czds(file);
     }
     if let Cmd::Probe(args) = &cli.cmd {
-        return Ok(tldns::probe::run(args, &cli.config, cli.db.as_deref())?);
+        let mut srs = ProbeSrs {
+            config: &cli.config,
+            db: &cli.db,
+            open: None,
+        };
+        return Ok(tldns::probe::run(args, &mut srs)?);
     }
     if let Cmd::Keys { cmd } = &cli.cmd {
         return keys_cmd(cmd, &Config::load(&cli.config)?);
@@ -268,6 +274,50 @@ fn db_url(cli_db: &Option<String>, config: &Config) -> String {
                 .join(format!("{}.sqlite", zone.trim_end_matches('.')));
             format!("sqlite://{}", p.display())
         })
+}
+
+/// `probe --update-time`'s way into the SRS: the probe commits its test
+/// domain through [`Committer`] and knows neither the SRS nor the
+/// configuration. The SRS is opened on first use, in a runtime of its own
+/// (the probe is blocking), and only by the mode that commits.
+struct ProbeSrs<'a> {
+    config: &'a std::path::Path,
+    db: &'a Option<String>,
+    open: Option<(tokio::runtime::Runtime, Srs)>,
+}
+
+impl ProbeSrs<'_> {
+    fn srs(&mut self) -> Result<&mut (tokio::runtime::Runtime, Srs), CommitError> {
+        let open = match self.open.take() {
+            Some(open) => open,
+            None => {
+                let config = Config::load(self.config)?;
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .map_err(|e| format!("starting a runtime for the SRS: {e}"))?;
+                let srs = rt.block_on(Srs::connect(&db_url(self.db, &config)))?;
+                (rt, srs)
+            }
+        };
+        Ok(self.open.insert(open))
+    }
+}
+
+impl Committer for ProbeSrs<'_> {
+    fn connect(&mut self) -> Result<(), CommitError> {
+        self.srs().map(|_| ())
+    }
+
+    fn add_domain(&mut self, name: &tldns::name::Name, ns: &[String]) -> Result<(), CommitError> {
+        let (rt, srs) = self.srs()?;
+        Ok(rt.block_on(srs.add_domain(&name.to_string(), ns))?)
+    }
+
+    fn remove_domain(&mut self, name: &tldns::name::Name) -> Result<(), CommitError> {
+        let (rt, srs) = self.srs()?;
+        Ok(rt.block_on(srs.remove_domain(&name.to_string()))?)
+    }
 }
 
 async fn run_async(cli: Cli) -> Result<()> {

@@ -136,3 +136,22 @@ fn the_verifier_has_no_path_to_the_signer() {
     assert_eq!(deps("zone"), ["tldns-base"]);
     assert!(deps("base").is_empty());
 }
+
+/// The probe measures a server from outside: it depends on the base layer
+/// (and may on the verifier), never on what builds or serves a zone. Its one
+/// write, `--update-time`'s test domain, goes through
+/// `probe::update_time::Committer`, which the binary implements over the SRS.
+#[test]
+fn the_probe_reaches_neither_the_srs_nor_the_server() {
+    let edges = imports();
+    assert!(edges.contains_key("probe"), "probe not found: {edges:?}");
+    for m in [
+        "srs", "config", "server", "index", "store", "pipeline", "dnssec", "xfr", "export",
+    ] {
+        assert!(
+            !reaches(&edges, "probe", m),
+            "probe reaches {m}: it imports {:?}",
+            edges["probe"]
+        );
+    }
+}

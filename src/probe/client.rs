@@ -12,26 +12,28 @@ use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream, UdpSocket};
 use std::time::{Duration, Instant};
 
-/// UDP or TCP (Spec 10 §3.3, §3.4).
+/// The transport protocol of a test: UDP or TCP (Spec 10 §3.3, §3.4).
+/// Named apart from the server's `Transport`; reports and JSON still say
+/// "transport", as Spec 10 does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Transport {
+pub enum Protocol {
     Udp,
     Tcp,
 }
 
-impl Transport {
+impl Protocol {
     pub fn as_str(self) -> &'static str {
         match self {
-            Transport::Udp => "udp",
-            Transport::Tcp => "tcp",
+            Protocol::Udp => "udp",
+            Protocol::Tcp => "tcp",
         }
     }
 
     /// The SLR (Spec 10 §2): 500 ms for UDP, 1500 ms for TCP.
     pub fn slr(self) -> Duration {
         match self {
-            Transport::Udp => Duration::from_millis(500),
-            Transport::Tcp => Duration::from_millis(1500),
+            Protocol::Udp => Duration::from_millis(500),
+            Protocol::Tcp => Duration::from_millis(1500),
         }
     }
 
@@ -41,7 +43,7 @@ impl Transport {
     }
 }
 
-impl std::fmt::Display for Transport {
+impl std::fmt::Display for Protocol {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -167,14 +169,14 @@ pub fn tcp(addr: SocketAddr, query: &[u8], limit: Duration) -> Result<Exchange, 
 
 /// One exchange over `t`.
 pub fn exchange(
-    t: Transport,
+    t: Protocol,
     addr: SocketAddr,
     query: &[u8],
     limit: Duration,
 ) -> Result<Exchange, ExchangeError> {
     match t {
-        Transport::Udp => udp(addr, query, limit),
-        Transport::Tcp => tcp(addr, query, limit),
+        Protocol::Udp => udp(addr, query, limit),
+        Protocol::Tcp => tcp(addr, query, limit),
     }
 }
 
@@ -184,8 +186,8 @@ mod tests {
 
     #[test]
     fn spec10_section_3_7_limits_are_five_times_the_slr() {
-        assert_eq!(Transport::Udp.limit(), Duration::from_millis(2500));
-        assert_eq!(Transport::Tcp.limit(), Duration::from_millis(7500));
+        assert_eq!(Protocol::Udp.limit(), Duration::from_millis(2500));
+        assert_eq!(Protocol::Tcp.limit(), Duration::from_millis(7500));
     }
 
     #[test]
@@ -193,7 +195,7 @@ mod tests {
         // A bound UDP socket we never read from: no ICMP, so a timeout.
         let silent = UdpSocket::bind("127.0.0.1:0").unwrap();
         let addr = silent.local_addr().unwrap();
-        let q = super::super::message::query(1, &crate::name::Name::root(), 2);
+        let q = super::super::query::query(1, &crate::name::Name::root(), 2);
         let e = udp(addr, &q, Duration::from_millis(50)).unwrap_err();
         assert_eq!(e, ExchangeError::Timeout(Duration::from_millis(50)));
         drop(silent);

@@ -9,11 +9,11 @@
 //! times. Bounded in count (rate x duration) and in time (duration plus the
 //! 5 x SLR limit).
 
-use super::client::{self, Exchange, ExchangeError, Transport};
+use super::client::{self, Exchange, ExchangeError, Protocol};
 use super::report::Output;
 use super::stats::Summary;
 use super::validate::TestQuery;
-use super::{ProbeError, Rand, Raw, Setup, Target, judge, message};
+use super::{ProbeError, Rand, Raw, Setup, Target, judge, query};
 use std::collections::HashMap;
 use std::net::{SocketAddr, UdpSocket};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -86,8 +86,8 @@ pub fn run(
                 })
             };
             match t {
-                Transport::Udp => udp(target, &pool, total, qps, tx)?,
-                Transport::Tcp => tcp(target, &pool, total, qps, tx),
+                Protocol::Udp => udp(target, &pool, total, qps, tx)?,
+                Protocol::Tcp => tcp(target, &pool, total, qps, tx),
             }
             let elapsed = started.elapsed();
             let part = validator
@@ -156,10 +156,10 @@ fn udp(
     rsock.set_read_timeout(Some(Duration::from_millis(50)))?;
     let pending: Arc<Mutex<HashMap<u16, Pending>>> = Arc::default();
     let done = Arc::new(AtomicBool::new(false));
-    let limit = Transport::Udp.limit();
+    let limit = Protocol::Udp.limit();
     let raw = |p: &Pending, outcome| Raw {
         target: target.clone(),
-        transport: Transport::Udp,
+        transport: Protocol::Udp,
         query: pool[p.q].clone(),
         time_ms: p.time_ms,
         outcome,
@@ -221,7 +221,7 @@ fn udp(
             wait_until(start + step.mul_f64(k as f64));
             let id = base.wrapping_add(k as u16);
             let q = (k as usize) % pool.len();
-            let wire = message::query(id, &pool[q].qname, pool[q].qtype);
+            let wire = query::query(id, &pool[q].qname, pool[q].qtype);
             let mut map = pending.lock().unwrap_or_else(|e| e.into_inner());
             if let Some(old) = map.remove(&id) {
                 // The ID came round again before an answer: unanswered.
@@ -282,7 +282,7 @@ fn tcp(target: &Target, pool: &[TestQuery], total: u64, qps: u32, tx: mpsc::Send
                     }
                     wait_until(start + step.mul_f64(k as f64));
                     let q = &pool[(k as usize) % pool.len()];
-                    let raw = super::exchange(target, Transport::Tcp, q, rng.next_u64() as u16);
+                    let raw = super::exchange(target, Protocol::Tcp, q, rng.next_u64() as u16);
                     if tx.send(raw).is_err() {
                         return;
                     }

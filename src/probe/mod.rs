@@ -8,39 +8,42 @@
 //! is at most 5 times the SLR: 2500 ms over UDP, 7500 ms over TCP.
 //! Otherwise it is unanswered, with a reason.
 //!
-//! - [`message`]: the probe's own query builder and response parser;
+//! - [`query`]: the query a test sends (responses are read with the base
+//!   layer's message reader, [`tldns_base::message`]);
 //! - [`client`]: one timed exchange over UDP or TCP;
 //! - [`validate`]: trust anchor, DNSKEY, RRSIGs, and the shape of positive,
 //!   referral, name-error and no-data answers; [`nsec3`]: denial proofs;
 //! - [`stats`]: per address and transport, percentiles, availability, SLRs;
 //! - [`report`]: human tables, JSON lines, Prometheus metrics; [`chart`]: PNG;
-//! - [`load`]: a bounded load run; [`update`]: DNS update time (§3.6).
+//! - [`load`]: a bounded load run; [`update_time`]: DNS update time (§3.6),
+//!   the one mode that writes, through [`update_time::Committer`].
 //!
 //! The probe shares no code with the signer (`crate::dnssec`) or the server:
-//! it uses names and record types from [`crate::name`] and [`crate::rr`] and
-//! the verifier's NSEC3 hash and key tag. Queries are chosen as probes
+//! it uses the base layer's names, record types, typed RDATA, message
+//! reader and builder, key tag, NSEC3 hash and clock, and validates with
+//! code of its own. Queries are chosen as probes
 //! choose them: the apex (SOA, NS, DNSKEY, and a type it lacks), delegated
 //! names (referrals) and names that do not exist.
 
 pub mod chart;
 pub mod client;
 pub mod load;
-pub mod message;
 pub mod nsec3;
+pub mod query;
 pub mod report;
 pub mod stats;
-pub mod update;
+pub mod update_time;
 pub mod validate;
 
 use crate::name::Name;
 use crate::rr::rtype;
-pub use client::Transport;
-use message::Message;
+pub use client::Protocol;
 use serde::Serialize;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use tldns_base::message::{Message, flag};
 use validate::{Expect, Reason, TestQuery, TrustAnchor, ZoneKeys};
 
 /// `tldns probe` options.
@@ -102,7 +105,7 @@ pub struct ProbeArgs {
     pub load: Option<u32>,
     /// Transports to test (default both; --load uses the first).
     #[arg(long = "transport", value_enum)]
-    pub transports: Vec<TransportArg>,
+    pub transports: Vec<ProtocolArg>,
     /// JSON lines on stdout instead of tables.
     #[arg(long)]
     pub json: bool,
@@ -114,8 +117,9 @@ pub struct ProbeArgs {
     pub metrics_listen: Option<SocketAddr>,
 }
 
+/// `--transport udp|tcp`: a [`Protocol`] as the command line names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum TransportArg {
+pub enum ProtocolArg {
     Udp,
     Tcp,
 }
@@ -144,11 +148,11 @@ pub enum ProbeError {
     #[error("cannot fetch a trusted DNSKEY RRset from {server} over {transport}: {reason}")]
     Keys {
         server: SocketAddr,
-        transport: Transport,
+        transport: Protocol,
         reason: Reason,
     },
     #[error(transparent)]
-    Update(#[from] update::UpdateError),
+    UpdateTime(#[from] update_time::UpdateTimeError),
     #[error("writing output: {0}")]
     Output(#[from] std::io::Error),
     #[error("chart: {0}")]
@@ -204,11 +208,10 @@ pub struct TestResult {
     pub serial: Option<u32>,
 }
 
-pub fn unix_now() -> u32 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as u32)
-        .unwrap_or(0)
+/// Unix time now as RRSIG times hold it: seconds modulo 2^32, compared by
+/// RFC 1982 (RFC 4034 §3.1.5).
+fn rrsig_now() -> u32 {
+    tldns_base::time::unix_now() as u32
 }
 
 fn unix_ms() -> u64 {
@@ -319,7 +322,7 @@ impl Plan {
 /// (as a validating resolver would keep them).
 #[derive(Default)]
 pub struct KeyCache {
-    map: HashMap<(SocketAddr, Transport), (std::sync::Arc<ZoneKeys>, Instant)>,
+    map: HashMap<(SocketAddr, Protocol), (std::sync::Arc<ZoneKeys>, Instant)>,
 }
 
 impl KeyCache {
@@ -327,7 +330,7 @@ impl KeyCache {
         &mut self,
         anchor: &TrustAnchor,
         addr: SocketAddr,
-        t: Transport,
+        t: Protocol,
         rng: &mut Rand,
     ) -> Result<std::sync::Arc<ZoneKeys>, Reason> {
         if let Some((k, until)) = self.map.get(&(addr, t))
@@ -342,7 +345,7 @@ impl KeyCache {
         Ok(keys)
     }
 
-    pub fn forget(&mut self, addr: SocketAddr, t: Transport) {
+    pub fn forget(&mut self, addr: SocketAddr, t: Protocol) {
         self.map.remove(&(addr, t));
     }
 }
@@ -351,30 +354,30 @@ impl KeyCache {
 pub fn fetch_keys(
     anchor: &TrustAnchor,
     addr: SocketAddr,
-    t: Transport,
+    t: Protocol,
     rng: &mut Rand,
 ) -> Result<ZoneKeys, Reason> {
-    let q = message::query(rng.next_u64() as u16, &anchor.zone, rtype::DNSKEY);
+    let q = query::query(rng.next_u64() as u16, &anchor.zone, rtype::DNSKEY);
     let ex = client::exchange(t, addr, &q, t.limit())?;
     let m = Message::parse(&ex.response)?;
-    if m.tc() {
+    if m.has(flag::TC) {
         return Err(Reason::Truncated);
     }
-    validate::trust_dnskeys(anchor, &m, unix_now())
+    validate::trust_dnskeys(anchor, &m, rrsig_now())
 }
 
 /// A response to a test, before validation.
 pub struct Raw {
     pub target: Target,
-    pub transport: Transport,
+    pub transport: Protocol,
     pub query: TestQuery,
     pub time_ms: u64,
     pub outcome: Result<client::Exchange, client::ExchangeError>,
 }
 
 /// Send one test query and time it.
-pub fn exchange(target: &Target, t: Transport, q: &TestQuery, id: u16) -> Raw {
-    let wire = message::query(id, &q.qname, q.qtype);
+pub fn exchange(target: &Target, t: Protocol, q: &TestQuery, id: u16) -> Raw {
+    let wire = query::query(id, &q.qname, q.qtype);
     let time_ms = unix_ms();
     Raw {
         target: target.clone(),
@@ -413,10 +416,10 @@ pub fn judge(
         let ex = raw.outcome.as_ref().map_err(|e| Reason::from(e.clone()))?;
         r.rtt_ms = Some(ex.rtt.as_secs_f64() * 1000.0);
         let m = Message::parse(&ex.response)?;
-        if m.tc() {
+        if m.has(flag::TC) {
             return Err(Reason::Truncated);
         }
-        let now = unix_now();
+        let now = rrsig_now();
         if q.qtype == rtype::DNSKEY && q.qname == anchor.zone {
             validate::trust_dnskeys(anchor, &m, now)?;
             return Ok(None);
@@ -500,15 +503,15 @@ fn apex_ns(
     addr: SocketAddr,
     rng: &mut Rand,
 ) -> (Vec<Name>, Vec<(Name, std::net::IpAddr)>) {
-    let q = message::query(rng.next_u64() as u16, zone, rtype::NS);
-    let Ok(ex) = client::udp(addr, &q, Transport::Udp.limit()) else {
+    let q = query::query(rng.next_u64() as u16, zone, rtype::NS);
+    let Ok(ex) = client::udp(addr, &q, Protocol::Udp.limit()) else {
         return (vec![], vec![]);
     };
     let Ok(m) = Message::parse(&ex.response) else {
         return (vec![], vec![]);
     };
     let ns: Vec<Name> = m
-        .answer
+        .answers
         .iter()
         .filter(|r| r.rtype == rtype::NS && &r.owner == zone)
         .filter_map(|r| Name::from_wire(&r.rdata).ok())
@@ -543,7 +546,7 @@ fn apex_ns(
 pub struct Setup {
     pub anchor: TrustAnchor,
     pub targets: Vec<Target>,
-    pub transports: Vec<Transport>,
+    pub transports: Vec<Protocol>,
     pub plan: Plan,
     pub apex_ns: Vec<Name>,
 }
@@ -576,14 +579,14 @@ pub fn setup(args: &ProbeArgs) -> Result<Setup, ProbeError> {
         }
     }
     let transports = if args.transports.is_empty() {
-        vec![Transport::Udp, Transport::Tcp]
+        vec![Protocol::Udp, Protocol::Tcp]
     } else {
-        let mut v: Vec<Transport> = args
+        let mut v: Vec<Protocol> = args
             .transports
             .iter()
             .map(|t| match t {
-                TransportArg::Udp => Transport::Udp,
-                TransportArg::Tcp => Transport::Tcp,
+                ProtocolArg::Udp => Protocol::Udp,
+                ProtocolArg::Tcp => Protocol::Tcp,
             })
             .collect();
         v.dedup();
@@ -620,7 +623,7 @@ pub fn round(
             keys.push(((t.addr, tr), cache.get(&s.anchor, t.addr, tr, rng)));
         }
     }
-    let jobs: Vec<Vec<(Transport, &TestQuery, u16)>> = s
+    let jobs: Vec<Vec<(Protocol, &TestQuery, u16)>> = s
         .targets
         .iter()
         .map(|_| {
@@ -672,8 +675,9 @@ pub fn round(
     out
 }
 
-/// Run `tldns probe`. `config` and `db` locate the SRS for --update-time.
-pub fn run(args: &ProbeArgs, config: &std::path::Path, db: Option<&str>) -> Result<(), ProbeError> {
+/// Run `tldns probe`. `committer` writes the change of `--update-time`
+/// (and is not used by the other modes).
+pub fn run(args: &ProbeArgs, committer: &mut dyn update_time::Committer) -> Result<(), ProbeError> {
     let modes = [
         args.once,
         args.interval.is_some(),
@@ -753,7 +757,7 @@ pub fn run(args: &ProbeArgs, config: &std::path::Path, db: Option<&str>) -> Resu
         }
         return Ok(());
     }
-    update::run(args, &s, config, db, &mut out)
+    update_time::run(args, &s, committer, &mut out)
 }
 
 #[cfg(test)]

@@ -4,33 +4,30 @@
 //! (§8.5), and the insecure referral, with or without opt-out (§8.9,
 //! §6). Signatures on the NSEC3 records are checked by the caller; this
 //! module only decides whether the records, taken as authentic, prove what
-//! the response claims. Hashes come from the independent verifier's
-//! [`crate::verify::nsec3_hash`].
+//! the response claims. Records are read with the base layer's
+//! [`crate::rdata::Nsec3`] and hashed with its [`crate::nsec3::nsec3_hash`].
 
-use super::message::Rr;
 use crate::name::Name;
+use crate::nsec3::nsec3_hash;
+use crate::rdata::Nsec3;
 use crate::rr::rtype;
-use crate::verify::nsec3_hash;
+use tldns_base::message::Rr;
 
 /// The only NSEC3 hash algorithm defined (RFC 5155 §11): SHA-1.
 const SHA1: u8 = 1;
-/// Opt-out flag (RFC 5155 §3.1.2.1).
-const OPT_OUT: u8 = 0x01;
 /// A cap on iterations a probe will compute (RFC 5155 §10.3 allows 2500 for
 /// the largest keys; RFC 9276 asks for 0).
 const MAX_ITERATIONS: u16 = 2500;
 
-/// An NSEC3 record, decoded.
+/// An NSEC3 record of a response: its owner's hash and its RDATA.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Nsec3 {
+pub struct Nsec3Record {
+    /// The owner name.
     pub owner: Name,
     /// The hash in the owner's first label.
     pub hash: Vec<u8>,
-    pub flags: u8,
-    pub iterations: u16,
-    pub salt: Vec<u8>,
-    pub next: Vec<u8>,
-    bitmap: Vec<u8>,
+    /// The RDATA.
+    pub rdata: Nsec3,
 }
 
 /// Why a denial or referral is not proven.
@@ -56,47 +53,36 @@ pub enum ProofError {
     NoOptOut(Name),
 }
 
-impl Nsec3 {
+impl Nsec3Record {
     /// Decode an NSEC3 record; `None` for another hash algorithm (ignored by
     /// validators, RFC 5155 §8.1) or malformed RDATA.
-    pub fn parse(rr: &Rr) -> Option<Nsec3> {
-        let r = &rr.rdata;
-        if rr.rtype != rtype::NSEC3 || *r.first()? != SHA1 {
+    pub fn parse(rr: &Rr) -> Option<Nsec3Record> {
+        if rr.rtype != rtype::NSEC3 {
             return None;
         }
-        let flags = *r.get(1)?;
-        let iterations = u16::from_be_bytes([*r.get(2)?, *r.get(3)?]);
-        let slen = *r.get(4)? as usize;
-        let salt = r.get(5..5 + slen)?.to_vec();
-        let hlen = *r.get(5 + slen)? as usize;
-        let next = r.get(6 + slen..6 + slen + hlen)?.to_vec();
-        let bitmap = r.get(6 + slen + hlen..)?.to_vec();
+        let rdata = Nsec3::from_rdata(&rr.rdata).ok()?;
         let label = rr.owner.first_label()?;
         let hash = data_encoding::BASE32HEX_NOPAD
             .decode(&label.to_ascii_uppercase())
             .ok()?;
-        if hash.len() != 20 || next.len() != 20 || iterations > MAX_ITERATIONS {
+        if rdata.hash_alg != SHA1
+            || hash.len() != 20
+            || rdata.next_hashed.len() != 20
+            || rdata.iterations > MAX_ITERATIONS
+        {
             return None;
         }
-        Some(Nsec3 {
+        Some(Nsec3Record {
             owner: rr.owner.clone(),
             hash,
-            flags,
-            iterations,
-            salt,
-            next,
-            bitmap,
+            rdata,
         })
-    }
-
-    pub fn opt_out(&self) -> bool {
-        self.flags & OPT_OUT != 0
     }
 
     /// Is `t` in the type bitmap (RFC 4034 §4.1.2)?
     pub fn has_type(&self, t: u16) -> bool {
         let (window, low) = ((t >> 8) as u8, (t & 0xFF) as usize);
-        let mut b = &self.bitmap[..];
+        let mut b = &self.rdata.types[..];
         while b.len() >= 2 {
             let (w, len) = (b[0], b[1] as usize);
             let Some(bits) = b.get(2..2 + len) else {
@@ -119,7 +105,7 @@ impl Nsec3 {
     /// RFC 5155 §8.3: owner hash < h < next hash, where the last record
     /// of the chain wraps around to the first.
     fn covers(&self, h: &[u8]) -> bool {
-        let (o, n) = (&self.hash[..], &self.next[..]);
+        let (o, n) = (&self.hash[..], &self.rdata.next_hashed[..]);
         if o < n {
             o < h && h < n
         } else {
@@ -133,25 +119,24 @@ impl Nsec3 {
 /// The NSEC3 records of a response with one parameter set (RFC 5155 §8.2).
 pub struct Denial<'a> {
     zone: &'a Name,
-    records: Vec<Nsec3>,
+    records: Vec<Nsec3Record>,
 }
 
 impl<'a> Denial<'a> {
     /// From the NSEC3 records in `authority` whose owners are directly below
     /// `zone`.
     pub fn new(zone: &'a Name, authority: &[Rr]) -> Result<Denial<'a>, ProofError> {
-        let records: Vec<Nsec3> = authority
+        let records: Vec<Nsec3Record> = authority
             .iter()
             .filter(|r| r.owner.parent().as_ref() == Some(zone))
-            .filter_map(Nsec3::parse)
+            .filter_map(Nsec3Record::parse)
             .collect();
         let Some(first) = records.first() else {
             return Err(ProofError::Missing);
         };
-        if records
-            .iter()
-            .any(|r| r.iterations != first.iterations || r.salt != first.salt)
-        {
+        if records.iter().any(|r| {
+            r.rdata.iterations != first.rdata.iterations || r.rdata.salt != first.rdata.salt
+        }) {
             return Err(ProofError::MixedParameters);
         }
         Ok(Denial { zone, records })
@@ -159,15 +144,15 @@ impl<'a> Denial<'a> {
 
     fn hash(&self, n: &Name) -> [u8; 20] {
         let r = &self.records[0];
-        nsec3_hash(n, &r.salt, r.iterations)
+        nsec3_hash(n, &r.rdata.salt, r.rdata.iterations)
     }
 
-    fn matching(&self, n: &Name) -> Option<&Nsec3> {
+    fn matching(&self, n: &Name) -> Option<&Nsec3Record> {
         let h = self.hash(n);
         self.records.iter().find(|r| r.matches(&h))
     }
 
-    fn covering(&self, n: &Name) -> Option<&Nsec3> {
+    fn covering(&self, n: &Name) -> Option<&Nsec3Record> {
         let h = self.hash(n);
         self.records.iter().find(|r| r.covers(&h))
     }
@@ -175,7 +160,7 @@ impl<'a> Denial<'a> {
     /// RFC 5155 §8.3: the closest encloser of `qname` has a matching NSEC3
     /// and the next closer name is covered. Returns (closest encloser, the
     /// NSEC3 covering the next closer name).
-    pub fn closest_encloser(&self, qname: &Name) -> Result<(Name, &Nsec3), ProofError> {
+    pub fn closest_encloser(&self, qname: &Name) -> Result<(Name, &Nsec3Record), ProofError> {
         let mut next_closer = qname.clone();
         let mut ce = qname.parent();
         while let Some(c) = ce {
@@ -237,7 +222,7 @@ impl<'a> Denial<'a> {
             return Err(ProofError::NotInsecureDelegation(delegation.clone()));
         }
         let (_, cover) = self.closest_encloser(delegation)?;
-        if cover.opt_out() {
+        if cover.rdata.opt_out() {
             Ok(())
         } else {
             Err(ProofError::NoOptOut(delegation.clone()))
@@ -258,9 +243,15 @@ mod tests {
     /// next hash is `next`'s.
     fn rec(zone: &Name, name: &str, next: &[u8; 20], types: &[u16], flags: u8) -> Rr {
         let h = nsec3_hash(&n(name), &[], 0);
-        let mut rd = vec![1, flags, 0, 0, 0, 20];
-        rd.extend_from_slice(next);
-        rd.extend_from_slice(&bitmap_from_types(types));
+        let rd = Nsec3 {
+            hash_alg: 1,
+            flags,
+            iterations: 0,
+            salt: vec![],
+            next_hashed: next.to_vec(),
+            types: bitmap_from_types(types),
+        }
+        .to_rdata();
         Rr {
             owner: zone.prepend(base32hex_lower(&h).as_bytes()).unwrap(),
             rtype: rtype::NSEC3,
@@ -313,7 +304,7 @@ mod tests {
         // Without the apex record there is no closest encloser.
         let partial: Vec<Rr> = rrs
             .iter()
-            .filter(|r| Nsec3::parse(r).unwrap().hash != nsec3_hash(&z, &[], 0))
+            .filter(|r| Nsec3Record::parse(r).unwrap().hash != nsec3_hash(&z, &[], 0))
             .cloned()
             .collect();
         let d = Denial::new(&z, &partial).unwrap();
@@ -361,7 +352,7 @@ mod tests {
     #[test]
     fn type_bitmap_lookup() {
         let z = n("mobile.");
-        let r = Nsec3::parse(&rec(&z, "mobile.", &[0; 20], APEX, 0)).unwrap();
+        let r = Nsec3Record::parse(&rec(&z, "mobile.", &[0; 20], APEX, 0)).unwrap();
         assert!(r.has_type(rtype::NSEC3PARAM) && r.has_type(rtype::SOA));
         assert!(!r.has_type(rtype::A) && !r.has_type(rtype::DS) && !r.has_type(1234));
     }

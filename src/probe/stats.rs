@@ -13,7 +13,7 @@
 //!   least two name servers answered on every address tested (§3.1).
 
 use super::TestResult;
-use super::client::Transport;
+use super::client::Protocol;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 
@@ -45,11 +45,11 @@ pub fn percentile(sorted: &[f64], p: f64) -> Option<f64> {
     Some(sorted[rank.min(sorted.len()) - 1])
 }
 
-fn transport_of(s: &str) -> Transport {
+fn transport_of(s: &str) -> Protocol {
     if s == "tcp" {
-        Transport::Tcp
+        Protocol::Tcp
     } else {
-        Transport::Udp
+        Protocol::Udp
     }
 }
 

@@ -3,39 +3,63 @@
 //! servers of the parent domain name answer DNS queries with data
 //! consistent with the change made".
 //!
-//! Owns the clock of an update: either it commits a change itself through
-//! the SRS (a test domain added, then removed: the commit's return is the
-//! EPP confirmation) or it waits for a name or a serial someone else
+//! Owns the clock of an update: either it commits a change itself (a test
+//! domain added, then removed: the commit's return is the EPP
+//! confirmation) or it waits for a name or a serial someone else
 //! committed. Every address is asked over every transport until a
 //! validated DNS test shows the change; the update time is the slowest.
+//!
+//! The one place the probe writes is behind [`Committer`]: the probe knows
+//! neither the SRS nor the configuration that locates it. The binary's
+//! `probe` command implements it over the SRS.
 
 use super::report::Output;
 use super::validate::{Expect, TestQuery};
-use super::{KeyCache, ProbeArgs, ProbeError, Rand, Setup, Transport, judge};
+use super::{KeyCache, ProbeArgs, ProbeError, Protocol, Rand, Setup, judge};
 use crate::name::Name;
 use crate::rr::rtype;
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 /// SLR (Spec 10 §2): at most 60 minutes.
 pub const UPDATE_SLR: Duration = Duration::from_secs(3600);
 
+/// What a [`Committer`] failed with, as its store said it.
+pub type CommitError = Box<dyn std::error::Error + Send + Sync>;
+
+/// How the update-time mode commits a change of its own, as the registry
+/// commits an EPP transform: the return of [`Committer::add_domain`] and
+/// [`Committer::remove_domain`] is the confirmation the clock starts from.
+pub trait Committer {
+    /// Get ready to commit (open the SRS). Called once, first, and only
+    /// when the probe commits a change itself (not for `--watch-name` or
+    /// `--watch-serial`).
+    fn connect(&mut self) -> Result<(), CommitError>;
+    /// Commit the delegation of `name` to the name servers `ns`.
+    fn add_domain(&mut self, name: &Name, ns: &[String]) -> Result<(), CommitError>;
+    /// Commit the removal of `name`.
+    fn remove_domain(&mut self, name: &Name) -> Result<(), CommitError>;
+}
+
+/// Why the update time could not be measured.
 #[derive(Debug, thiserror::Error)]
-pub enum UpdateError {
+pub enum UpdateTimeError {
+    /// The change could not be committed (or the SRS not reached).
     #[error(transparent)]
-    Config(#[from] crate::config::ConfigError),
-    #[error(transparent)]
-    Srs(#[from] crate::srs::SrsError),
-    #[error("starting a runtime for the SRS: {0}")]
-    Runtime(std::io::Error),
+    Commit(CommitError),
+    /// A name given on the command line (or made up) is not a name.
     #[error("bad name {0:?}: {1}")]
     Name(String, crate::name::NameError),
+    /// The committed test domain would have no name servers.
     #[error("no name servers for the test domain: give --update-ns")]
     NoNs,
+    /// Some address and transport never showed the change.
     #[error("change {change} not seen within {}s by: {}", .waited.as_secs(), .pending.join(", "))]
     NotSeen {
+        /// The change waited for.
         change: String,
+        /// How long it was waited for.
         waited: Duration,
+        /// The addresses and transports that did not show it.
         pending: Vec<String>,
     },
 }
@@ -61,10 +85,10 @@ pub fn wait(
     t0: Instant,
     poll: Duration,
     max: Duration,
-) -> Result<Vec<Seen>, UpdateError> {
+) -> Result<Vec<Seen>, UpdateTimeError> {
     let mut rng = Rand::new();
     let mut cache = KeyCache::default();
-    let mut pending: Vec<(super::Target, Transport, u32)> = s
+    let mut pending: Vec<(super::Target, Protocol, u32)> = s
         .targets
         .iter()
         .flat_map(|t| s.transports.iter().map(move |&tr| (t.clone(), tr, 0)))
@@ -72,7 +96,7 @@ pub fn wait(
     let mut seen = Vec::new();
     while !pending.is_empty() {
         if t0.elapsed() > max {
-            return Err(UpdateError::NotSeen {
+            return Err(UpdateTimeError::NotSeen {
                 change: change.to_string(),
                 waited: t0.elapsed(),
                 pending: pending
@@ -157,25 +181,13 @@ fn print(out: &Output, seen: &[Seen]) -> Result<(), ProbeError> {
     Ok(())
 }
 
-/// The SRS URL: `--db`, else the config's `db`, else SQLite in the state
-/// directory (as the rest of the CLI resolves it).
-fn db_url(config: &crate::config::Config, db: Option<&str>) -> String {
-    db.map(str::to_string)
-        .or_else(|| config.zone.db.clone())
-        .unwrap_or_else(|| {
-            let zone = config.origin.to_string();
-            let p = config
-                .resolve(&config.zone.state_dir)
-                .join(format!("{}.sqlite", zone.trim_end_matches('.')));
-            format!("sqlite://{}", p.display())
-        })
-}
-
+/// Run `tldns probe --update-time`: wait for `--watch-serial` or
+/// `--watch-name`, or else commit a test domain through `committer`, wait
+/// for it, remove it and wait for that.
 pub fn run(
     args: &ProbeArgs,
     s: &Setup,
-    config: &Path,
-    db: Option<&str>,
+    committer: &mut dyn Committer,
     out: &mut Output,
 ) -> Result<(), ProbeError> {
     let max = args.duration.unwrap_or(UPDATE_SLR * 2);
@@ -198,7 +210,7 @@ pub fn run(
         return print(out, &seen);
     }
     if let Some(name) = &args.watch_name {
-        let n = Name::parse(name).map_err(|e| UpdateError::Name(name.clone(), e))?;
+        let n = Name::parse(name).map_err(|e| UpdateTimeError::Name(name.clone(), e))?;
         let q = referral(&n);
         let seen = wait(
             s,
@@ -211,31 +223,23 @@ pub fn run(
         )?;
         return print(out, &seen);
     }
-    // Commit through the SRS: add a test domain, wait, remove it, wait.
-    let cfg = crate::config::Config::load(config).map_err(UpdateError::from)?;
-    let url = db_url(&cfg, db);
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(UpdateError::Runtime)?;
-    let srs = rt
-        .block_on(crate::srs::Srs::connect(&url))
-        .map_err(UpdateError::from)?;
+    // Commit a change: add a test domain, wait, remove it, wait.
+    committer.connect().map_err(UpdateTimeError::Commit)?;
     let ns: Vec<String> = if args.update_ns.is_empty() {
         s.apex_ns.iter().map(|n| n.to_string()).collect()
     } else {
         args.update_ns.clone()
     };
     if ns.is_empty() {
-        return Err(UpdateError::NoNs.into());
+        return Err(UpdateTimeError::NoNs.into());
     }
-    let label = format!("tldns-probe-{}", super::unix_now());
+    let label = format!("tldns-probe-{}", tldns_base::time::unix_now());
     let name = zone
         .prepend(label.as_bytes())
-        .map_err(|e| UpdateError::Name(label.clone(), e))?;
-    let stored = name.to_string();
-    rt.block_on(srs.add_domain(&stored, &ns))
-        .map_err(UpdateError::from)?;
+        .map_err(|e| UpdateTimeError::Name(label.clone(), e))?;
+    committer
+        .add_domain(&name, &ns)
+        .map_err(UpdateTimeError::Commit)?;
     let t0 = Instant::now();
     let added = wait(
         s,
@@ -247,8 +251,9 @@ pub fn run(
         max,
     );
     // Remove it whatever happened: the probe leaves the SRS as it found it.
-    rt.block_on(srs.remove_domain(&stored))
-        .map_err(UpdateError::from)?;
+    committer
+        .remove_domain(&name)
+        .map_err(UpdateTimeError::Commit)?;
     let t1 = Instant::now();
     let mut seen = added?;
     print(out, &seen)?;
