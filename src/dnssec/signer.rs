@@ -305,16 +305,13 @@ fn apex_rdatas(
     dnssec_param: &Nsec3Param,
     dnskeys: &[Vec<u8>],
 ) -> (u32, Vec<Vec<u8>>) {
-    let t = &zone.ttl;
-    match rt {
-        rtype::SOA => (t.soa, vec![zone.soa.to_rdata()]),
-        rtype::NS => (
-            t.ns,
-            zone.apex_ns.iter().map(|n| n.wire().to_vec()).collect(),
-        ),
-        rtype::NSEC3PARAM => (t.nsec3, vec![dnssec_param.to_rdata()]),
-        _ => (t.dnskey, dnskeys.to_vec()),
-    }
+    let rdatas = match rt {
+        rtype::SOA => vec![zone.soa.to_rdata()],
+        rtype::NS => zone.apex_ns.iter().map(|n| n.wire().to_vec()).collect(),
+        rtype::NSEC3PARAM => vec![dnssec_param.to_rdata()],
+        _ => dnskeys.to_vec(),
+    };
+    (zone.ttl.apex(rt), rdatas)
 }
 
 fn sign_apex(

@@ -7,9 +7,9 @@
 //! key file of its own (that is [`super::KeyStore::generate`] through
 //! [`super::kfile`]).
 
-use super::{FLAG_SEP, Key, KeyError, KeyTiming, Secret, dnskey_rdata, key_tag};
+use super::{Key, KeyError, KeyTiming, Secret, dnskey_rdata, key_tag};
 use crate::name::Name;
-use crate::rr::alg;
+use crate::rr::{Dnskey, alg};
 use ring::rand::{SecureRandom, SystemRandom};
 use ring::signature::{self, EcdsaKeyPair, Ed25519KeyPair, KeyPair};
 use std::path::PathBuf;
@@ -113,14 +113,14 @@ fn generate_rsa_external(owner: &Name, flags: u16, bits: u32) -> Result<Key, Key
             "-n",
             "ZONE",
         ]);
-        if flags & FLAG_SEP != 0 {
+        if flags & Dnskey::SEP != 0 {
             bind.args(["-f", "KSK"]);
         }
         bind.arg(&zone);
         let mut ldns = std::process::Command::new("ldns-keygen");
         ldns.current_dir(&scratch)
             .args(["-a", "RSASHA256", "-b", &bits_s]);
-        if flags & FLAG_SEP != 0 {
+        if flags & Dnskey::SEP != 0 {
             ldns.arg("-k");
         }
         ldns.arg(&zone);
