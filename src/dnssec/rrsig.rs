@@ -1,10 +1,10 @@
 //! RRSIG records (RFC 4034 §3): the data that is signed (§3.1.8.1, §6),
-//! making the signature with a [`Key`], and checking one.
+//! making the signature with a [`SigningKey`], and checking one.
 //!
 //! Owns the canonical RRset form for signing. Knows nothing of zones: the
 //! signer decides what to sign, this module only how.
 
-use super::keys::Key;
+use super::keys::SigningKey;
 use crate::name::Name;
 use crate::rdata::RRSIG_FIXED_LEN;
 use crate::rr::{Dnskey, Rrsig, alg, class};
@@ -59,7 +59,7 @@ pub fn signature_data(
 /// Sign an RRset with `key`; returns the RRSIG RDATA (signer = the key's owner).
 #[allow(clippy::too_many_arguments)]
 pub fn sign_rrset(
-    key: &Key,
+    key: &SigningKey,
     owner: &Name,
     rtype: u16,
     ttl: u32,
@@ -185,7 +185,8 @@ mod tests {
                 scheme: KeyScheme::Csk,
                 ..Default::default()
             };
-            let k = super::super::keys::Key::generate(&origin, 257, a, cfg.rsa_bits, 0).unwrap();
+            let k =
+                super::super::keys::SigningKey::generate(&origin, 257, a, cfg.rsa_bits, 0).unwrap();
             let rrs: [&[u8]; 2] = [b"\x01a\x00", b"\x01b\x00"];
             let sig = sign_rrset(&k, &origin, rtype::NS, 3600, &rrs, 10, 20).unwrap();
             let dk = k.dnskey_rdata();

@@ -170,7 +170,7 @@ enum Secret {
 
 /// A DNSSEC key with its private half.
 #[derive(Clone)]
-pub struct Key {
+pub struct SigningKey {
     pub owner: Name,
     /// 256 (ZSK) or 257 (KSK or CSK).
     pub flags: u16,
@@ -186,10 +186,10 @@ pub struct Key {
     secret: Arc<Secret>,
 }
 
-impl fmt::Debug for Key {
+impl fmt::Debug for SigningKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // Never the private half.
-        f.debug_struct("Key")
+        f.debug_struct("SigningKey")
             .field("owner", &self.owner)
             .field("flags", &self.flags)
             .field("algorithm", &self.algorithm)
@@ -200,7 +200,7 @@ impl fmt::Debug for Key {
     }
 }
 
-impl Key {
+impl SigningKey {
     /// DNSKEY RDATA (RFC 4034 §2.1): flags, protocol 3, algorithm, key.
     pub fn dnskey_rdata(&self) -> Vec<u8> {
         dnskey_rdata(self.flags, self.algorithm, &self.public_key)
@@ -273,7 +273,7 @@ pub struct KeyStore;
 impl KeyStore {
     /// Every key of `origin` in `dir` (files `K<origin>+*.private`), sorted by
     /// algorithm and tag. Two keys with the same tag are refused.
-    pub fn load(dir: &Path, origin: &Name) -> Result<Vec<Key>, KeyError> {
+    pub fn load(dir: &Path, origin: &Name) -> Result<Vec<SigningKey>, KeyError> {
         let prefix = format!("k{origin}+");
         let rd = std::fs::read_dir(dir).map_err(|error| KeyError::Io {
             path: dir.to_path_buf(),
@@ -291,9 +291,9 @@ impl KeyStore {
             }
         }
         paths.sort();
-        let mut keys: Vec<Key> = Vec::with_capacity(paths.len());
+        let mut keys: Vec<SigningKey> = Vec::with_capacity(paths.len());
         for p in paths {
-            let k = Key::read(&p)?;
+            let k = SigningKey::read(&p)?;
             if &k.owner != origin {
                 return Err(KeyError::WrongOwner {
                     path: p,
@@ -332,7 +332,7 @@ impl KeyStore {
         origin: &Name,
         cfg: &DnssecConfig,
         now: u64,
-    ) -> Result<Vec<Key>, KeyError> {
+    ) -> Result<Vec<SigningKey>, KeyError> {
         std::fs::create_dir_all(dir).map_err(|error| KeyError::Io {
             path: dir.to_path_buf(),
             error,
@@ -349,7 +349,7 @@ impl KeyStore {
         for &flags in roles {
             let mut tries = 0;
             let mut key = loop {
-                let k = Key::generate(origin, flags, cfg.algorithm, cfg.rsa_bits, now)?;
+                let k = SigningKey::generate(origin, flags, cfg.algorithm, cfg.rsa_bits, now)?;
                 // A revoked key's tag is tag+128 (RFC 5011 §3); keep that free as well.
                 let revoked = key_tag(&dnskey_rdata(
                     flags | Dnskey::REVOKE,
