@@ -21,7 +21,7 @@ pub mod nsec3;
 pub mod rrsig;
 pub mod signer;
 
-pub use keys::{Key, KeyError, KeyState, KeyStore, KeyTiming};
+pub use keys::{KeyError, KeyState, KeyStore, KeyTiming, SigningKey};
 pub use nsec3::{nsec3_hash, nsec3_hash_text};
 pub use signer::{
     RefreshStats, SignError, SignParams, UpdateStats, refresh, sign_dnssec, sign_zone,

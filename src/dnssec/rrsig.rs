@@ -1,16 +1,14 @@
 //! RRSIG records (RFC 4034 §3): the data that is signed (§3.1.8.1, §6),
-//! making the signature with a [`Key`], and checking one.
+//! making the signature with a [`SigningKey`], and checking one.
 //!
 //! Owns the canonical RRset form for signing. Knows nothing of zones: the
 //! signer decides what to sign, this module only how.
 
-use super::keys::Key;
+use super::keys::SigningKey;
 use crate::name::Name;
-use crate::rr::{alg, class};
+use crate::rdata::RRSIG_FIXED_LEN;
+use crate::rr::{Dnskey, Rrsig, alg, class};
 use ring::signature;
-
-/// Offset of the signer's name in RRSIG RDATA (after the fixed 18 octets).
-pub const SIGNER_OFFSET: usize = crate::rdata::RRSIG_FIXED_LEN;
 
 pub use crate::rr::RrsigFields;
 
@@ -39,7 +37,7 @@ pub fn signature_data(
         sorted.sort_unstable();
         sorted.dedup();
     }
-    let mut head = Vec::with_capacity(SIGNER_OFFSET + signer.wire_len() + 96);
+    let mut head = Vec::with_capacity(RRSIG_FIXED_LEN + signer.wire_len() + 96);
     fields.write(&mut head);
     head.extend_from_slice(signer.wire());
     let rr_len: usize = sorted.iter().map(|r| owner.wire_len() + 10 + r.len()).sum();
@@ -61,7 +59,7 @@ pub fn signature_data(
 /// Sign an RRset with `key`; returns the RRSIG RDATA (signer = the key's owner).
 #[allow(clippy::too_many_arguments)]
 pub fn sign_rrset(
-    key: &Key,
+    key: &SigningKey,
     owner: &Name,
     rtype: u16,
     ttl: u32,
@@ -88,21 +86,19 @@ pub fn sign_rrset(
 /// cryptography, the key tag and algorithm, and the labels field; not the
 /// validity period (the caller knows what "now" is).
 pub fn verify_rrsig(dnskey: &[u8], owner: &Name, ttl: u32, rdatas: &[&[u8]], rrsig: &[u8]) -> bool {
-    let Ok(f) = RrsigFields::parse(rrsig) else {
+    let (Ok(s), Ok(k)) = (Rrsig::from_rdata(rrsig), Dnskey::from_rdata(dnskey)) else {
         return false;
     };
-    let Some((signer, end)) = crate::rr::read_name(rrsig, SIGNER_OFFSET) else {
-        return false;
-    };
-    if dnskey.len() < 5 || dnskey[3] != f.algorithm || super::keys::key_tag(dnskey) != f.key_tag {
+    let f = &s.fields;
+    if k.algorithm != f.algorithm || super::keys::key_tag(dnskey) != f.key_tag {
         return false;
     }
     if f.labels != label_count(owner) || f.original_ttl != ttl {
         return false;
     }
-    let (_, data) = signature_data(&f, &signer, owner, rdatas);
-    let sig = &rrsig[end..];
-    let pk = &dnskey[4..];
+    let (_, data) = signature_data(f, &s.signer, owner, rdatas);
+    let sig = s.signature.as_slice();
+    let pk = k.public_key.as_slice();
     match f.algorithm {
         alg::ECDSAP256SHA256 => {
             let mut point = Vec::with_capacity(65);
@@ -167,7 +163,7 @@ mod tests {
         let (_, one) = signature_data(&f, &o, &o, &[&[2, 0, 0, 0], &[1, 0, 0, 0], &[2, 0, 0, 0]]);
         let (_, two) = signature_data(&f, &o, &o, &[&[1, 0, 0, 0], &[2, 0, 0, 0]]);
         assert_eq!(one, two);
-        let first_rr = 18 + o.wire_len();
+        let first_rr = RRSIG_FIXED_LEN + o.wire_len();
         assert_eq!(one[first_rr + o.wire_len() + 10], 1);
     }
 
@@ -189,7 +185,8 @@ mod tests {
                 scheme: KeyScheme::Csk,
                 ..Default::default()
             };
-            let k = super::super::keys::Key::generate(&origin, 257, a, cfg.rsa_bits, 0).unwrap();
+            let k =
+                super::super::keys::SigningKey::generate(&origin, 257, a, cfg.rsa_bits, 0).unwrap();
             let rrs: [&[u8]; 2] = [b"\x01a\x00", b"\x01b\x00"];
             let sig = sign_rrset(&k, &origin, rtype::NS, 3600, &rrs, 10, 20).unwrap();
             let dk = k.dnskey_rdata();

@@ -21,7 +21,7 @@
 //! DS signatures, the SOA signature) and [`refresh`] (re-sign only what
 //! expires within the refresh window or was signed by keys no longer in use).
 
-use super::keys::Key;
+use super::keys::SigningKey;
 use super::nsec3::{Bitmaps, ancestors_below, chain_types, nsec3_hash, occluded};
 use super::rrsig::{RrsigFields, sign_rrset};
 use crate::config::DnssecConfig;
@@ -157,11 +157,11 @@ pub struct RefreshStats {
 struct Signers<'a> {
     /// DNSKEY RDATA of the published keys, sorted.
     dnskeys: Vec<Vec<u8>>,
-    ksk: Vec<&'a Key>,
-    zsk: Vec<&'a Key>,
+    ksk: Vec<&'a SigningKey>,
+    zsk: Vec<&'a SigningKey>,
 }
 
-fn signers<'a>(origin: &Name, keys: &'a [Key], now: u32) -> Result<Signers<'a>, SignError> {
+fn signers<'a>(origin: &Name, keys: &'a [SigningKey], now: u32) -> Result<Signers<'a>, SignError> {
     let now64 = now as u64;
     for k in keys {
         if &k.owner != origin {
@@ -172,8 +172,8 @@ fn signers<'a>(origin: &Name, keys: &'a [Key], now: u32) -> Result<Signers<'a>, 
             });
         }
     }
-    let published: Vec<&Key> = keys.iter().filter(|k| k.state(now64).published).collect();
-    let active: Vec<&Key> = published
+    let published: Vec<&SigningKey> = keys.iter().filter(|k| k.state(now64).published).collect();
+    let active: Vec<&SigningKey> = published
         .iter()
         .copied()
         .filter(|k| k.state(now64).active)
@@ -181,7 +181,7 @@ fn signers<'a>(origin: &Name, keys: &'a [Key], now: u32) -> Result<Signers<'a>, 
     let mut dnskeys: Vec<Vec<u8>> = published.iter().map(|k| k.dnskey_rdata()).collect();
     dnskeys.sort();
     dnskeys.dedup();
-    let ksk: Vec<&Key> = active.iter().copied().filter(|k| k.is_sep()).collect();
+    let ksk: Vec<&SigningKey> = active.iter().copied().filter(|k| k.is_sep()).collect();
     if ksk.is_empty() {
         return Err(SignError::NoActiveKsk {
             zone: origin.clone(),
@@ -192,7 +192,7 @@ fn signers<'a>(origin: &Name, keys: &'a [Key], now: u32) -> Result<Signers<'a>, 
     algs.dedup();
     let mut zsk = Vec::new();
     for a in algs {
-        let z: Vec<&Key> = active
+        let z: Vec<&SigningKey> = active
             .iter()
             .copied()
             .filter(|k| k.algorithm == a && !k.is_sep())
@@ -254,7 +254,7 @@ fn fnv1a(owner: &[u8], rtype: u16) -> u64 {
 }
 
 fn sign_set(
-    keys: &[&Key],
+    keys: &[&SigningKey],
     owner: &Name,
     rtype: u16,
     ttl: u32,
@@ -305,16 +305,13 @@ fn apex_rdatas(
     dnssec_param: &Nsec3Param,
     dnskeys: &[Vec<u8>],
 ) -> (u32, Vec<Vec<u8>>) {
-    let t = &zone.ttl;
-    match rt {
-        rtype::SOA => (t.soa, vec![zone.soa.to_rdata()]),
-        rtype::NS => (
-            t.ns,
-            zone.apex_ns.iter().map(|n| n.wire().to_vec()).collect(),
-        ),
-        rtype::NSEC3PARAM => (t.nsec3, vec![dnssec_param.to_rdata()]),
-        _ => (t.dnskey, dnskeys.to_vec()),
-    }
+    let rdatas = match rt {
+        rtype::SOA => vec![zone.soa.to_rdata()],
+        rtype::NS => zone.apex_ns.iter().map(|n| n.wire().to_vec()).collect(),
+        rtype::NSEC3PARAM => vec![dnssec_param.to_rdata()],
+        _ => dnskeys.to_vec(),
+    };
+    (zone.ttl.apex(rt), rdatas)
 }
 
 fn sign_apex(
@@ -388,7 +385,7 @@ fn check_zone(zone: &Zone) -> Result<(), SignError> {
 /// Sign `zone` with `keys` at time `now` (seconds since the epoch).
 pub fn sign_zone(
     zone: &Zone,
-    keys: &[Key],
+    keys: &[SigningKey],
     params: &SignParams,
     now: u32,
 ) -> Result<SignedZone, SignError> {
@@ -402,7 +399,7 @@ pub fn sign_zone(
 /// [`sign_zone`] without copying the zone: only the DNSSEC data.
 pub fn sign_dnssec(
     zone: &Zone,
-    keys: &[Key],
+    keys: &[SigningKey],
     params: &SignParams,
     now: u32,
 ) -> Result<Dnssec, SignError> {
@@ -531,7 +528,7 @@ pub fn update_delegations(
     signed: &mut Dnssec,
     zone: &Zone,
     changed: &[Name],
-    keys: &[Key],
+    keys: &[SigningKey],
     params: &SignParams,
     now: u32,
 ) -> Result<UpdateStats, SignError> {
@@ -654,7 +651,7 @@ pub fn update_delegations(
 pub fn refresh(
     signed: &mut Dnssec,
     zone: &Zone,
-    keys: &[Key],
+    keys: &[SigningKey],
     params: &SignParams,
     now: u32,
 ) -> Result<RefreshStats, SignError> {
@@ -665,7 +662,7 @@ pub fn refresh(
     }
     let clock = Clock::new(params, now);
     let mut stats = RefreshStats::default();
-    let tags = |ks: &[&Key]| {
+    let tags = |ks: &[&SigningKey]| {
         let mut t: Vec<(u8, u16)> = ks.iter().map(|k| (k.algorithm, k.key_tag)).collect();
         t.sort_unstable();
         t

@@ -12,14 +12,19 @@
 //! incremental builds alike. The file is read at every build, so a test
 //! can make a running server produce one bad version.
 
-use crate::dnssec::keys::Key;
+use crate::dnssec::keys::SigningKey;
 use crate::name::Name;
 use crate::zone::SignedZone;
 
 /// `z` with the fault the test asked for, if any. `changed`: the names an
 /// incremental version re-signed (empty for a full build).
 #[cfg(feature = "fault-injection")]
-pub(super) fn inject(mut z: SignedZone, changed: &[Name], keys: &[Key], now: u32) -> SignedZone {
+pub(super) fn inject(
+    mut z: SignedZone,
+    changed: &[Name],
+    keys: &[SigningKey],
+    now: u32,
+) -> SignedZone {
     let Some(path) = std::env::var_os("TLDNS_FAULT_FILE") else {
         return z;
     };
@@ -86,6 +91,11 @@ pub(super) fn inject(mut z: SignedZone, changed: &[Name], keys: &[Key], now: u32
 /// Without the feature: the version as it is.
 #[cfg(not(feature = "fault-injection"))]
 #[inline(always)]
-pub(super) fn inject(z: SignedZone, _changed: &[Name], _keys: &[Key], _now: u32) -> SignedZone {
+pub(super) fn inject(
+    z: SignedZone,
+    _changed: &[Name],
+    _keys: &[SigningKey],
+    _now: u32,
+) -> SignedZone {
     z
 }

@@ -27,7 +27,7 @@ pub mod incremental;
 pub mod state;
 
 use crate::config::Config;
-use crate::dnssec::keys::{Key, KeyStore};
+use crate::dnssec::keys::{KeyStore, SigningKey};
 use crate::index::{Index, Options};
 use crate::policy::{Lists, PolicyError, Report};
 use crate::srs::{Srs, SrsError};
@@ -102,7 +102,7 @@ pub struct Pipeline {
     last_serial: Option<u32>,
     last_delegations: Option<usize>,
     last_journal_seq: Option<i64>,
-    keys: Vec<Key>,
+    keys: Vec<SigningKey>,
     /// Fixed "now" for tests (signature times, serials); `None`: the clock.
     clock: Option<u64>,
     /// What [`incremental`] keeps between incremental versions.
@@ -150,7 +150,7 @@ impl Pipeline {
     }
 
     /// The signing keys in use (empty when signing is off).
-    pub fn keys(&self) -> &[Key] {
+    pub fn keys(&self) -> &[SigningKey] {
         &self.keys
     }
 
@@ -276,7 +276,7 @@ impl Pipeline {
 
 /// The zone's keys; when there are none, generate them by the configured
 /// policy (as Knot DNS does) and say so in the log.
-pub fn load_or_generate_keys(config: &Config) -> Result<Vec<Key>, BuildError> {
+pub fn load_or_generate_keys(config: &Config) -> Result<Vec<SigningKey>, BuildError> {
     let dir = config.resolve(&config.zone.dnssec.keys_dir);
     let keys = if dir.exists() {
         KeyStore::load(&dir, &config.origin)?

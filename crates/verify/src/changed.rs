@@ -9,11 +9,11 @@
 //! incremental versions that were never properly verified.)
 
 use crate::VerifyOptions;
-use crate::dnskey::{self, FLAG_ZONE, KeyProblem, PublicKey};
+use crate::dnskey::{self, PublicKey, ZoneKey};
 use crate::name::Name;
 use crate::nsec3::nsec3_hash;
 use crate::policy::{self, Validity};
-use crate::rr::{bitmap_from_types, read_name, rtype, type_name};
+use crate::rr::{Dnskey, Rrsig, RrsigFields, bitmap_from_types, rtype, type_name};
 use crate::rrsig::rrset_signed_data;
 use std::collections::{BTreeSet, HashSet};
 use std::ops::Bound;
@@ -189,17 +189,19 @@ pub fn verify_changed(
     let sigs = Signatures::new(&ns.dnskeys, opts.now)?;
     for (t, s) in &ns.apex_sigs {
         if *t == rtype::SOA || os.apex_sigs.get(t) != Some(s) {
-            let (ttl, rd) = match *t {
-                rtype::SOA => (nz.ttl.soa, vec![nz.soa.to_rdata()]),
-                rtype::NS => (
-                    nz.ttl.ns,
-                    nz.apex_ns.iter().map(|n| n.wire().to_vec()).collect(),
-                ),
-                rtype::DNSKEY => (nz.ttl.dnskey, ns.dnskeys.clone()),
-                _ => (nz.ttl.nsec3, vec![ns.nsec3param.to_rdata()]),
+            let rd = match *t {
+                rtype::SOA => vec![nz.soa.to_rdata()],
+                rtype::NS => nz.apex_ns.iter().map(|n| n.wire().to_vec()).collect(),
+                rtype::DNSKEY => ns.dnskeys.clone(),
+                _ => vec![ns.nsec3param.to_rdata()],
             };
-            report.rrsigs_checked +=
-                sigs.check(origin, *t, ttl, &rd, s.iter().map(Vec::as_slice))?;
+            report.rrsigs_checked += sigs.check(
+                origin,
+                *t,
+                nz.ttl.apex(*t),
+                &rd,
+                s.iter().map(Vec::as_slice),
+            )?;
         }
     }
 
@@ -304,7 +306,7 @@ pub fn verify_changed(
 struct Signatures {
     /// The zone keys (RFC 4035 §5.3.1: Zone Key flag set), decoded under
     /// the acceptance policy.
-    keys: Vec<dnskey::ZoneKey>,
+    keys: Vec<ZoneKey>,
     /// Every algorithm of the zone keys: each signs every RRset (RFC 6840 §5.11).
     algorithms: Vec<u8>,
     now: u32,
@@ -313,35 +315,23 @@ struct Signatures {
 impl Signatures {
     fn new(dnskeys: &[Vec<u8>], now: u32) -> Result<Signatures, ChangedError> {
         let mut keys = Vec::new();
-        for k in dnskeys {
-            if k.len() < 5 {
+        // The DNSKEY RRset is the last verified version's (checked by the
+        // caller), so a key that does not parse was refused then; only the
+        // zone keys validate RRsets (RFC 4035 §5.3.1).
+        for rd in dnskeys {
+            let Ok(k) = Dnskey::from_rdata(rd) else {
+                continue;
+            };
+            if !k.is_zone_key() {
                 continue;
             }
-            let flags = u16::from_be_bytes([k[0], k[1]]);
-            if flags & FLAG_ZONE == 0 {
-                continue;
-            }
-            let tag = dnskey::key_tag(k);
-            let public = dnskey::decode(k[3], &k[4..]).map_err(|e| ChangedError::Key {
+            let tag = dnskey::key_tag(rd);
+            keys.push(ZoneKey::new(&k, tag).map_err(|e| ChangedError::Key {
                 key_tag: tag,
-                problem: match e {
-                    KeyProblem::Malformed => "malformed public key (RFC 3110, RFC 6605, RFC 8080)".into(),
-                    KeyProblem::WeakRsa { bits } => format!(
-                        "RSA modulus of {bits} bits, the policy requires at least {} (RFC 8624 §3.1)",
-                        policy::MIN_RSA_MODULUS_BITS
-                    ),
-                },
-            })?;
-            keys.push(dnskey::ZoneKey {
-                tag,
-                algorithm: k[3],
-                flags,
-                public,
-            });
+                problem: e.to_string(),
+            })?);
         }
-        let mut algorithms: Vec<u8> = keys.iter().map(|k| k.algorithm).collect();
-        algorithms.sort_unstable();
-        algorithms.dedup();
+        let algorithms = dnskey::zone_algorithms(&keys);
         Ok(Signatures {
             keys,
             algorithms,
@@ -364,26 +354,20 @@ impl Signatures {
         let mut msg = Vec::with_capacity(512);
         for s in sigs {
             checked += 1;
-            let key_tag = s
-                .get(16..18)
-                .map_or(0, |t| u16::from_be_bytes([t[0], t[1]]));
-            let bad = || ChangedError::BadSignature {
+            let bad = |key_tag| ChangedError::BadSignature {
                 owner: owner.clone(),
                 rtype: rt,
                 key_tag,
             };
-            let Some((_, sig_at)) = read_name(s, 18) else {
-                return Err(bad());
-            };
-            let covered = u16::from_be_bytes([s[0], s[1]]);
-            let algorithm = s[2];
-            let original_ttl = u32::from_be_bytes([s[4], s[5], s[6], s[7]]);
-            let expiration = u32::from_be_bytes([s[8], s[9], s[10], s[11]]);
-            let inception = u32::from_be_bytes([s[12], s[13], s[14], s[15]]);
-            if covered != rt || original_ttl != ttl {
-                return Err(bad());
+            // An RRSIG too short for its key tag names none (0).
+            let sig = Rrsig::from_rdata(s)
+                .map_err(|_| bad(RrsigFields::parse(s).map_or(0, |f| f.key_tag)))?;
+            let f = &sig.fields;
+            let (key_tag, algorithm) = (f.key_tag, f.algorithm);
+            if f.type_covered != rt || f.original_ttl != ttl {
+                return Err(bad(key_tag));
             }
-            if policy::validity(inception, expiration, self.now) != Validity::Valid {
+            if policy::validity(f.inception, f.expiration, self.now) != Validity::Valid {
                 return Err(ChangedError::SignatureTime {
                     owner: owner.clone(),
                     rtype: rt,
@@ -391,7 +375,7 @@ impl Signatures {
                     now: self.now,
                 });
             }
-            let candidates: Vec<&dnskey::ZoneKey> = self
+            let candidates: Vec<&ZoneKey> = self
                 .keys
                 .iter()
                 .filter(|k| k.tag == key_tag && k.algorithm == algorithm)
@@ -411,12 +395,12 @@ impl Signatures {
                 owner,
                 rt,
                 rdatas.iter().map(Vec::as_slice),
-                s,
-                sig_at,
+                f,
+                &sig.signer,
                 &mut msg,
             );
-            if !candidates.iter().any(|k| k.verify(&msg, &s[sig_at..])) {
-                return Err(bad());
+            if !candidates.iter().any(|k| k.verify(&msg, &sig.signature)) {
+                return Err(bad(key_tag));
             }
             algs.push(algorithm);
         }

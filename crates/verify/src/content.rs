@@ -5,7 +5,7 @@
 //! It does not look at signatures or the NSEC3 chain.
 
 use super::{Index, Place, VerifyError};
-use crate::rr::rtype;
+use crate::rr::{RrsigFields, rtype};
 
 pub(super) fn check(z: &Index<'_>, extra: &[u16]) -> Result<(), VerifyError> {
     let soa = z
@@ -50,9 +50,7 @@ pub(super) fn check(z: &Index<'_>, extra: &[u16]) -> Result<(), VerifyError> {
                         // RFC 4035 §2.2: glue is not signed.
                         let covered = z
                             .records_of(s)
-                            .find_map(|r| {
-                                r.rdata.get(..2).map(|b| u16::from_be_bytes([b[0], b[1]]))
-                            })
+                            .find_map(|r| RrsigFields::covered(&r.rdata))
                             .unwrap_or(rtype::RRSIG);
                         return Err(VerifyError::RrsigOverNonAuthoritative {
                             owner: owner.clone(),

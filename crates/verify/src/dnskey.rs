@@ -5,13 +5,9 @@
 
 use super::{Index, Rrset, VerifyError};
 use crate::policy;
-use crate::rr::alg;
+use crate::rr::{Dnskey, alg};
 use ring::signature::{self, RsaPublicKeyComponents, UnparsedPublicKey};
 use std::collections::HashMap;
-
-/// DNSKEY flags (RFC 4034 §2.1.1).
-pub(crate) const FLAG_ZONE: u16 = 0x0100;
-pub(crate) const FLAG_SEP: u16 = 0x0001;
 
 pub use tldns_base::keytag::key_tag;
 
@@ -33,6 +29,27 @@ pub(crate) enum PublicKey {
 }
 
 impl ZoneKey {
+    /// The key of `dnskey` (whose RDATA has key tag `tag`), its public key
+    /// decoded under the acceptance policy ([`decode`]).
+    pub fn new(dnskey: &Dnskey, tag: u16) -> Result<ZoneKey, KeyProblem> {
+        Ok(ZoneKey {
+            tag,
+            algorithm: dnskey.algorithm,
+            flags: dnskey.flags,
+            public: decode(dnskey.algorithm, &dnskey.public_key)?,
+        })
+    }
+
+    /// Whether it may validate RRsets: the Zone Key flag (RFC 4035 §5.3.1).
+    pub fn is_zone_key(&self) -> bool {
+        self.flags & Dnskey::ZONE != 0
+    }
+
+    /// Whether the SEP flag is set (a KSK or CSK, RFC 6781 §3.1).
+    pub fn is_sep(&self) -> bool {
+        self.flags & Dnskey::SEP != 0
+    }
+
     pub fn verify(&self, msg: &[u8], sig: &[u8]) -> bool {
         match &self.public {
             PublicKey::Rsa { n, e } => RsaPublicKeyComponents { n, e }
@@ -44,45 +61,47 @@ impl ZoneKey {
     }
 }
 
+/// The algorithms of the zone keys, sorted, once each: every one of them
+/// signs every authoritative RRset (RFC 4035 §2.2, RFC 6840 §5.11).
+pub(crate) fn zone_algorithms(keys: &[ZoneKey]) -> Vec<u8> {
+    let mut algs: Vec<u8> = keys
+        .iter()
+        .filter(|k| k.is_zone_key())
+        .map(|k| k.algorithm)
+        .collect();
+    algs.sort_unstable();
+    algs.dedup();
+    algs
+}
+
 /// Check the DNSKEY RRset and decode its keys.
 pub(super) fn check(z: &Index<'_>, set: &Rrset) -> Result<Vec<ZoneKey>, VerifyError> {
     let mut tags: HashMap<u16, usize> = HashMap::new();
     let mut keys = Vec::new();
     for r in z.records_of(set) {
-        let bad = || VerifyError::BadRdata {
+        let dnskey = Dnskey::from_rdata(&r.rdata).map_err(|_| VerifyError::BadRdata {
             owner: r.owner.clone(),
             rtype: r.rtype,
-        };
-        if r.rdata.len() < 5 {
-            return Err(bad());
-        }
+        })?;
         let tag = key_tag(&r.rdata);
         *tags.entry(tag).or_default() += 1;
-        let flags = u16::from_be_bytes([r.rdata[0], r.rdata[1]]);
-        let (protocol, algorithm) = (r.rdata[2], r.rdata[3]);
-        if protocol != 3 {
+        if dnskey.protocol != 3 {
             return Err(VerifyError::DnskeyProtocol {
                 key_tag: tag,
-                protocol,
+                protocol: dnskey.protocol,
             });
         }
-        let public = decode(algorithm, &r.rdata[4..]).map_err(|e| match e {
+        keys.push(ZoneKey::new(&dnskey, tag).map_err(|e| match e {
             KeyProblem::Malformed => VerifyError::BadPublicKey {
                 key_tag: tag,
-                algorithm,
+                algorithm: dnskey.algorithm,
             },
             KeyProblem::WeakRsa { bits } => VerifyError::WeakKey {
                 key_tag: tag,
                 bits,
                 min: policy::MIN_RSA_MODULUS_BITS,
             },
-        })?;
-        keys.push(ZoneKey {
-            tag,
-            algorithm,
-            flags,
-            public,
-        });
+        })?);
     }
     if let Some((&key_tag, &count)) = tags
         .iter()
@@ -91,25 +110,28 @@ pub(super) fn check(z: &Index<'_>, set: &Rrset) -> Result<Vec<ZoneKey>, VerifyEr
     {
         return Err(VerifyError::KeyTagCollision { key_tag, count });
     }
-    if !keys
-        .iter()
-        .any(|k| k.flags & (FLAG_ZONE | FLAG_SEP) == FLAG_ZONE | FLAG_SEP)
-    {
+    if !keys.iter().any(|k| k.is_zone_key() && k.is_sep()) {
         return Err(VerifyError::NoSepKey);
     }
     Ok(keys)
 }
 
 /// Why a DNSKEY's public key cannot be used.
+#[derive(Debug, thiserror::Error)]
 pub(crate) enum KeyProblem {
     /// It does not parse for its algorithm.
+    #[error("malformed public key (RFC 3110, RFC 6605, RFC 8080)")]
     Malformed,
     /// An RSA modulus below the policy's minimum.
+    #[error(
+        "RSA modulus of {bits} bits, the policy requires at least {} (RFC 8624 §3.1)",
+        policy::MIN_RSA_MODULUS_BITS
+    )]
     WeakRsa { bits: usize },
 }
 
 /// Decode a DNSKEY's public key under the acceptance policy ([`policy`]).
-pub(crate) fn decode(algorithm: u8, key: &[u8]) -> Result<PublicKey, KeyProblem> {
+fn decode(algorithm: u8, key: &[u8]) -> Result<PublicKey, KeyProblem> {
     if !policy::algorithm_accepted(algorithm) {
         return Ok(PublicKey::Unsupported);
     }

@@ -7,7 +7,7 @@
 
 use super::{Index, Place, VerifyError, par_map};
 use crate::name::Name;
-use crate::rr::{base32hex_lower, bitmap_from_types, bitmap_to_text, rtype};
+use crate::rr::{Nsec3, Nsec3param, base32hex_lower, bitmap_from_types, bitmap_to_text, rtype};
 use std::collections::HashMap;
 
 pub use tldns_base::nsec3::nsec3_hash;
@@ -22,7 +22,7 @@ struct Link<'a> {
     hash: [u8; 20],
     next: [u8; 20],
     opt_out: bool,
-    bitmap: &'a [u8],
+    bitmap: Vec<u8>,
     owner: &'a Name,
 }
 
@@ -46,22 +46,17 @@ pub(super) fn check(z: &Index<'_>, threads: usize) -> Result<Summary, VerifyErro
         .records_of(z.rrset(z.apex, rtype::NSEC3PARAM).expect("counted above"))
         .next()
         .expect("one record");
-    let prd = &param.rdata;
-    let bad_param = || VerifyError::BadRdata {
+    let param = Nsec3param::from_rdata(&param.rdata).map_err(|_| VerifyError::BadRdata {
         owner: param.owner.clone(),
         rtype: rtype::NSEC3PARAM,
-    };
-    if prd.len() < 5 || prd.len() != 5 + prd[4] as usize {
-        return Err(bad_param());
-    }
-    if prd[0] != 1 || prd[1] != 0 {
+    })?;
+    if param.hash_alg != 1 || param.flags != 0 {
         return Err(VerifyError::Nsec3ParamValue {
-            algorithm: prd[0],
-            flags: prd[1],
+            algorithm: param.hash_alg,
+            flags: param.flags,
         });
     }
-    let iterations = u16::from_be_bytes([prd[2], prd[3]]);
-    let salt = &prd[5..];
+    let (iterations, salt) = (param.iterations, param.salt.as_slice());
 
     let mut links = Vec::new();
     for n in 0..z.nodes.len() {
@@ -77,37 +72,30 @@ pub(super) fn check(z: &Index<'_>, threads: usize) -> Result<Summary, VerifyErro
         let hash = owner_hash(owner, z.origin).ok_or_else(|| VerifyError::Nsec3Owner {
             owner: owner.clone(),
         })?;
-        let rd = &z.records[z.order[set.start]].rdata;
         let bad = || VerifyError::BadRdata {
             owner: owner.clone(),
             rtype: rtype::NSEC3,
         };
-        let salt_len = *rd.get(4).ok_or_else(bad)? as usize;
-        let hash_len = *rd.get(5 + salt_len).ok_or_else(bad)? as usize;
-        let bitmap_at = 6 + salt_len + hash_len;
-        if hash_len != 20 || rd.len() < bitmap_at {
-            return Err(bad());
-        }
+        let rd = Nsec3::from_rdata(&z.records[z.order[set.start]].rdata).map_err(|_| bad())?;
+        let next: [u8; 20] = rd.next_hashed.as_slice().try_into().map_err(|_| bad())?;
         // RFC 5155 §7.1: all NSEC3 RRs use the NSEC3PARAM's algorithm,
         // iterations and salt.
-        if rd[0] != prd[0] || rd[2..4] != prd[2..4] || &rd[5..5 + salt_len] != salt {
+        if !rd.matches(&param) {
             return Err(VerifyError::Nsec3ParamMismatch {
                 owner: owner.clone(),
             });
         }
-        if rd[1] & !1 != 0 {
+        if rd.flags & !Nsec3::OPT_OUT != 0 {
             return Err(VerifyError::Nsec3Flags {
                 owner: owner.clone(),
-                flags: rd[1],
+                flags: rd.flags,
             });
         }
-        let mut next = [0u8; 20];
-        next.copy_from_slice(&rd[6 + salt_len..bitmap_at]);
         links.push(Link {
             hash,
             next,
-            opt_out: rd[1] & 1 == 1,
-            bitmap: &rd[bitmap_at..],
+            opt_out: rd.opt_out(),
+            bitmap: rd.types,
             owner,
         });
     }
@@ -158,11 +146,12 @@ pub(super) fn check(z: &Index<'_>, threads: usize) -> Result<Summary, VerifyErro
                 }
             };
             let want = bitmap_from_types(&types);
-            if l.bitmap != want.as_slice() {
+            if l.bitmap != want {
                 return Err(VerifyError::Nsec3Bitmap {
                     owner: l.owner.clone(),
                     name: need.name.clone(),
-                    found: bitmap_to_text(l.bitmap).unwrap_or_else(|| "malformed".into()),
+                    // `Nsec3::from_rdata` checked the bitmap is well formed.
+                    found: bitmap_to_text(&l.bitmap).unwrap_or_default(),
                     expected: bitmap_to_text(&want).unwrap_or_default(),
                 });
             }

@@ -5,11 +5,11 @@
 //! first error is deterministic), then the cryptography on every core.
 //! Keys come decoded from `dnskey`.
 
-use super::dnskey::{FLAG_SEP, FLAG_ZONE, PublicKey, ZoneKey};
+use super::dnskey::{PublicKey, ZoneKey, zone_algorithms};
 use super::{Index, VerifyError, par_map};
 use crate::name::Name;
 use crate::policy::{self, Validity};
-use crate::rr::{read_name, rtype};
+use crate::rr::{Rrsig, RrsigFields, Soa, read_name, rtype};
 use std::borrow::Cow;
 use std::collections::HashMap;
 
@@ -18,7 +18,9 @@ struct Job {
     sig: usize,
     rrset: usize,
     key: usize,
-    /// Offset of the signature field in the RRSIG RDATA.
+    /// The RRSIG's fixed fields; its signer is the origin (checked).
+    fields: RrsigFields,
+    /// Where the signature field starts in the RRSIG RDATA.
     sig_at: usize,
 }
 
@@ -33,17 +35,11 @@ pub(super) fn check(
     // RFC 4035 §5.3.1: only keys with the Zone Key flag validate RRsets.
     let mut by_tag: HashMap<(u16, u8), usize> = HashMap::new();
     for (i, k) in keys.iter().enumerate() {
-        if k.flags & FLAG_ZONE != 0 {
+        if k.is_zone_key() {
             by_tag.insert((k.tag, k.algorithm), i);
         }
     }
-    let mut zone_algs: Vec<u8> = keys
-        .iter()
-        .filter(|k| k.flags & FLAG_ZONE != 0)
-        .map(|k| k.algorithm)
-        .collect();
-    zone_algs.sort_unstable();
-    zone_algs.dedup();
+    let zone_algs = zone_algorithms(keys);
 
     let mut jobs = Vec::with_capacity(z.rrsets.len());
     // Per RRset: bit i set when some RRSIG uses `zone_algs[i]`.
@@ -55,24 +51,21 @@ pub(super) fn check(
         let owner = z.owner(n);
         for &ri in &z.order[sigs.start..sigs.end] {
             let r = &z.records[ri];
-            let rd = &r.rdata;
-            if rd.len() < 19 {
-                return Err(VerifyError::BadRdata {
-                    owner: owner.clone(),
-                    rtype: rtype::RRSIG,
-                });
-            }
-            let covered = u16::from_be_bytes([rd[0], rd[1]]);
-            let algorithm = rd[2];
-            let labels = rd[3];
-            let original = u32::from_be_bytes([rd[4], rd[5], rd[6], rd[7]]);
-            let expiration = u32::from_be_bytes([rd[8], rd[9], rd[10], rd[11]]);
-            let inception = u32::from_be_bytes([rd[12], rd[13], rd[14], rd[15]]);
-            let key_tag = u16::from_be_bytes([rd[16], rd[17]]);
-            let (signer, sig_at) = read_name(rd, 18).ok_or_else(|| VerifyError::BadRdata {
+            let sig = Rrsig::from_rdata(&r.rdata).map_err(|_| VerifyError::BadRdata {
                 owner: owner.clone(),
                 rtype: rtype::RRSIG,
             })?;
+            let sig_at = r.rdata.len() - sig.signature.len();
+            let Rrsig { fields, signer, .. } = sig;
+            let RrsigFields {
+                type_covered: covered,
+                algorithm,
+                labels,
+                original_ttl: original,
+                expiration,
+                inception,
+                key_tag,
+            } = fields;
             let Some(set_i) = z.nodes[n]
                 .rrsets
                 .clone()
@@ -160,6 +153,7 @@ pub(super) fn check(
                 sig: ri,
                 rrset: set_i,
                 key,
+                fields,
                 sig_at,
             });
         }
@@ -196,7 +190,7 @@ pub(super) fn check(
         .find(|&i| z.rrsets[i].rtype == rtype::DNSKEY);
     if !jobs
         .iter()
-        .any(|j| Some(j.rrset) == dnskey_set && keys[j.key].flags & FLAG_SEP != 0)
+        .any(|j| Some(j.rrset) == dnskey_set && keys[j.key].is_sep())
     {
         return Err(VerifyError::DnskeyNotSignedBySep);
     }
@@ -208,12 +202,11 @@ pub(super) fn check(
     });
     if let Some(bad) = ok.iter().position(|ok| !ok) {
         let j = &jobs[bad];
-        let rd = &z.records[j.sig].rdata;
         return Err(VerifyError::BadSignature {
             owner: z.records[j.sig].owner.clone(),
             rtype: z.rrsets[j.rrset].rtype,
             key_tag: keys[j.key].tag,
-            algorithm: rd[2],
+            algorithm: j.fields.algorithm,
         });
     }
     Ok(jobs.len())
@@ -226,24 +219,24 @@ fn signed_data(z: &Index<'_>, j: &Job, out: &mut Vec<u8>) {
     let sig = &z.records[j.sig];
     let set = &z.rrsets[j.rrset];
     let rdatas = z.records_of(set).map(|r| r.rdata.as_slice());
-    rrset_signed_data(&sig.owner, set.rtype, rdatas, &sig.rdata, j.sig_at, out);
+    rrset_signed_data(&sig.owner, set.rtype, rdatas, &j.fields, z.origin, out);
 }
 
-/// The signed data of one RRSIG (its RDATA `rrsig`, the signature starting
-/// at `sig_at`) over the RRset of `rtype` at `owner` with these RDATAs.
+/// The signed data of one RRSIG (its fixed fields and signer) over the
+/// RRset of `rtype` at `owner` with these RDATAs.
 pub(crate) fn rrset_signed_data<'r>(
     owner: &Name,
     rtype: u16,
     rdatas: impl Iterator<Item = &'r [u8]>,
-    rrsig: &[u8],
-    sig_at: usize,
+    fields: &RrsigFields,
+    signer: &Name,
     out: &mut Vec<u8>,
 ) {
-    out.extend_from_slice(&rrsig[..18]);
-    // The signer name, lower-cased (RFC 4034 §6.2 item 3); length octets
-    // are below 64 and unaffected by ASCII lower-casing.
-    out.extend(rrsig[18..sig_at].iter().map(u8::to_ascii_lowercase));
-    let original_ttl = &rrsig[4..8];
+    fields.write(out);
+    // The signer's name in canonical form (RFC 4034 §6.2 item 3): a
+    // `Name` is lower case.
+    out.extend_from_slice(signer.wire());
+    let original_ttl = fields.original_ttl.to_be_bytes();
     let mut rdatas: Vec<Cow<'_, [u8]>> = rdatas.map(|r| canonical_rdata(rtype, r)).collect();
     // RFC 4034 §6.3: sorted as left-justified octet strings, duplicates removed.
     rdatas.sort_unstable();
@@ -253,7 +246,7 @@ pub(crate) fn rrset_signed_data<'r>(
         out.extend_from_slice(owner);
         out.extend_from_slice(&rtype.to_be_bytes());
         out.extend_from_slice(&crate::rr::class::IN.to_be_bytes());
-        out.extend_from_slice(original_ttl);
+        out.extend_from_slice(&original_ttl);
         out.extend_from_slice(&(rd.len() as u16).to_be_bytes());
         out.extend_from_slice(rd);
     }
@@ -278,21 +271,11 @@ pub(crate) fn canonical_rdata(t: u16, rd: &[u8]) -> Cow<'_, [u8]> {
         rtype::NS | rtype::CNAME | rtype::PTR | DNAME => lower_name_at(0),
         rtype::MX => lower_name_at(2),
         rtype::SRV => lower_name_at(6),
-        rtype::SOA => {
-            let Some((_, m_end)) = read_name(rd, 0) else {
-                return Cow::Borrowed(rd);
-            };
-            let Some((_, r_end)) = read_name(rd, m_end) else {
-                return Cow::Borrowed(rd);
-            };
-            if rd[..r_end].iter().any(u8::is_ascii_uppercase) {
-                let mut v = rd.to_vec();
-                v[..r_end].make_ascii_lowercase();
-                Cow::Owned(v)
-            } else {
-                Cow::Borrowed(rd)
-            }
-        }
+        // Read back, the names are lower case ([`Name`] is).
+        rtype::SOA => match Soa::from_rdata(rd).map(|soa| soa.to_rdata()) {
+            Ok(v) if v != rd => Cow::Owned(v),
+            _ => Cow::Borrowed(rd),
+        },
         _ => Cow::Borrowed(rd),
     }
 }

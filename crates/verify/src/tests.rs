@@ -4,7 +4,7 @@
 
 use super::text::parse_zone;
 use super::*;
-use crate::rr::rtype;
+use crate::rr::{Dnskey, rtype};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
@@ -397,7 +397,9 @@ fn key_tag_collision_de_2026() {
     let Some(z) = ecdsa_zone() else { return };
     let zsk = z
         .iter()
-        .find(|r| r.rtype == rtype::DNSKEY && r.rdata[1] == 0)
+        .find(|r| {
+            r.rtype == rtype::DNSKEY && Dnskey::from_rdata(&r.rdata).is_ok_and(|k| !k.is_sep())
+        })
         .unwrap();
     let mut twin = zsk.clone();
     twin.rdata[1] += 1;

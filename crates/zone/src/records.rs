@@ -15,7 +15,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::sync::Arc;
 use tldns_base::name::Name;
-use tldns_base::rr::{Ds, Record, Soa, default_ttl, read_name, rtype, type_name};
+use tldns_base::rr::{
+    Dnskey, Ds, Nsec3param, Record, RrsigFields, Soa, default_ttl, read_name, rtype, type_name,
+};
 
 /// Why records do not make a zone of this model.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -70,24 +72,6 @@ fn rdata_err(r: &Record) -> RecordsError {
     }
 }
 
-fn parse_soa(r: &Record) -> Option<Soa> {
-    let (mname, i) = read_name(&r.rdata, 0)?;
-    let (rname, i) = read_name(&r.rdata, i)?;
-    if r.rdata.len() != i + 20 {
-        return None;
-    }
-    let n = |k: usize| u32::from_be_bytes(r.rdata[i + 4 * k..i + 4 * k + 4].try_into().unwrap());
-    Some(Soa {
-        mname,
-        rname,
-        serial: n(0),
-        refresh: n(1),
-        retry: n(2),
-        expire: n(3),
-        minimum: n(4),
-    })
-}
-
 fn ns_target(r: &Record) -> Result<Name, RecordsError> {
     match read_name(&r.rdata, 0) {
         Some((n, end)) if end == r.rdata.len() => Ok(n),
@@ -105,12 +89,11 @@ fn nsec3_hash_of(owner: &Name, origin: &Name) -> Option<[u8; 20]> {
     raw.try_into().ok()
 }
 
-/// RRSIG's type covered (RFC 4034 §3.1).
+/// RRSIG's type covered (RFC 4034 §3.1); its fixed fields must be there.
 fn covered(r: &Record) -> Result<u16, RecordsError> {
-    if r.rdata.len() < 18 {
-        return Err(rdata_err(r));
-    }
-    Ok(u16::from_be_bytes([r.rdata[0], r.rdata[1]]))
+    RrsigFields::parse(&r.rdata)
+        .map(|f| f.type_covered)
+        .map_err(|_| rdata_err(r))
 }
 
 #[derive(Default)]
@@ -136,7 +119,7 @@ impl SignedZone {
         let mut ds: BTreeMap<Name, Vec<Ds>> = BTreeMap::new();
         let mut ds_sigs: BTreeMap<Name, Vec<Vec<u8>>> = BTreeMap::new();
         let mut glue: BTreeMap<Name, Glue> = BTreeMap::new();
-        let mut nsec3: BTreeMap<[u8; 20], (Vec<u8>, Record)> = BTreeMap::new();
+        let mut nsec3: BTreeMap<[u8; 20], &Record> = BTreeMap::new();
         let mut nsec3_sigs: HashMap<[u8; 20], Vec<Vec<u8>>> = HashMap::new();
 
         for r in records {
@@ -151,7 +134,7 @@ impl SignedZone {
             match r.rtype {
                 rtype::SOA if apex => {
                     same_ttl(&mut ttl.soa, r)?;
-                    soas.push(parse_soa(r).ok_or_else(|| rdata_err(r))?);
+                    soas.push(Soa::from_rdata(&r.rdata).map_err(|_| rdata_err(r))?);
                 }
                 rtype::NS if apex => {
                     same_ttl(&mut ttl.ns, r)?;
@@ -159,21 +142,18 @@ impl SignedZone {
                 }
                 rtype::DNSKEY if apex => {
                     same_ttl(&mut ttl.dnskey, r)?;
-                    if r.rdata.len() < 5 {
-                        return Err(rdata_err(r));
-                    }
+                    Dnskey::from_rdata(&r.rdata).map_err(|_| rdata_err(r))?;
                     dnskeys.push(r.rdata.clone());
                 }
                 rtype::NSEC3PARAM if apex => {
                     same_ttl(&mut ttl.nsec3, r)?;
-                    let d = &r.rdata;
-                    let salt_len = *d.get(4).ok_or_else(|| rdata_err(r))? as usize;
-                    if d.len() != 5 + salt_len || d[0] != 1 {
+                    let p = Nsec3param::from_rdata(&r.rdata).map_err(|_| rdata_err(r))?;
+                    if p.hash_alg != 1 {
                         return Err(rdata_err(r));
                     }
                     params.push(Nsec3Param {
-                        iterations: u16::from_be_bytes([d[2], d[3]]),
-                        salt: d[5..].to_vec(),
+                        iterations: p.iterations,
+                        salt: p.salt,
                         opt_out: false,
                     });
                 }
@@ -217,7 +197,7 @@ impl SignedZone {
                 rtype::NSEC3 => {
                     same_ttl(&mut ttl.nsec3, r)?;
                     let h = nsec3_hash_of(&r.owner, origin).ok_or_else(not_allowed)?;
-                    nsec3.insert(h, (r.rdata.clone(), r.clone()));
+                    nsec3.insert(h, r);
                 }
                 rtype::RRSIG => {
                     let c = covered(r)?;
@@ -285,26 +265,25 @@ impl SignedZone {
             }
             let mut param = params.pop().expect("one element");
             let mut chain = BTreeMap::new();
-            for (hash, (d, r)) in nsec3 {
-                // RFC 5155 §3.2: alg, flags, iterations, salt, hash, bitmap.
-                let salt_len = *d.get(4).ok_or_else(|| rdata_err(&r))? as usize;
-                let hpos = 5 + salt_len;
-                if d.len() < hpos + 21 || d[0] != 1 || d[hpos] != 20 {
-                    return Err(rdata_err(&r));
+            for (hash, r) in nsec3 {
+                // RFC 5155 §3.2; SHA-1 (§11), so a 20-octet next hashed owner.
+                let d = tldns_base::rr::Nsec3::from_rdata(&r.rdata).map_err(|_| rdata_err(r))?;
+                let next: [u8; 20] = match d.next_hashed.as_slice().try_into() {
+                    Ok(next) if d.hash_alg == 1 => next,
+                    _ => return Err(rdata_err(r)),
+                };
+                if d.iterations != param.iterations || d.salt != param.salt {
+                    return Err(RecordsError::Nsec3Param {
+                        owner: r.owner.clone(),
+                    });
                 }
-                if u16::from_be_bytes([d[2], d[3]]) != param.iterations
-                    || d[5..hpos] != param.salt[..]
-                {
-                    return Err(RecordsError::Nsec3Param { owner: r.owner });
-                }
-                let next: [u8; 20] = d[hpos + 1..hpos + 21].try_into().expect("20 octets");
-                param.opt_out |= d[1] & 1 != 0;
+                param.opt_out |= d.opt_out();
                 chain.insert(
                     hash,
                     Nsec3::new(
                         next,
-                        d[1],
-                        &d[hpos + 21..],
+                        d.flags,
+                        &d.types,
                         &nsec3_sigs.remove(&hash).unwrap_or_default(),
                     ),
                 );

@@ -7,15 +7,15 @@
 //! key file of its own (that is [`super::KeyStore::generate`] through
 //! [`super::kfile`]).
 
-use super::{FLAG_SEP, Key, KeyError, KeyTiming, Secret, dnskey_rdata, key_tag};
+use super::{KeyError, KeyTiming, Secret, SigningKey, dnskey_rdata, key_tag};
 use crate::name::Name;
-use crate::rr::alg;
+use crate::rr::{Dnskey, alg};
 use ring::rand::{SecureRandom, SystemRandom};
 use ring::signature::{self, EcdsaKeyPair, Ed25519KeyPair, KeyPair};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-impl Key {
+impl SigningKey {
     /// A new key made with ring (13, 15) or an external tool (8).
     pub fn generate(
         owner: &Name,
@@ -23,7 +23,7 @@ impl Key {
         algorithm: u8,
         rsa_bits: u32,
         now: u64,
-    ) -> Result<Key, KeyError> {
+    ) -> Result<SigningKey, KeyError> {
         let rng = SystemRandom::new();
         let (secret, public_key) = match algorithm {
             alg::ECDSAP256SHA256 => {
@@ -63,7 +63,7 @@ impl Key {
             other => return Err(KeyError::CannotGenerate(other)),
         };
         let rdata = dnskey_rdata(flags, algorithm, &public_key);
-        Ok(Key {
+        Ok(SigningKey {
             owner: owner.clone(),
             flags,
             algorithm,
@@ -90,7 +90,7 @@ fn scalar_from_pkcs8(doc: &[u8]) -> Option<[u8; 32]> {
 }
 
 /// Run dnssec-keygen, else ldns-keygen, in a scratch directory and read the key it made.
-fn generate_rsa_external(owner: &Name, flags: u16, bits: u32) -> Result<Key, KeyError> {
+fn generate_rsa_external(owner: &Name, flags: u16, bits: u32) -> Result<SigningKey, KeyError> {
     static COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
     let scratch = std::env::temp_dir().join(format!(
         "tldns-keygen-{}-{}",
@@ -113,14 +113,14 @@ fn generate_rsa_external(owner: &Name, flags: u16, bits: u32) -> Result<Key, Key
             "-n",
             "ZONE",
         ]);
-        if flags & FLAG_SEP != 0 {
+        if flags & Dnskey::SEP != 0 {
             bind.args(["-f", "KSK"]);
         }
         bind.arg(&zone);
         let mut ldns = std::process::Command::new("ldns-keygen");
         ldns.current_dir(&scratch)
             .args(["-a", "RSASHA256", "-b", &bits_s]);
-        if flags & FLAG_SEP != 0 {
+        if flags & Dnskey::SEP != 0 {
             ldns.arg("-k");
         }
         ldns.arg(&zone);
@@ -143,7 +143,7 @@ fn generate_rsa_external(owner: &Name, flags: u16, bits: u32) -> Result<Key, Key
                 });
             }
             let base = String::from_utf8_lossy(&out.stdout).trim().to_string();
-            return Key::read(&scratch.join(base));
+            return SigningKey::read(&scratch.join(base));
         }
         Err(KeyError::RsaGenerator)
     })();

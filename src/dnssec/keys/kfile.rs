@@ -15,7 +15,7 @@
 //!   `.private` wins when it has any.
 //! - Writing never replaces a key file: a key's files are written once.
 
-use super::{Key, KeyError, KeyTiming, RsaFields, Secret, ZSK, dnskey_rdata, key_tag};
+use super::{KeyError, KeyTiming, RsaFields, Secret, SigningKey, ZSK, dnskey_rdata, key_tag};
 use crate::name::Name;
 use crate::rr::alg;
 use data_encoding::BASE64;
@@ -26,7 +26,7 @@ use std::sync::Arc;
 use tldns_base::fs::write_atomic_with;
 use tldns_base::time::{civil_from_days, format_timestamp, parse_timestamp};
 
-impl Key {
+impl SigningKey {
     /// The `.key` file text.
     pub fn key_file_text(&self) -> String {
         let kind = if self.is_sep() {
@@ -104,7 +104,7 @@ impl Key {
 
     /// Read a key from its base path (`dir/Kmobile.+013+12345`), or from
     /// either of its two files.
-    pub fn read(path: &Path) -> Result<Key, KeyError> {
+    pub fn read(path: &Path) -> Result<SigningKey, KeyError> {
         let s = path.to_string_lossy();
         let base = PathBuf::from(
             s.strip_suffix(".private")
@@ -234,7 +234,7 @@ impl Key {
             p.timing
         };
         let rdata = dnskey_rdata(flags, algorithm, &public_key);
-        Ok(Key {
+        Ok(SigningKey {
             owner,
             flags,
             algorithm,

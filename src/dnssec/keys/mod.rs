@@ -25,7 +25,7 @@ pub use tldns_base::keytag::key_tag;
 
 use crate::config::{DnssecConfig, KeyScheme};
 use crate::name::Name;
-use crate::rr::{Ds, Record, rtype};
+use crate::rr::{Dnskey, Ds, Record, rtype};
 use kfile::with_ext;
 use ring::rand::SystemRandom;
 use ring::signature::{self, EcdsaKeyPair, Ed25519KeyPair, RsaKeyPair};
@@ -33,16 +33,10 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-/// DNSKEY flags: Zone Key (RFC 4034 §2.1.1).
-pub const FLAG_ZONE: u16 = 0x0100;
-/// DNSKEY flags: Secure Entry Point (RFC 4034 §2.1.1).
-pub const FLAG_SEP: u16 = 0x0001;
-/// DNSKEY flags: REVOKE (RFC 5011 §3).
-pub const FLAG_REVOKE: u16 = 0x0080;
-/// A zone-signing key's flags.
-pub const ZSK: u16 = FLAG_ZONE;
-/// A key-signing (or combined signing) key's flags.
-pub const KSK: u16 = FLAG_ZONE | FLAG_SEP;
+/// A zone-signing key's flags (RFC 4034 §2.1.1).
+pub const ZSK: u16 = Dnskey::ZONE;
+/// A key-signing (or combined signing) key's flags: Zone Key and SEP.
+pub const KSK: u16 = Dnskey::ZONE | Dnskey::SEP;
 
 /// Why a key could not be read, written or made.
 #[derive(Debug, thiserror::Error)]
@@ -176,7 +170,7 @@ enum Secret {
 
 /// A DNSSEC key with its private half.
 #[derive(Clone)]
-pub struct Key {
+pub struct SigningKey {
     pub owner: Name,
     /// 256 (ZSK) or 257 (KSK or CSK).
     pub flags: u16,
@@ -192,10 +186,10 @@ pub struct Key {
     secret: Arc<Secret>,
 }
 
-impl fmt::Debug for Key {
+impl fmt::Debug for SigningKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // Never the private half.
-        f.debug_struct("Key")
+        f.debug_struct("SigningKey")
             .field("owner", &self.owner)
             .field("flags", &self.flags)
             .field("algorithm", &self.algorithm)
@@ -206,14 +200,14 @@ impl fmt::Debug for Key {
     }
 }
 
-impl Key {
+impl SigningKey {
     /// DNSKEY RDATA (RFC 4034 §2.1): flags, protocol 3, algorithm, key.
     pub fn dnskey_rdata(&self) -> Vec<u8> {
         dnskey_rdata(self.flags, self.algorithm, &self.public_key)
     }
 
     pub fn is_sep(&self) -> bool {
-        self.flags & FLAG_SEP != 0
+        self.flags & Dnskey::SEP != 0
     }
 
     pub fn state(&self, now: u64) -> KeyState {
@@ -279,7 +273,7 @@ pub struct KeyStore;
 impl KeyStore {
     /// Every key of `origin` in `dir` (files `K<origin>+*.private`), sorted by
     /// algorithm and tag. Two keys with the same tag are refused.
-    pub fn load(dir: &Path, origin: &Name) -> Result<Vec<Key>, KeyError> {
+    pub fn load(dir: &Path, origin: &Name) -> Result<Vec<SigningKey>, KeyError> {
         let prefix = format!("k{origin}+");
         let rd = std::fs::read_dir(dir).map_err(|error| KeyError::Io {
             path: dir.to_path_buf(),
@@ -297,9 +291,9 @@ impl KeyStore {
             }
         }
         paths.sort();
-        let mut keys: Vec<Key> = Vec::with_capacity(paths.len());
+        let mut keys: Vec<SigningKey> = Vec::with_capacity(paths.len());
         for p in paths {
-            let k = Key::read(&p)?;
+            let k = SigningKey::read(&p)?;
             if &k.owner != origin {
                 return Err(KeyError::WrongOwner {
                     path: p,
@@ -338,7 +332,7 @@ impl KeyStore {
         origin: &Name,
         cfg: &DnssecConfig,
         now: u64,
-    ) -> Result<Vec<Key>, KeyError> {
+    ) -> Result<Vec<SigningKey>, KeyError> {
         std::fs::create_dir_all(dir).map_err(|error| KeyError::Io {
             path: dir.to_path_buf(),
             error,
@@ -355,10 +349,10 @@ impl KeyStore {
         for &flags in roles {
             let mut tries = 0;
             let mut key = loop {
-                let k = Key::generate(origin, flags, cfg.algorithm, cfg.rsa_bits, now)?;
+                let k = SigningKey::generate(origin, flags, cfg.algorithm, cfg.rsa_bits, now)?;
                 // A revoked key's tag is tag+128 (RFC 5011 §3); keep that free as well.
                 let revoked = key_tag(&dnskey_rdata(
-                    flags | FLAG_REVOKE,
+                    flags | Dnskey::REVOKE,
                     k.algorithm,
                     &k.public_key,
                 ));
@@ -384,13 +378,15 @@ impl KeyStore {
     }
 }
 
+/// DNSKEY RDATA (RFC 4034 §2.1), protocol 3 (§2.1.2).
 fn dnskey_rdata(flags: u16, algorithm: u8, public_key: &[u8]) -> Vec<u8> {
-    let mut v = Vec::with_capacity(4 + public_key.len());
-    v.extend_from_slice(&flags.to_be_bytes());
-    v.push(3);
-    v.push(algorithm);
-    v.extend_from_slice(public_key);
-    v
+    Dnskey {
+        flags,
+        protocol: 3,
+        algorithm,
+        public_key: public_key.to_vec(),
+    }
+    .to_rdata()
 }
 
 fn base_name(owner: &Name, algorithm: u8, tag: u16) -> String {

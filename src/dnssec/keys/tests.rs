@@ -116,7 +116,7 @@ fn generate_write_read_round_trip() {
                 .permissions()
                 .mode();
             assert_eq!(mode & 0o777, 0o600);
-            let r = Key::read(&base).unwrap();
+            let r = SigningKey::read(&base).unwrap();
             assert_eq!(r.dnskey_rdata(), k.dnskey_rdata());
             assert_eq!(r.timing, k.timing);
             assert_eq!(r.private_file_text(), k.private_file_text());
@@ -211,7 +211,7 @@ fn reads_keys_from_bind_and_ldns() {
                 String::from_utf8_lossy(&out.stderr)
             );
             let base = String::from_utf8_lossy(&out.stdout).trim().to_string();
-            let k = Key::read(&dir.join(&base)).unwrap();
+            let k = SigningKey::read(&dir.join(&base)).unwrap();
             assert_eq!(k.base_name(), base);
             assert_eq!(k.timing.publish, parse_time("20300101000000"));
             assert!(!k.state(parse_time("20291231000000").unwrap()).published);
@@ -227,7 +227,7 @@ fn reads_keys_from_bind_and_ldns() {
             .unwrap();
         assert!(out.status.success());
         let base = String::from_utf8_lossy(&out.stdout).trim().to_string();
-        let k = Key::read(&dir.join(&base)).unwrap();
+        let k = SigningKey::read(&dir.join(&base)).unwrap();
         assert_eq!(k.base_name(), base);
         assert!(k.is_sep());
         assert_eq!(k.timing, KeyTiming::default());
@@ -254,7 +254,7 @@ fn rsa_generation_via_tool() {
         .unwrap()
         .remove(0);
     assert_eq!(k.algorithm, 8);
-    let r = Key::read(k.file.as_ref().unwrap()).unwrap();
+    let r = SigningKey::read(k.file.as_ref().unwrap()).unwrap();
     assert_eq!(r.dnskey_rdata(), k.dnskey_rdata());
     assert_eq!(r.sign(b"x").unwrap().len(), 256);
     let _ = std::fs::remove_dir_all(&dir);
