@@ -9,8 +9,11 @@
 //! zone holds. Nothing here knows about the SRS or policy.
 
 use crate::name::{Name, NameError};
+use crate::rdata::{
+    Dnskey, Ds, Nsec, Nsec3, Nsec3param, Rrsig, Soa, TextError, bad, fields, hex_field, name_field,
+    num,
+};
 use crate::rr::{class, rtype, type_from_str, type_name};
-use data_encoding::{BASE32HEX_NOPAD, BASE64, HEXLOWER_PERMISSIVE};
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::path::{Path, PathBuf};
 
@@ -444,67 +447,26 @@ pub fn name_in(text: &str, origin: Option<&Name>) -> Result<Name, Problem> {
     Name::parse(&full).map_err(bad)
 }
 
-fn field(rt: u16, field: &'static str, value: &str) -> RdataError {
-    RdataError::Field {
-        rtype: type_name(rt),
-        field,
-        value: value.to_string(),
+impl RdataError {
+    /// A presentation-form error of one of the `rt` record's fields.
+    fn of(rt: u16, e: TextError) -> RdataError {
+        match e {
+            TextError::FieldCount { expected, got } => RdataError::FieldCount {
+                rtype: type_name(rt),
+                expected,
+                got,
+            },
+            TextError::Field { field, value } => RdataError::Field {
+                rtype: type_name(rt),
+                field,
+                value,
+            },
+        }
     }
-}
-
-fn count(rt: u16, toks: &[String], expected: &'static str, ok: bool) -> Result<(), RdataError> {
-    if ok {
-        Ok(())
-    } else {
-        Err(RdataError::FieldCount {
-            rtype: type_name(rt),
-            expected,
-            got: toks.len(),
-        })
-    }
-}
-
-fn num<T: std::str::FromStr>(rt: u16, name: &'static str, s: &str) -> Result<T, RdataError> {
-    s.parse().map_err(|_| field(rt, name, s))
-}
-
-fn name_field(
-    rt: u16,
-    which: &'static str,
-    s: &str,
-    origin: Option<&Name>,
-) -> Result<Name, RdataError> {
-    name_in(s, origin).map_err(|_| field(rt, which, s))
-}
-
-/// RRSIG time: `YYYYMMDDHHmmSS` or seconds (RFC 4034 §3.2), modulo 2^32.
-fn rrsig_time(rt: u16, which: &'static str, s: &str) -> Result<u32, RdataError> {
-    crate::time::parse_rrsig_time(s).ok_or_else(|| field(rt, which, s))
-}
-
-fn salt(rt: u16, s: &str) -> Result<Vec<u8>, RdataError> {
-    if s == "-" {
-        return Ok(Vec::new());
-    }
-    let v = HEXLOWER_PERMISSIVE
-        .decode(s.as_bytes())
-        .map_err(|_| field(rt, "salt", s))?;
-    if v.len() > 255 {
-        return Err(field(rt, "salt", s));
-    }
-    Ok(v)
-}
-
-fn bitmap(rt: u16, toks: &[String]) -> Result<Vec<u8>, RdataError> {
-    let types = toks
-        .iter()
-        .map(|t| type_from_str(t).ok_or_else(|| field(rt, "type", t)))
-        .collect::<Result<Vec<u16>, _>>()?;
-    Ok(crate::rr::bitmap_from_types(&types))
 }
 
 /// One `<character-string>` (RFC 1035 §3.3), quoted or not, escapes decoded.
-fn character_string(rt: u16, s: &str) -> Result<Vec<u8>, RdataError> {
+fn character_string(s: &str) -> Result<Vec<u8>, TextError> {
     let inner = s
         .strip_prefix('"')
         .and_then(|x| x.strip_suffix('"'))
@@ -519,13 +481,13 @@ fn character_string(rt: u16, s: &str) -> Result<Vec<u8>, RdataError> {
                 let v = u32::from(r[0] - b'0') * 100
                     + u32::from(r[1] - b'0') * 10
                     + u32::from(r[2] - b'0');
-                out.push(u8::try_from(v).map_err(|_| field(rt, "string", s))?);
+                out.push(u8::try_from(v).map_err(|_| bad("string", s))?);
                 i += 4;
             } else if let Some(&c) = r.first() {
                 out.push(c);
                 i += 2;
             } else {
-                return Err(field(rt, "string", s));
+                return Err(bad("string", s));
             }
         } else {
             out.push(b[i]);
@@ -533,7 +495,7 @@ fn character_string(rt: u16, s: &str) -> Result<Vec<u8>, RdataError> {
         }
     }
     if out.len() > 255 {
-        return Err(field(rt, "string", s));
+        return Err(bad("string", s));
     }
     Ok(out)
 }
@@ -541,18 +503,18 @@ fn character_string(rt: u16, s: &str) -> Result<Vec<u8>, RdataError> {
 /// RDATA tokens to wire form for A, AAAA, NS, CNAME, PTR, MX, TXT, SOA,
 /// DS, CDS, DNSKEY, CDNSKEY, RRSIG, NSEC, NSEC3, NSEC3PARAM, and any type
 /// written as RFC 3597 `\# length hex`. Relative names resolve against
-/// `origin`. Names are written uncompressed and lower-cased.
+/// `origin`. Names are written uncompressed and lower-cased. The typed
+/// ones go through their type in [`crate::rdata`], which owns both
+/// directions.
 pub fn rdata_to_wire(
     rt: u16,
     toks: &[String],
     origin: Option<&Name>,
 ) -> Result<Vec<u8>, RdataError> {
     if toks.first().is_some_and(|t| t == "\\#") {
-        count(rt, toks, "\\# length [hex]", toks.len() >= 2)?;
-        let declared: usize = num(rt, "length", &toks[1])?;
-        let data = HEXLOWER_PERMISSIVE
-            .decode(toks[2..].concat().as_bytes())
-            .map_err(|_| field(rt, "hex", &toks[2..].concat()))?;
+        let t = fields(toks, "\\# length [hex]", |n| n >= 2).map_err(|e| RdataError::of(rt, e))?;
+        let declared: usize = num("length", t[1]).map_err(|e| RdataError::of(rt, e))?;
+        let data = hex_field("hex", &t[2..]).map_err(|e| RdataError::of(rt, e))?;
         if data.len() != declared {
             return Err(RdataError::GenericLength {
                 declared,
@@ -561,133 +523,52 @@ pub fn rdata_to_wire(
         }
         return Ok(data);
     }
-    let mut w = Vec::new();
-    match rt {
-        rtype::A => {
-            count(rt, toks, "1", toks.len() == 1)?;
-            let a: Ipv4Addr = num(rt, "address", &toks[0])?;
-            w.extend_from_slice(&a.octets());
-        }
-        rtype::AAAA => {
-            count(rt, toks, "1", toks.len() == 1)?;
-            let a: Ipv6Addr = num(rt, "address", &toks[0])?;
-            w.extend_from_slice(&a.octets());
-        }
-        rtype::NS | rtype::CNAME | rtype::PTR => {
-            count(rt, toks, "1", toks.len() == 1)?;
-            w.extend_from_slice(name_field(rt, "name", &toks[0], origin)?.wire());
-        }
-        rtype::MX => {
-            count(rt, toks, "2", toks.len() == 2)?;
-            w.extend_from_slice(&num::<u16>(rt, "preference", &toks[0])?.to_be_bytes());
-            w.extend_from_slice(name_field(rt, "exchange", &toks[1], origin)?.wire());
-        }
-        rtype::TXT => {
-            count(rt, toks, "1 or more", !toks.is_empty())?;
-            for t in toks {
-                let s = character_string(rt, t)?;
+    match known_to_wire(rt, toks, origin) {
+        Some(w) => w.map_err(|e| RdataError::of(rt, e)),
+        None => Err(RdataError::Unsupported {
+            rtype: type_name(rt),
+        }),
+    }
+}
+
+/// The presentation form of a type this reader knows, in wire form; `None`
+/// for the others.
+fn known_to_wire(
+    rt: u16,
+    toks: &[String],
+    origin: Option<&Name>,
+) -> Option<Result<Vec<u8>, TextError>> {
+    let w = match rt {
+        rtype::A => fields(toks, "1", |n| n == 1)
+            .and_then(|t| num::<Ipv4Addr>("address", t[0]).map(|a| a.octets().to_vec())),
+        rtype::AAAA => fields(toks, "1", |n| n == 1)
+            .and_then(|t| num::<Ipv6Addr>("address", t[0]).map(|a| a.octets().to_vec())),
+        rtype::NS | rtype::CNAME | rtype::PTR => fields(toks, "1", |n| n == 1)
+            .and_then(|t| name_field("name", t[0], origin).map(|n| n.wire().to_vec())),
+        rtype::MX => fields(toks, "2", |n| n == 2).and_then(|t| {
+            let mut w = num::<u16>("preference", t[0])?.to_be_bytes().to_vec();
+            w.extend_from_slice(name_field("exchange", t[1], origin)?.wire());
+            Ok(w)
+        }),
+        rtype::TXT => fields(toks, "1 or more", |n| n >= 1).and_then(|t| {
+            let mut w = Vec::new();
+            for s in t {
+                let s = character_string(s)?;
                 w.push(s.len() as u8);
                 w.extend_from_slice(&s);
             }
-        }
-        rtype::SOA => {
-            count(rt, toks, "7", toks.len() == 7)?;
-            w.extend_from_slice(name_field(rt, "mname", &toks[0], origin)?.wire());
-            w.extend_from_slice(name_field(rt, "rname", &toks[1], origin)?.wire());
-            w.extend_from_slice(&num::<u32>(rt, "serial", &toks[2])?.to_be_bytes());
-            for (t, which) in toks[3..]
-                .iter()
-                .zip(["refresh", "retry", "expire", "minimum"])
-            {
-                w.extend_from_slice(
-                    &parse_ttl(t)
-                        .ok_or_else(|| field(rt, which, t))?
-                        .to_be_bytes(),
-                );
-            }
-        }
-        rtype::DS | rtype::CDS => {
-            count(rt, toks, "4 or more", toks.len() >= 4)?;
-            w.extend_from_slice(&num::<u16>(rt, "key tag", &toks[0])?.to_be_bytes());
-            w.push(num(rt, "algorithm", &toks[1])?);
-            w.push(num(rt, "digest type", &toks[2])?);
-            let hex = toks[3..].concat();
-            w.extend(
-                HEXLOWER_PERMISSIVE
-                    .decode(hex.as_bytes())
-                    .map_err(|_| field(rt, "digest", &hex))?,
-            );
-        }
-        rtype::DNSKEY | rtype::CDNSKEY => {
-            count(rt, toks, "4 or more", toks.len() >= 4)?;
-            w.extend_from_slice(&num::<u16>(rt, "flags", &toks[0])?.to_be_bytes());
-            w.push(num(rt, "protocol", &toks[1])?);
-            w.push(num(rt, "algorithm", &toks[2])?);
-            let b64 = toks[3..].concat();
-            w.extend(
-                BASE64
-                    .decode(b64.as_bytes())
-                    .map_err(|_| field(rt, "public key", &b64))?,
-            );
-        }
-        rtype::RRSIG => {
-            count(rt, toks, "9 or more", toks.len() >= 9)?;
-            let covered =
-                type_from_str(&toks[0]).ok_or_else(|| field(rt, "type covered", &toks[0]))?;
-            w.extend_from_slice(&covered.to_be_bytes());
-            w.push(num(rt, "algorithm", &toks[1])?);
-            w.push(num(rt, "labels", &toks[2])?);
-            w.extend_from_slice(&num::<u32>(rt, "original TTL", &toks[3])?.to_be_bytes());
-            w.extend_from_slice(&rrsig_time(rt, "expiration", &toks[4])?.to_be_bytes());
-            w.extend_from_slice(&rrsig_time(rt, "inception", &toks[5])?.to_be_bytes());
-            w.extend_from_slice(&num::<u16>(rt, "key tag", &toks[6])?.to_be_bytes());
-            w.extend_from_slice(name_field(rt, "signer", &toks[7], origin)?.wire());
-            let b64 = toks[8..].concat();
-            w.extend(
-                BASE64
-                    .decode(b64.as_bytes())
-                    .map_err(|_| field(rt, "signature", &b64))?,
-            );
-        }
-        rtype::NSEC => {
-            count(rt, toks, "1 or more", !toks.is_empty())?;
-            w.extend_from_slice(name_field(rt, "next name", &toks[0], origin)?.wire());
-            w.extend(bitmap(rt, &toks[1..])?);
-        }
-        rtype::NSEC3 => {
-            count(rt, toks, "5 or more", toks.len() >= 5)?;
-            w.push(num(rt, "algorithm", &toks[0])?);
-            w.push(num(rt, "flags", &toks[1])?);
-            w.extend_from_slice(&num::<u16>(rt, "iterations", &toks[2])?.to_be_bytes());
-            let s = salt(rt, &toks[3])?;
-            w.push(s.len() as u8);
-            w.extend(s);
-            let h = BASE32HEX_NOPAD
-                .decode(toks[4].to_ascii_uppercase().as_bytes())
-                .map_err(|_| field(rt, "next hashed owner", &toks[4]))?;
-            if h.is_empty() || h.len() > 255 {
-                return Err(field(rt, "next hashed owner", &toks[4]));
-            }
-            w.push(h.len() as u8);
-            w.extend(h);
-            w.extend(bitmap(rt, &toks[5..])?);
-        }
-        rtype::NSEC3PARAM => {
-            count(rt, toks, "4", toks.len() == 4)?;
-            w.push(num(rt, "algorithm", &toks[0])?);
-            w.push(num(rt, "flags", &toks[1])?);
-            w.extend_from_slice(&num::<u16>(rt, "iterations", &toks[2])?.to_be_bytes());
-            let s = salt(rt, &toks[3])?;
-            w.push(s.len() as u8);
-            w.extend(s);
-        }
-        _ => {
-            return Err(RdataError::Unsupported {
-                rtype: type_name(rt),
-            });
-        }
-    }
-    Ok(w)
+            Ok(w)
+        }),
+        rtype::SOA => Soa::from_text(toks, origin).map(|x| x.to_rdata()),
+        rtype::DS | rtype::CDS => Ds::from_text(toks).map(|x| x.to_rdata()),
+        rtype::DNSKEY | rtype::CDNSKEY => Dnskey::from_text(toks).map(|x| x.to_rdata()),
+        rtype::RRSIG => Rrsig::from_text(toks, origin).map(|x| x.to_rdata()),
+        rtype::NSEC => Nsec::from_text(toks, origin).map(|x| x.to_rdata()),
+        rtype::NSEC3 => Nsec3::from_text(toks).map(|x| x.to_rdata()),
+        rtype::NSEC3PARAM => Nsec3param::from_text(toks).map(|x| x.to_rdata()),
+        _ => return None,
+    };
+    Some(w)
 }
 
 #[cfg(test)]
