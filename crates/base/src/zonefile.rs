@@ -6,8 +6,17 @@
 //! generic RDATA. `$INCLUDE` is refused: an import reads one file, so what
 //! is imported is what the operator named. Entries keep their RDATA as
 //! tokens; [`rdata_to_wire`] turns them into wire form for the types a TLD
-//! zone holds. Nothing here knows about the SRS or policy.
+//! zone holds, the typed ones through [`crate::rdata`]. Nothing here knows
+//! about the SRS or policy.
+//!
+//! The one zone-file lexer is here too ([`Lexer`], [`lex_line`]): the
+//! reader joins its physical lines into records, and the CZDS checker,
+//! whose format has one record per line, reads each line's tokens,
+//! separators and events (comments, parentheses, what was left open) from
+//! it. So are the presentation-form helpers both use: [`class_from_str`]
+//! and the strict [`decode_name`].
 
+use crate::iana::Class;
 use crate::name::{Name, NameError};
 use crate::rdata::{
     Dnskey, Ds, Nsec, Nsec3, Nsec3param, Rrsig, Soa, TextError, bad, fields, hex_field, name_field,
@@ -161,121 +170,255 @@ struct Logical {
 }
 
 /// Split into logical lines: comments dropped, parentheses joined, quoted
-/// strings kept whole with their quotes, escapes kept as written.
+/// strings kept whole with their quotes, escapes kept as written. A quoted
+/// string or an escaped newline goes on across lines.
 fn tokenize(text: &str) -> Result<Vec<Logical>, (usize, Problem)> {
+    let mut lexer = Lexer::new();
     let mut out = Vec::new();
     let mut cur = Logical {
         line: 1,
         blank_owner: false,
         tokens: Vec::new(),
     };
-    let mut tok = String::new();
     let mut depth = 0usize;
     let mut paren_line = 0;
-    let mut line = 1;
-    let mut line_start = true;
-    let mut chars = text.chars().peekable();
-    fn flush(tok: &mut String, cur: &mut Logical) {
-        if !tok.is_empty() {
-            cur.tokens.push(Token {
-                text: std::mem::take(tok),
-                quoted: false,
-            });
+    let token = |l: Lexeme| Token {
+        text: String::from_utf8_lossy(&l.text).into_owned(),
+        quoted: l.quoted,
+    };
+    for physical in text.split('\n') {
+        let lexed = lexer.line(physical.as_bytes());
+        // A line that begins inside a token goes on with that token; any
+        // other line at depth 0 may begin a record.
+        if depth == 0 && !lexed.continued {
+            cur.line = lexed.line;
+            cur.blank_owner = matches!(physical.as_bytes().first(), Some(b' ' | b'\t'));
         }
-    }
-    while let Some(c) = chars.next() {
-        if line_start {
-            line_start = false;
-            if depth == 0 {
-                cur.line = line;
-                cur.blank_owner = c == ' ' || c == '\t';
-            }
-        }
-        match c {
-            '\n' => {
-                flush(&mut tok, &mut cur);
-                if depth == 0 && !cur.tokens.is_empty() {
-                    out.push(std::mem::replace(
-                        &mut cur,
-                        Logical {
-                            line: line + 1,
-                            blank_owner: false,
-                            tokens: Vec::new(),
-                        },
-                    ));
-                }
-                line += 1;
-                line_start = true;
-            }
-            ' ' | '\t' | '\r' => flush(&mut tok, &mut cur),
-            ';' => {
-                flush(&mut tok, &mut cur);
-                while chars.peek().is_some_and(|&c| c != '\n') {
-                    chars.next();
-                }
-            }
-            '(' => {
-                flush(&mut tok, &mut cur);
-                if depth == 0 {
-                    paren_line = line;
-                }
-                depth += 1;
-            }
-            ')' => {
-                flush(&mut tok, &mut cur);
-                if depth == 0 {
-                    return Err((line, Problem::Parenthesis));
-                }
-                depth -= 1;
-            }
-            '"' => {
-                flush(&mut tok, &mut cur);
-                let start = line;
-                let mut s = String::from('"');
-                loop {
-                    match chars.next() {
-                        None => return Err((start, Problem::Quote)),
-                        Some('"') => break,
-                        Some('\\') => {
-                            s.push('\\');
-                            if let Some(n) = chars.next() {
-                                if n == '\n' {
-                                    line += 1;
-                                }
-                                s.push(n);
-                            }
-                        }
-                        Some(n) => {
-                            if n == '\n' {
-                                line += 1;
-                            }
-                            s.push(n);
-                        }
+        for ev in &lexed.events {
+            match ev {
+                LexEvent::Open => {
+                    if depth == 0 {
+                        paren_line = lexed.line;
                     }
+                    depth += 1;
                 }
-                s.push('"');
-                cur.tokens.push(Token {
-                    text: s,
-                    quoted: true,
-                });
+                LexEvent::Close if depth == 0 => return Err((lexed.line, Problem::Parenthesis)),
+                LexEvent::Close => depth -= 1,
+                LexEvent::Comment | LexEvent::UnclosedQuote | LexEvent::EscapeAtEnd => {}
             }
-            '\\' => {
-                tok.push('\\');
-                if let Some(n) = chars.next() {
-                    tok.push(n);
-                }
-            }
-            c => tok.push(c),
+        }
+        cur.tokens.extend(lexed.tokens.into_iter().map(token));
+        if depth == 0 && !lexer.is_open() && !cur.tokens.is_empty() {
+            let next = Logical {
+                line: lexed.line + 1,
+                blank_owner: false,
+                tokens: Vec::new(),
+            };
+            out.push(std::mem::replace(&mut cur, next));
         }
     }
+    if let Some(start) = lexer.open_quote() {
+        return Err((start, Problem::Quote));
+    }
+    cur.tokens.extend(lexer.end().map(token));
     if depth > 0 {
         return Err((paren_line, Problem::Parenthesis));
     }
-    flush(&mut tok, &mut cur);
     if !cur.tokens.is_empty() {
         out.push(cur);
     }
     Ok(out)
+}
+
+/// One token of a zone-file line (RFC 1035 §5.1), as the [`Lexer`] found it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lexeme {
+    /// The token as written: escapes kept, a quoted string with its quotes.
+    pub text: Vec<u8>,
+    /// Whether it is a quoted string.
+    pub quoted: bool,
+    /// The white space before it on its line since the previous token (or
+    /// the start of the line); parentheses are left out.
+    pub sep: Vec<u8>,
+    /// True when nothing at all stands between the previous token and this
+    /// one: a quoted string written against a word or another quoted
+    /// string (`a"b"`, `"a""b"`), which are separate tokens all the same.
+    pub adjoins: bool,
+}
+
+/// What the [`Lexer`] met on a line besides tokens, in the order met.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LexEvent {
+    /// A `;`: the rest of the line is a comment.
+    Comment,
+    /// `(`: the record goes on across lines.
+    Open,
+    /// `)`.
+    Close,
+    /// The line ended inside a quoted string, which goes on on the next
+    /// line.
+    UnclosedQuote,
+    /// The line ended with a backslash outside a quoted string: it escapes
+    /// the newline.
+    EscapeAtEnd,
+}
+
+/// One physical line, lexed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LexedLine {
+    /// Its number (1-based).
+    pub line: usize,
+    /// Whether it began inside a token the line before left open (a quoted
+    /// string, an escaped newline).
+    pub continued: bool,
+    /// The tokens that end on this line.
+    pub tokens: Vec<Lexeme>,
+    /// The white space after the last token, up to a comment or the end
+    /// of the line; parentheses are left out.
+    pub trailing: Vec<u8>,
+    /// Comments, parentheses and what was left open, in order.
+    pub events: Vec<LexEvent>,
+}
+
+/// The one zone-file lexer (RFC 1035 §5.1): white space separates tokens,
+/// `;` starts a comment, `(` and `)` are reported and otherwise separate,
+/// `"` quotes, and a backslash escapes the next character. It works on
+/// physical lines, so a reader sees each line's tokens, separators and
+/// events: the zone-file reader joins lines into records, the CZDS checker
+/// reads every line by itself ([`lex_line`]). A token left open at the end
+/// of a line (a quoted string, an escaped newline) goes on on the next line,
+/// with the newline in it.
+#[derive(Debug, Default)]
+pub struct Lexer {
+    line: usize,
+    open: Option<Open>,
+}
+
+/// A token that goes on across a newline.
+#[derive(Debug)]
+struct Open {
+    lexeme: Lexeme,
+    in_quote: bool,
+    escape: bool,
+    /// Where its quoted string began.
+    quote_line: usize,
+}
+
+impl Lexer {
+    /// A lexer before the first line.
+    pub fn new() -> Lexer {
+        Lexer::default()
+    }
+
+    /// Lex the next physical line, given without its newline.
+    pub fn line(&mut self, l: &[u8]) -> LexedLine {
+        self.line += 1;
+        let mut out = LexedLine {
+            line: self.line,
+            continued: self.open.is_some(),
+            tokens: Vec::new(),
+            trailing: Vec::new(),
+            events: Vec::new(),
+        };
+        let mut cur = self.open.take();
+        if let Some(o) = &mut cur {
+            // The newline between the lines belongs to the open token.
+            o.lexeme.text.push(b'\n');
+            o.escape = false;
+        }
+        let mut sep = Vec::new();
+        // The previous token ended just before this byte (a closing quote,
+        // or a word a quote ends).
+        let mut touching = false;
+        for &b in l {
+            if let Some(o) = cur.as_mut().filter(|o| o.escape || o.in_quote) {
+                o.lexeme.text.push(b);
+                let closes = !o.escape && b == b'"';
+                o.escape = !o.escape && b == b'\\';
+                if closes {
+                    out.tokens.extend(cur.take().map(|o| o.lexeme));
+                    touching = true;
+                }
+                continue;
+            }
+            match b {
+                b' ' | b'\t' | b'\r' | b';' | b'(' | b')' => {
+                    out.tokens.extend(cur.take().map(|o| o.lexeme));
+                    touching = false;
+                    match b {
+                        b';' => {
+                            out.events.push(LexEvent::Comment);
+                            break;
+                        }
+                        b'(' => out.events.push(LexEvent::Open),
+                        b')' => out.events.push(LexEvent::Close),
+                        _ => sep.push(b),
+                    }
+                }
+                _ => {
+                    let quote = b == b'"';
+                    if quote && let Some(word) = cur.take() {
+                        out.tokens.push(word.lexeme);
+                        touching = true;
+                    }
+                    let o = cur.get_or_insert_with(|| Open {
+                        lexeme: Lexeme {
+                            text: Vec::new(),
+                            quoted: quote,
+                            sep: std::mem::take(&mut sep),
+                            adjoins: std::mem::take(&mut touching),
+                        },
+                        in_quote: quote,
+                        escape: false,
+                        quote_line: self.line,
+                    });
+                    o.lexeme.text.push(b);
+                    o.escape = b == b'\\';
+                }
+            }
+        }
+        match cur {
+            Some(o) if o.in_quote => {
+                out.events.push(LexEvent::UnclosedQuote);
+                self.open = Some(o);
+            }
+            Some(o) if o.escape => {
+                out.events.push(LexEvent::EscapeAtEnd);
+                self.open = Some(o);
+            }
+            Some(o) => out.tokens.push(o.lexeme),
+            None => {}
+        }
+        out.trailing = sep;
+        out
+    }
+
+    /// Whether a token goes on across the last newline.
+    pub fn is_open(&self) -> bool {
+        self.open.is_some()
+    }
+
+    /// The line a quoted string still open began on.
+    pub fn open_quote(&self) -> Option<usize> {
+        self.open
+            .as_ref()
+            .filter(|o| o.in_quote)
+            .map(|o| o.quote_line)
+    }
+
+    /// The end of the input: the token still open, as it stands.
+    pub fn end(&mut self) -> Option<Lexeme> {
+        self.open.take().map(|o| o.lexeme)
+    }
+}
+
+/// Lex one line by itself, as a format without records across lines reads
+/// it (the CZDS subformat): a token left open at its end is ended there.
+pub fn lex_line(l: &[u8]) -> LexedLine {
+    let mut lexer = Lexer::new();
+    let mut lexed = lexer.line(l);
+    lexed.tokens.extend(lexer.end());
+    lexed
 }
 
 struct State {
@@ -375,14 +518,14 @@ impl State {
     }
 }
 
-fn class_from_str(s: &str) -> Option<u16> {
-    match s.to_ascii_uppercase().as_str() {
-        "IN" => Some(class::IN),
-        "CH" => Some(class::CH),
-        "HS" => Some(4),
-        "CS" => Some(2),
-        u => u.strip_prefix("CLASS")?.parse().ok(),
-    }
+/// The class of a record as written: a data class's mnemonic (`IN`, `CH`,
+/// `HS`, `CS`) or `CLASSnnn` (RFC 3597 §5), case-insensitively. The
+/// question-only `ANY` and `NONE` (RFC 6895 §3.2) are no class of a record.
+pub fn class_from_str(s: &str) -> Option<u16> {
+    let c: Class = s.parse().ok()?;
+    let question_only =
+        Class::from_mnemonic(s).is_some_and(|c| c == Class::ANY || c == Class::NONE);
+    (!question_only).then_some(c.to_int())
 }
 
 /// A TTL in seconds or with BIND units (`1w2d3h4m5s`); at most 2^31 - 1
@@ -422,6 +565,59 @@ fn is_absolute(text: &str) -> bool {
     };
     let slashes = body.bytes().rev().take_while(|&b| b == b'\\').count();
     slashes % 2 == 0
+}
+
+/// A name as written, decoded but not resolved against an origin.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WrittenName {
+    /// The octets of its labels, escapes decoded, the dots between labels
+    /// left out; case kept.
+    pub octets: Vec<u8>,
+    /// Whether it ends with an unescaped dot (is fully qualified).
+    pub absolute: bool,
+}
+
+/// Decode a presentation-format name strictly (RFC 1035 §5.1): `\DDD` must
+/// have three digits and stay below 256, and `\` must escape something.
+/// For a checker that reports malformed names; the reader itself takes
+/// names through [`name_in`], which is as lenient as [`Name::parse`].
+pub fn decode_name(text: &[u8]) -> Result<WrittenName, NameError> {
+    let bad = || NameError::BadEscape(String::from_utf8_lossy(text).into_owned());
+    let mut octets = Vec::with_capacity(text.len());
+    let mut absolute = false;
+    let mut i = 0;
+    while i < text.len() {
+        absolute = false;
+        match text[i] {
+            b'\\' => {
+                let r = &text[i + 1..];
+                if r.first().is_some_and(u8::is_ascii_digit) {
+                    if r.len() < 3 || !r[..3].iter().all(u8::is_ascii_digit) {
+                        return Err(bad());
+                    }
+                    let v = u32::from(r[0] - b'0') * 100
+                        + u32::from(r[1] - b'0') * 10
+                        + u32::from(r[2] - b'0');
+                    octets.push(u8::try_from(v).map_err(|_| bad())?);
+                    i += 4;
+                } else if let Some(&c) = r.first() {
+                    octets.push(c);
+                    i += 2;
+                } else {
+                    return Err(bad());
+                }
+            }
+            b'.' => {
+                absolute = true;
+                i += 1;
+            }
+            c => {
+                octets.push(c);
+                i += 1;
+            }
+        }
+    }
+    Ok(WrittenName { octets, absolute })
 }
 
 /// A name as written in the file: absolute, `@`, or relative to `origin`.
@@ -772,5 +968,76 @@ x  TYPE65534 \# 3 abcdef
             es[0].rdata_wire(),
             Err(RdataError::Unsupported { .. })
         ));
+    }
+
+    #[test]
+    fn lexer_gives_tokens_separators_and_events() {
+        let l = lex_line(b"a.\t3600  in ( \"x y\"\"z\"w ) ; c");
+        let texts: Vec<&[u8]> = l.tokens.iter().map(|t| &t.text[..]).collect();
+        assert_eq!(
+            texts,
+            [&b"a."[..], b"3600", b"in", b"\"x y\"", b"\"z\"", b"w"]
+        );
+        let seps: Vec<&[u8]> = l.tokens.iter().map(|t| &t.sep[..]).collect();
+        assert_eq!(seps, [&b""[..], b"\t", b"  ", b"  ", b"", b""]);
+        let adjoins: Vec<bool> = l.tokens.iter().map(|t| t.adjoins).collect();
+        assert_eq!(adjoins, [false, false, false, false, true, true]);
+        assert_eq!(l.trailing, b"  ");
+        assert_eq!(
+            l.events,
+            [LexEvent::Open, LexEvent::Close, LexEvent::Comment]
+        );
+        let l = lex_line(b"a\\");
+        assert_eq!(l.tokens[0].text, b"a\\");
+        assert_eq!(l.events, [LexEvent::EscapeAtEnd]);
+    }
+
+    #[test]
+    fn lexer_carries_open_tokens_across_lines() {
+        let mut lx = Lexer::new();
+        let l1 = lx.line(b"x TXT \"a");
+        assert_eq!(l1.tokens.len(), 2);
+        assert_eq!(l1.events, [LexEvent::UnclosedQuote]);
+        assert_eq!(lx.open_quote(), Some(1));
+        let l2 = lx.line(b"b\" c\\");
+        assert!(l2.continued);
+        assert_eq!(l2.tokens[0].text, b"\"a\nb\"");
+        assert!(l2.tokens[0].quoted);
+        assert_eq!(l2.events, [LexEvent::EscapeAtEnd]);
+        assert_eq!(lx.open_quote(), None);
+        let l3 = lx.line(b"d");
+        assert_eq!(l3.tokens[0].text, b"c\\\nd");
+        assert!(!lx.is_open() && lx.end().is_none());
+    }
+
+    #[test]
+    fn strict_name_decoding_rfc1035_section_5_1() {
+        let w = decode_name(b"a\\065.B.").unwrap();
+        assert_eq!((&w.octets[..], w.absolute), (&b"aAB"[..], true));
+        let w = decode_name(b"a\\.").unwrap();
+        assert_eq!((&w.octets[..], w.absolute), (&b"a."[..], false));
+        assert!(decode_name(b"a\\25.mobile.").is_err());
+        assert!(decode_name(b"a\\256.").is_err());
+        assert!(decode_name(b"a\\").is_err());
+    }
+
+    #[test]
+    fn record_classes() {
+        assert_eq!(class_from_str("in"), Some(class::IN));
+        assert_eq!(class_from_str("CLASS42"), Some(42));
+        assert_eq!(class_from_str("ANY"), None);
+        assert_eq!(class_from_str("none"), None);
+        assert_eq!(class_from_str("CLASS"), None);
+    }
+
+    #[test]
+    fn quoted_strings_across_lines_and_escaped_newlines() {
+        let es = parse("$TTL 60\na TXT \"one\ntwo\" b\\\nc\nd NS x.\n");
+        assert_eq!(es[0].rdata, vec!["\"one\ntwo\"", "b\\\nc"]);
+        assert_eq!(es[0].line, 2);
+        assert_eq!(
+            (es[1].line, es[1].owner.to_string()),
+            (5, "d.mobile.".into())
+        );
     }
 }
