@@ -4,12 +4,16 @@
 //!
 //! Owns the reading of the subformat; shares with the writer only the rule
 //! list ([`Rule`]), so the writer's output is checked by code that did not
-//! produce it. It streams: memory is a few lines, whatever the file's size.
+//! produce it. The DNS underneath is the base layer's: lines go through the
+//! zone-file lexer ([`crate::zonefile::lex_line`]), names through its strict
+//! decoder ([`crate::zonefile::decode_name`]), classes and types through the
+//! IANA tables, RDATA through [`rdata_to_wire`]. It streams: memory is a
+//! few lines, whatever the file's size.
 //! How each rule is read (what counts as a violation) is in `docs/czds.md`.
 
 use super::czds::Rule;
 use crate::name::Name;
-use crate::zonefile::{RdataError, rdata_to_wire};
+use crate::zonefile::{LexEvent, RdataError, class_from_str, decode_name, lex_line, rdata_to_wire};
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -274,7 +278,7 @@ impl<'r> Checker<'r> {
     /// Check one record line; true if it is an SOA record.
     fn record(&mut self, n: u64, l: &[u8]) -> bool {
         let before = self.summary.violations;
-        let t = tokenize(l);
+        let t = line_tokens(l);
         let paren = t.problems.iter().any(|(r, _)| *r == Rule::NoParentheses);
         for (rule, detail) in &t.problems {
             self.flag(n, *rule, detail.clone());
@@ -447,20 +451,20 @@ impl<'r> Checker<'r> {
             return;
         }
         match decode_name(tok) {
-            Err(()) => self.flag(
+            Err(_) => self.flag(
                 n,
                 Rule::Escapes,
                 format!("{what} {shown:?}: malformed \\X or \\DDD escape"),
             ),
-            Ok((octets, fq)) => {
-                if octets.iter().any(u8::is_ascii_uppercase) {
+            Ok(written) => {
+                if written.octets.iter().any(u8::is_ascii_uppercase) {
                     self.flag(
                         n,
                         Rule::LowerCaseNames,
                         format!("{what} {shown:?} is not in lower case"),
                     );
                 }
-                if !fq {
+                if !written.absolute {
                     self.flag(
                         n,
                         Rule::FullyQualified,
@@ -538,7 +542,7 @@ impl<'r> Checker<'r> {
 }
 
 /// The tokens of a line, the separators between them, and what the
-/// tokenizer saw on the way (rules 1, 4, 13, 14).
+/// lexer saw on the way (rules 1, 4, 13, 14).
 struct Tokens {
     tokens: Vec<Vec<u8>>,
     seps: Vec<Vec<u8>>,
@@ -546,142 +550,62 @@ struct Tokens {
     problems: Vec<(Rule, String)>,
 }
 
-fn tokenize(l: &[u8]) -> Tokens {
+/// A line through the base layer's lexer, read as the subformat reads it:
+/// a token ends only at white space, so a quoted string written against a
+/// word is part of it (`"a"b` is one field, not two with no separator).
+fn line_tokens(l: &[u8]) -> Tokens {
+    let lexed = lex_line(l);
     let mut t = Tokens {
         tokens: Vec::new(),
         seps: Vec::new(),
         trailing_space: false,
         problems: Vec::new(),
     };
-    let mut cur: Option<Vec<u8>> = None;
-    let mut sep: Vec<u8> = Vec::new();
-    let mut quoted = false;
-    let mut paren = false;
-    let mut i = 0;
-    let mut comment = false;
-    while i < l.len() {
-        let b = l[i];
-        if quoted {
-            let tok = cur.get_or_insert_with(Vec::new);
-            tok.push(b);
-            if b == b'\\' && i + 1 < l.len() {
-                tok.push(l[i + 1]);
-                i += 1;
-            } else if b == b'"' {
-                quoted = false;
+    for lexeme in lexed.tokens {
+        match t.tokens.last_mut() {
+            Some(prev) if lexeme.adjoins => prev.extend_from_slice(&lexeme.text),
+            Some(_) => {
+                t.seps.push(lexeme.sep);
+                t.tokens.push(lexeme.text);
             }
-            i += 1;
-            continue;
+            None => t.tokens.push(lexeme.text),
         }
-        match b {
-            b' ' | b'\t' | b'\r' => {
-                if let Some(tok) = cur.take() {
-                    t.tokens.push(tok);
-                }
-                sep.push(b);
+    }
+    let mut paren = false;
+    let mut comment = false;
+    for ev in lexed.events {
+        match ev {
+            LexEvent::Open | LexEvent::Close if !paren => {
+                let c = if ev == LexEvent::Open { '(' } else { ')' };
+                t.problems
+                    .push((Rule::NoParentheses, format!("parenthesis {c:?}")));
+                paren = true;
             }
-            b';' => {
+            LexEvent::Open | LexEvent::Close => {}
+            LexEvent::Comment => {
                 t.problems
                     .push((Rule::NoComments, "comment (\";\")".into()));
                 comment = true;
-                break;
             }
-            b'(' | b')' => {
-                if !paren {
-                    t.problems
-                        .push((Rule::NoParentheses, format!("parenthesis {:?}", b as char)));
-                    paren = true;
-                }
-                if let Some(tok) = cur.take() {
-                    t.tokens.push(tok);
-                }
-            }
-            _ => {
-                if cur.is_none() {
-                    if !t.tokens.is_empty() {
-                        t.seps.push(std::mem::take(&mut sep));
-                    }
-                    sep.clear();
-                }
-                let tok = cur.get_or_insert_with(Vec::new);
-                tok.push(b);
-                if b == b'"' {
-                    quoted = true;
-                } else if b == b'\\' {
-                    match l.get(i + 1) {
-                        Some(&c) => {
-                            tok.push(c);
-                            i += 1;
-                        }
-                        None => t
-                            .problems
-                            .push((Rule::Escapes, "backslash at the end of the line".into())),
-                    }
-                }
-            }
+            LexEvent::EscapeAtEnd => t
+                .problems
+                .push((Rule::Escapes, "backslash at the end of the line".into())),
+            LexEvent::UnclosedQuote => t.problems.push((
+                Rule::OneLine,
+                "quoted string not closed on this line".into(),
+            )),
         }
-        i += 1;
     }
-    if quoted {
-        t.problems.push((
-            Rule::OneLine,
-            "quoted string not closed on this line".into(),
-        ));
-    }
-    if let Some(tok) = cur.take() {
-        t.tokens.push(tok);
-    }
-    t.trailing_space = !sep.is_empty() && !comment;
+    t.trailing_space = !lexed.trailing.is_empty() && !comment;
     t
 }
 
-/// Decode a presentation name to its octets (labels joined by a 0 octet
-/// marker-free form is not needed here); returns whether it ends with an
-/// unescaped dot. Err on a malformed escape (RFC 1035 §5.1).
-fn decode_name(tok: &[u8]) -> Result<(Vec<u8>, bool), ()> {
-    let mut out = Vec::with_capacity(tok.len());
-    let mut i = 0;
-    let mut fq = false;
-    while i < tok.len() {
-        fq = false;
-        match tok[i] {
-            b'\\' => {
-                let r = &tok[i + 1..];
-                if r.first().is_some_and(u8::is_ascii_digit) {
-                    if r.len() < 3 || !r[..3].iter().all(u8::is_ascii_digit) {
-                        return Err(());
-                    }
-                    let v = u32::from(r[0] - b'0') * 100
-                        + u32::from(r[1] - b'0') * 10
-                        + u32::from(r[2] - b'0');
-                    out.push(u8::try_from(v).map_err(|_| ())?);
-                    i += 4;
-                } else if let Some(&c) = r.first() {
-                    out.push(c);
-                    i += 2;
-                } else {
-                    return Err(());
-                }
-            }
-            b'.' => {
-                fq = true;
-                i += 1;
-            }
-            c => {
-                out.push(c);
-                i += 1;
-            }
-        }
-    }
-    Ok((out, fq))
-}
-
+/// A class mnemonic or `CLASSnnn`, as the zone-file reader takes it.
 fn is_class(tok: &[u8]) -> bool {
-    let up = tok.to_ascii_uppercase();
-    matches!(up.as_slice(), b"IN" | b"CH" | b"HS" | b"CS")
-        || up
-            .strip_prefix(b"CLASS")
-            .is_some_and(|d| !d.is_empty() && d.iter().all(u8::is_ascii_digit))
+    std::str::from_utf8(tok)
+        .ok()
+        .and_then(class_from_str)
+        .is_some()
 }
 
 /// The registered mnemonic of a type that can be a record in a zone: the

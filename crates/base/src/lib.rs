@@ -6,9 +6,10 @@
 //! - [`message`]: the message reader and builder (RFC 1035 §4.1);
 //! - [`name`]: domain names in lower-case wire form, canonical order;
 //! - [`rr`]: type and class codes, records, RDATA presentation forms;
-//! - [`rdata`]: typed RDATA (SOA, DS, DNSKEY, RRSIG, NSEC3, NSEC3PARAM),
-//!   wire form both ways and presentation form;
-//! - [`zonefile`]: the presentation-format reader (RFC 1035 §5);
+//! - [`rdata`]: typed RDATA (SOA, DS, DNSKEY, RRSIG, NSEC, NSEC3,
+//!   NSEC3PARAM), wire and presentation forms both ways;
+//! - [`zonefile`]: the presentation-format reader (RFC 1035 §5) and its
+//!   lexer;
 //! - [`serial`]: RFC 1982 serial arithmetic;
 //! - [`nsec3`]: the NSEC3 hash (RFC 5155 §5) and owner names;
 //! - [`keytag`]: the DNSKEY key tag (RFC 4034 Appendix B);

@@ -1,20 +1,32 @@
 //! Typed RDATA for the types a TLD zone holds and DNSSEC needs: one type per
 //! record type, each with its wire form both ways (`from_rdata`,
-//! `to_rdata`) and its presentation form (`Display`, RFC 1035 §5.1,
-//! RFC 4034 §§2.2, 3.2, 5.3, RFC 5155 §§3.3, 4.3).
+//! `to_rdata`) and its presentation form both ways (`from_text`,
+//! `Display`; RFC 1035 §5.1, RFC 4034 §§2.2, 3.2, 4.2, 5.3, RFC 5155
+//! §§3.3, 4.3).
 //!
 //! Every field read by offset lives here, once: the signer, the verifier,
-//! the probe and the transfer code read RRSIG, DNSKEY, NSEC3, NSEC3PARAM,
-//! SOA and DS through these types. Names in RDATA are uncompressed (the
-//! message reader has already decompressed what RFC 3597 §4 allows).
+//! the probe and the transfer code read RRSIG, DNSKEY, NSEC, NSEC3,
+//! NSEC3PARAM, SOA and DS through these types, and the zone-file reader
+//! ([`crate::zonefile::rdata_to_wire`]) writes them through `from_text`.
+//! Names in RDATA are uncompressed (the message reader has already
+//! decompressed what RFC 3597 §4 allows).
+//!
+//! The simple types (A, AAAA, NS, CNAME, PTR, MX, TXT) have no typed form:
+//! their RDATA is an address, a name, a preference and a name, or
+//! character-strings, which the callers hold as `Ipv4Addr`, [`Name`] and
+//! octets already. Each direction of them is written once all the same:
+//! presentation to wire in [`crate::zonefile::rdata_to_wire`], wire to
+//! presentation in [`crate::rr::rdata_to_text`].
 
 use crate::keytag::key_tag;
 use crate::name::Name;
 use crate::nsec3::base32hex_lower;
-use crate::rr::{bitmap_to_text, type_name};
-use crate::time::rrsig_time;
-use data_encoding::{BASE64, HEXLOWER_PERMISSIVE};
+use crate::rr::{bitmap_from_types, bitmap_to_text, type_from_str, type_name};
+use crate::time::{parse_rrsig_time, rrsig_time};
+use crate::zonefile::{name_in, parse_ttl};
+use data_encoding::{BASE32HEX_NOPAD, BASE64, HEXLOWER_PERMISSIVE};
 use std::fmt;
+use std::str::FromStr;
 
 /// RDATA that does not have the form its type requires.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -92,6 +104,105 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// Presentation-form RDATA that does not parse (RFC 1035 §5.1): which
+/// field, as written. The zone-file reader adds the record type
+/// ([`crate::zonefile::RdataError`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TextError {
+    /// Too few or too many fields.
+    #[error("{got} fields, expected {expected}")]
+    FieldCount {
+        /// How many the type takes (`"7"`, `"4 or more"`).
+        expected: &'static str,
+        /// How many there are.
+        got: usize,
+    },
+    /// A field that does not have its form.
+    #[error("bad {field} {value:?}")]
+    Field {
+        /// The field's name.
+        field: &'static str,
+        /// The field as written.
+        value: String,
+    },
+}
+
+/// A field that does not parse.
+pub(crate) fn bad(field: &'static str, value: &str) -> TextError {
+    TextError::Field {
+        field,
+        value: value.to_string(),
+    }
+}
+
+/// The fields as `&str`, after checking their number.
+pub(crate) fn fields<'a, S: AsRef<str>>(
+    toks: &'a [S],
+    expected: &'static str,
+    ok: impl FnOnce(usize) -> bool,
+) -> Result<Vec<&'a str>, TextError> {
+    if !ok(toks.len()) {
+        return Err(TextError::FieldCount {
+            expected,
+            got: toks.len(),
+        });
+    }
+    Ok(toks.iter().map(AsRef::as_ref).collect())
+}
+
+/// A decimal field (`u8`, `u16`, `u32`, an address).
+pub(crate) fn num<T: FromStr>(field: &'static str, s: &str) -> Result<T, TextError> {
+    s.parse().map_err(|_| bad(field, s))
+}
+
+/// A name field: absolute, `@`, or relative to `origin` (RFC 1035 §5.1).
+pub(crate) fn name_field(
+    field: &'static str,
+    s: &str,
+    origin: Option<&Name>,
+) -> Result<Name, TextError> {
+    name_in(s, origin).map_err(|_| bad(field, s))
+}
+
+/// A field of hex digits that may be split over several tokens (DS
+/// digest, RFC 4034 §5.3; RFC 3597 §5 generic data).
+pub(crate) fn hex_field(field: &'static str, toks: &[&str]) -> Result<Vec<u8>, TextError> {
+    let hex = toks.concat();
+    HEXLOWER_PERMISSIVE
+        .decode(hex.as_bytes())
+        .map_err(|_| bad(field, &hex))
+}
+
+/// A base64 field that may be split over several tokens (RFC 4034 §§2.2,
+/// 3.2).
+fn base64_field(field: &'static str, toks: &[&str]) -> Result<Vec<u8>, TextError> {
+    let b64 = toks.concat();
+    BASE64.decode(b64.as_bytes()).map_err(|_| bad(field, &b64))
+}
+
+/// An NSEC3 salt: hex, or `-` for none (RFC 5155 §3.3).
+fn salt_field(s: &str) -> Result<Vec<u8>, TextError> {
+    if s == "-" {
+        return Ok(Vec::new());
+    }
+    let v = HEXLOWER_PERMISSIVE
+        .decode(s.as_bytes())
+        .map_err(|_| bad("salt", s))?;
+    if v.len() > 255 {
+        return Err(bad("salt", s));
+    }
+    Ok(v)
+}
+
+/// A type bitmap from its mnemonics (RFC 4034 §4.2, RFC 5155 §3.3).
+fn bitmap_field(toks: &[&str]) -> Result<Vec<u8>, TextError> {
+    let types = toks
+        .iter()
+        .map(|t| type_from_str(t).ok_or_else(|| bad("type", t)))
+        .collect::<Result<Vec<u16>, _>>()?;
+    Ok(bitmap_from_types(&types))
+}
+
 /// SOA RDATA (RFC 1035 §3.3.13).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Soa {
@@ -143,6 +254,23 @@ impl Soa {
         };
         rd.end()?;
         Ok(soa)
+    }
+
+    /// From presentation form: `mname rname serial refresh retry expire
+    /// minimum`, the four timers in seconds or with units (`1h`); names
+    /// relative to `origin` (RFC 1035 §5.1).
+    pub fn from_text<S: AsRef<str>>(toks: &[S], origin: Option<&Name>) -> Result<Soa, TextError> {
+        let t = fields(toks, "7", |n| n == 7)?;
+        let timer = |i: usize, field| parse_ttl(t[i]).ok_or_else(|| bad(field, t[i]));
+        Ok(Soa {
+            mname: name_field("mname", t[0], origin)?,
+            rname: name_field("rname", t[1], origin)?,
+            serial: num("serial", t[2])?,
+            refresh: timer(3, "refresh")?,
+            retry: timer(4, "retry")?,
+            expire: timer(5, "expire")?,
+            minimum: timer(6, "minimum")?,
+        })
     }
 
     /// The serial of SOA RDATA, without reading the names into [`Name`]s.
@@ -213,6 +341,18 @@ impl Ds {
             digest: digest.to_vec(),
         })
     }
+
+    /// From presentation form: `key-tag algorithm digest-type digest`, the
+    /// digest in hex, which may be split by white space (RFC 4034 §5.3).
+    pub fn from_text<S: AsRef<str>>(toks: &[S]) -> Result<Ds, TextError> {
+        let t = fields(toks, "4 or more", |n| n >= 4)?;
+        Ok(Ds {
+            key_tag: num("key tag", t[0])?,
+            algorithm: num("algorithm", t[1])?,
+            digest_type: num("digest type", t[2])?,
+            digest: hex_field("digest", &t[3..])?,
+        })
+    }
 }
 
 impl fmt::Display for Ds {
@@ -274,6 +414,18 @@ impl Dnskey {
             protocol,
             algorithm,
             public_key: public_key.to_vec(),
+        })
+    }
+
+    /// From presentation form: `flags protocol algorithm public-key`, the
+    /// key in base64, which may be split by white space (RFC 4034 §2.2).
+    pub fn from_text<S: AsRef<str>>(toks: &[S]) -> Result<Dnskey, TextError> {
+        let t = fields(toks, "4 or more", |n| n >= 4)?;
+        Ok(Dnskey {
+            flags: num("flags", t[0])?,
+            protocol: num("protocol", t[1])?,
+            algorithm: num("algorithm", t[2])?,
+            public_key: base64_field("public key", &t[3..])?,
         })
     }
 
@@ -407,6 +559,29 @@ impl Rrsig {
         })
     }
 
+    /// From presentation form: `type-covered algorithm labels original-TTL
+    /// expiration inception key-tag signer signature`, the times as
+    /// `YYYYMMDDHHmmSS` or seconds, the signature in base64, which may be
+    /// split by white space; the signer relative to `origin` (RFC 4034
+    /// §3.2).
+    pub fn from_text<S: AsRef<str>>(toks: &[S], origin: Option<&Name>) -> Result<Rrsig, TextError> {
+        let t = fields(toks, "9 or more", |n| n >= 9)?;
+        let time = |i: usize, field| parse_rrsig_time(t[i]).ok_or_else(|| bad(field, t[i]));
+        Ok(Rrsig {
+            fields: RrsigFields {
+                type_covered: type_from_str(t[0]).ok_or_else(|| bad("type covered", t[0]))?,
+                algorithm: num("algorithm", t[1])?,
+                labels: num("labels", t[2])?,
+                original_ttl: num("original TTL", t[3])?,
+                expiration: time(4, "expiration")?,
+                inception: time(5, "inception")?,
+                key_tag: num("key tag", t[6])?,
+            },
+            signer: name_field("signer", t[7], origin)?,
+            signature: base64_field("signature", &t[8..])?,
+        })
+    }
+
     /// The RDATA without the signature, signer in canonical form: the first
     /// part of the signed data (RFC 4034 §3.1.8.1).
     pub fn signed_prefix(&self) -> Vec<u8> {
@@ -433,6 +608,53 @@ impl fmt::Display for Rrsig {
             self.signer,
             BASE64.encode(&self.signature)
         )
+    }
+}
+
+/// NSEC RDATA (RFC 4034 §4.1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Nsec {
+    /// The next owner name in canonical order (RFC 4034 §4.1.1).
+    pub next: Name,
+    /// The type bitmap in wire form (RFC 4034 §4.1.2).
+    pub types: Vec<u8>,
+}
+
+impl Nsec {
+    /// Wire form.
+    pub fn to_rdata(&self) -> Vec<u8> {
+        let mut v = Vec::with_capacity(self.next.wire_len() + self.types.len());
+        v.extend_from_slice(self.next.wire());
+        v.extend_from_slice(&self.types);
+        v
+    }
+
+    /// Read from wire form; the bitmap must be well formed.
+    pub fn from_rdata(r: &[u8]) -> Result<Nsec, RdataError> {
+        let mut rd = Reader::new(r);
+        let next = rd.name("next domain name")?;
+        let types = rd.rest().to_vec();
+        if bitmap_to_text(&types).is_none() {
+            return Err(RdataError::BadBitmap);
+        }
+        Ok(Nsec { next, types })
+    }
+
+    /// From presentation form: `next-name type...`, the name relative to
+    /// `origin` (RFC 4034 §4.2).
+    pub fn from_text<S: AsRef<str>>(toks: &[S], origin: Option<&Name>) -> Result<Nsec, TextError> {
+        let t = fields(toks, "1 or more", |n| n >= 1)?;
+        Ok(Nsec {
+            next: name_field("next name", t[0], origin)?,
+            types: bitmap_field(&t[1..])?,
+        })
+    }
+}
+
+impl fmt::Display for Nsec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.next)?;
+        write_bitmap(f, &self.types)
     }
 }
 
@@ -500,6 +722,30 @@ impl Nsec3 {
         })
     }
 
+    /// From presentation form: `algorithm flags iterations salt
+    /// next-hashed-owner type...`, the salt in hex or `-`, the next owner in
+    /// base32hex (RFC 5155 §3.3).
+    pub fn from_text<S: AsRef<str>>(toks: &[S]) -> Result<Nsec3, TextError> {
+        let t = fields(toks, "5 or more", |n| n >= 5)?;
+        let hash_alg = num("algorithm", t[0])?;
+        let flags = num("flags", t[1])?;
+        let iterations = num("iterations", t[2])?;
+        let salt = salt_field(t[3])?;
+        let next_hashed = BASE32HEX_NOPAD
+            .decode(t[4].to_ascii_uppercase().as_bytes())
+            .ok()
+            .filter(|h| !h.is_empty() && h.len() <= 255)
+            .ok_or_else(|| bad("next hashed owner", t[4]))?;
+        Ok(Nsec3 {
+            hash_alg,
+            flags,
+            iterations,
+            salt,
+            next_hashed,
+            types: bitmap_field(&t[5..])?,
+        })
+    }
+
     /// Whether the Opt-Out flag is set.
     pub fn opt_out(&self) -> bool {
         self.flags & Self::OPT_OUT != 0
@@ -525,13 +771,19 @@ impl fmt::Display for Nsec3 {
             SaltText(&self.salt),
             base32hex_lower(&self.next_hashed)
         )?;
-        // from_rdata checked the bitmap; one built by hand that is not well
-        // formed is shown as it is, in hex, rather than failing to format.
-        match bitmap_to_text(&self.types) {
-            Some(t) if t.is_empty() => Ok(()),
-            Some(t) => write!(f, " {t}"),
-            None => write!(f, " \\# {}", HEXLOWER_PERMISSIVE.encode(&self.types)),
-        }
+        write_bitmap(f, &self.types)
+    }
+}
+
+/// The type bitmap of NSEC or NSEC3 after the other fields: nothing when
+/// empty, else a space and the mnemonics. `from_rdata` checked the bitmap;
+/// one built by hand that is not well formed is shown as it is, in hex,
+/// rather than failing to format.
+fn write_bitmap(f: &mut fmt::Formatter<'_>, types: &[u8]) -> fmt::Result {
+    match bitmap_to_text(types) {
+        Some(t) if t.is_empty() => Ok(()),
+        Some(t) => write!(f, " {t}"),
+        None => write!(f, " \\# {}", HEXLOWER_PERMISSIVE.encode(types)),
     }
 }
 
@@ -574,6 +826,18 @@ impl Nsec3param {
             flags,
             iterations,
             salt,
+        })
+    }
+
+    /// From presentation form: `algorithm flags iterations salt`, the salt
+    /// in hex or `-` (RFC 5155 §4.3).
+    pub fn from_text<S: AsRef<str>>(toks: &[S]) -> Result<Nsec3param, TextError> {
+        let t = fields(toks, "4", |n| n == 4)?;
+        Ok(Nsec3param {
+            hash_alg: num("algorithm", t[0])?,
+            flags: num("flags", t[1])?,
+            iterations: num("iterations", t[2])?,
+            salt: salt_field(t[3])?,
         })
     }
 }
@@ -733,6 +997,196 @@ mod tests {
         assert_eq!(
             Ds::from_rdata(&[0, 1, 5, 1]),
             Err(RdataError::Short("digest"))
+        );
+    }
+
+    /// The fields of a presentation-form RDATA, as the zone-file reader
+    /// hands them over.
+    fn toks(s: &str) -> Vec<&str> {
+        s.split_whitespace().collect()
+    }
+
+    /// Presentation → typed → wire → typed → presentation: the typed value
+    /// survives its wire form, and its text is the canonical one.
+    macro_rules! round_trip {
+        ($ty:ty, $parsed:expr, $canonical:expr) => {{
+            let typed: $ty = $parsed.unwrap();
+            let again = <$ty>::from_rdata(&typed.to_rdata()).unwrap();
+            assert_eq!(again, typed);
+            assert_eq!(again.to_string(), $canonical);
+            typed
+        }};
+    }
+
+    #[test]
+    fn presentation_round_trips() {
+        let example = name("example.");
+        round_trip!(
+            Soa,
+            Soa::from_text(
+                &toks("NS1 hostmaster.example. 2024010101 2h 1h 2w 3600"),
+                Some(&example)
+            ),
+            "ns1.example. hostmaster.example. 2024010101 7200 3600 1209600 3600"
+        );
+        // RFC 4034 §5.4's DS, the digest split in two.
+        round_trip!(
+            Ds,
+            Ds::from_text(&toks("60485 5 1 2BB183AF5F22588179A5 3B0A98631FAD1A292118")),
+            "60485 5 1 2bb183af5f22588179a53b0a98631fad1a292118"
+        );
+        // RFC 4034 §5.4's DNSKEY, split over seven tokens; its tag is the
+        // DS's.
+        let key = round_trip!(
+            Dnskey,
+            Dnskey::from_text(&toks(
+                "256 3 5 AQOeiiR0GOMYkDshWoSKz9Xz fwJr1AYtsmx3TGkJaNXVbfi/ 2pHm822aJ5iI9BMzNXxeYCmZ \
+                 DRD99WYwYqUSdjMmmAphXdvx egXd/M5+X7OrzKBaMbCVdFLU Uh6DhweJBjEVv5f2wwjM9Xzc \
+                 nOf+EPbtG9DMBmADjFDc2w/r ljwvFw=="
+            )),
+            "256 3 5 AQOeiiR0GOMYkDshWoSKz9XzfwJr1AYtsmx3TGkJaNXVbfi/2pHm822aJ5iI9BMzNXxeYCmZ\
+             DRD99WYwYqUSdjMmmAphXdvxegXd/M5+X7OrzKBaMbCVdFLUUh6DhweJBjEVv5f2wwjM9Xzc\
+             nOf+EPbtG9DMBmADjFDc2w/rljwvFw=="
+        );
+        assert_eq!(key.key_tag(), 60485);
+        // RFC 4034 §3.3, with the type in lower case, the inception in
+        // seconds and the signer as "@".
+        round_trip!(
+            Rrsig,
+            Rrsig::from_text(
+                &toks(
+                    "a 5 3 86400 20030322173103 1045762263 2642 @ \
+                     oJB1W6WNGv+ldvQ3WDG0MQkg5IEhjRip8WTrPYGv07h108dUKGMeDPKijVCH \
+                     X3DxKdfb+v6oB9wfuh3DTJXUAfI/M0zmO/zz8bW0Rznl8O3tGNazPwQKkRN2 \
+                     0XPXV6nwwfoXmJQbsLNrLfkGJ5D6fwFm8nN+6pBzeDQfsS3Ap3o="
+                ),
+                Some(&name("example.com."))
+            ),
+            "A 5 3 86400 20030322173103 20030220173103 2642 example.com. \
+             oJB1W6WNGv+ldvQ3WDG0MQkg5IEhjRip8WTrPYGv07h108dUKGMeDPKijVCH\
+             X3DxKdfb+v6oB9wfuh3DTJXUAfI/M0zmO/zz8bW0Rznl8O3tGNazPwQKkRN2\
+             0XPXV6nwwfoXmJQbsLNrLfkGJ5D6fwFm8nN+6pBzeDQfsS3Ap3o="
+        );
+        // RFC 4034 §4.3, types out of order and in mixed case.
+        round_trip!(
+            Nsec,
+            Nsec::from_text(
+                &toks("host TYPE1234 nsec a RRSIG mx"),
+                Some(&name("example.com."))
+            ),
+            "host.example.com. A MX RRSIG NSEC TYPE1234"
+        );
+        round_trip!(
+            Nsec,
+            Nsec::from_text(&toks("b.example."), None),
+            "b.example."
+        );
+        // RFC 5155 Appendix A, hash and salt in upper case.
+        round_trip!(
+            Nsec3,
+            Nsec3::from_text(&toks(
+                "1 1 12 AABBCCDD 2T7B4G4VSA5SMI47K61MV5BV1A22BOJR MX DNSKEY NS SOA NSEC3PARAM RRSIG"
+            )),
+            "1 1 12 aabbccdd 2t7b4g4vsa5smi47k61mv5bv1a22bojr NS SOA MX RRSIG DNSKEY NSEC3PARAM"
+        );
+        round_trip!(
+            Nsec3,
+            Nsec3::from_text(&toks("1 0 0 - 2t7b4g4vsa5smi47k61mv5bv1a22bojr")),
+            "1 0 0 - 2t7b4g4vsa5smi47k61mv5bv1a22bojr"
+        );
+        round_trip!(
+            Nsec3param,
+            Nsec3param::from_text(&toks("1 0 12 AABBCCDD")),
+            "1 0 12 aabbccdd"
+        );
+        round_trip!(
+            Nsec3param,
+            Nsec3param::from_text(&toks("1 0 0 -")),
+            "1 0 0 -"
+        );
+    }
+
+    #[test]
+    fn malformed_presentation_is_refused() {
+        fn field<T>(field: &'static str, value: &str) -> Result<T, TextError> {
+            Err(TextError::Field {
+                field,
+                value: value.to_string(),
+            })
+        }
+        assert_eq!(
+            Soa::from_text(&toks("a. b. 1 2 3 4"), None),
+            Err(TextError::FieldCount {
+                expected: "7",
+                got: 6
+            })
+        );
+        assert_eq!(
+            Soa::from_text(&toks("a. b. 1 2 3 4 5x"), None),
+            field("minimum", "5x")
+        );
+        // A relative name needs an origin.
+        assert_eq!(
+            Soa::from_text(&toks("a b. 1 2 3 4 5"), None),
+            field("mname", "a")
+        );
+        assert_eq!(Ds::from_text(&toks("1 13 2 abc")), field("digest", "abc"));
+        assert_eq!(
+            Ds::from_text(&toks("65536 13 2 ab")),
+            field("key tag", "65536")
+        );
+        assert_eq!(
+            Dnskey::from_text(&toks("257 3 13 AB== CD")),
+            field("public key", "AB==CD")
+        );
+        assert_eq!(
+            Rrsig::from_text(
+                &toks("A 13 2 3600 yesterday 20030220173103 1 mobile. AQID"),
+                None
+            ),
+            field("expiration", "yesterday")
+        );
+        assert_eq!(
+            Rrsig::from_text(&toks("FOO 13 2 3600 1 0 1 mobile. AQID"), None),
+            field("type covered", "FOO")
+        );
+        assert_eq!(
+            Nsec::from_text(&toks("b.example. A FOO"), None),
+            field("type", "FOO")
+        );
+        assert_eq!(
+            Nsec3::from_text(&toks("1 0 0 - 2t7b4g4vsa5smi47k61mv5bv1a22boj!")),
+            field("next hashed owner", "2t7b4g4vsa5smi47k61mv5bv1a22boj!")
+        );
+        assert_eq!(
+            Nsec3::from_text(&toks("1 0 0 - 2t7b4g4vsa5smi47k61mv5bv1a22bojr A FOO")),
+            field("type", "FOO")
+        );
+        assert_eq!(
+            Nsec3param::from_text(&toks("1 0 0 abc")),
+            field("salt", "abc")
+        );
+        assert_eq!(
+            Nsec3param::from_text(&toks("1 0 0")),
+            Err(TextError::FieldCount {
+                expected: "4",
+                got: 3
+            })
+        );
+    }
+
+    #[test]
+    fn nsec_both_ways() {
+        let n = Nsec {
+            next: name("b.mobile."),
+            types: bitmap_from_types(&[rtype::NS, rtype::DS, rtype::RRSIG, rtype::NSEC]),
+        };
+        let w = n.to_rdata();
+        assert_eq!(Nsec::from_rdata(&w), Ok(n.clone()));
+        assert_eq!(n.to_string(), "b.mobile. NS DS RRSIG NSEC");
+        assert_eq!(
+            Nsec::from_rdata(&w[..w.len() - 1]),
+            Err(RdataError::BadBitmap)
         );
     }
 }

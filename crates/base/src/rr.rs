@@ -87,7 +87,7 @@ pub fn ds_digest_len(digest_type: u8) -> Option<usize> {
     DigestAlg::new(digest_type).digest_len()
 }
 
-pub use crate::rdata::{Dnskey, Ds, Nsec3, Nsec3param, Rrsig, RrsigFields, Soa};
+pub use crate::rdata::{Dnskey, Ds, Nsec, Nsec3, Nsec3param, Rrsig, RrsigFields, Soa};
 
 /// A record in uncompressed wire form: the unit the zone model, the
 /// verifier, transfers and the CZDS export exchange.
@@ -221,15 +221,7 @@ fn known_rdata_to_text(t: u16, r: &[u8]) -> Option<String> {
         rtype::DS | rtype::CDS => Ds::from_rdata(r).ok()?.to_string(),
         rtype::DNSKEY | rtype::CDNSKEY => Dnskey::from_rdata(r).ok()?.to_string(),
         rtype::RRSIG => Rrsig::from_rdata(r).ok()?.to_string(),
-        rtype::NSEC => {
-            let (next, i) = read_name(r, 0)?;
-            let bm = bitmap_to_text(&r[i..])?;
-            if bm.is_empty() {
-                next.to_string()
-            } else {
-                format!("{next} {bm}")
-            }
-        }
+        rtype::NSEC => Nsec::from_rdata(r).ok()?.to_string(),
         rtype::NSEC3 => Nsec3::from_rdata(r).ok()?.to_string(),
         rtype::NSEC3PARAM => Nsec3param::from_rdata(r).ok()?.to_string(),
         _ => return None,

@@ -6,11 +6,23 @@
 //! generic RDATA. `$INCLUDE` is refused: an import reads one file, so what
 //! is imported is what the operator named. Entries keep their RDATA as
 //! tokens; [`rdata_to_wire`] turns them into wire form for the types a TLD
-//! zone holds. Nothing here knows about the SRS or policy.
+//! zone holds, the typed ones through [`crate::rdata`]. Nothing here knows
+//! about the SRS or policy.
+//!
+//! The one zone-file lexer is here too ([`Lexer`], [`lex_line`]): the
+//! reader joins its physical lines into records, and the CZDS checker,
+//! whose format has one record per line, reads each line's tokens,
+//! separators and events (comments, parentheses, what was left open) from
+//! it. So are the presentation-form helpers both use: [`class_from_str`]
+//! and the strict [`decode_name`].
 
+use crate::iana::Class;
 use crate::name::{Name, NameError};
+use crate::rdata::{
+    Dnskey, Ds, Nsec, Nsec3, Nsec3param, Rrsig, Soa, TextError, bad, fields, hex_field, name_field,
+    num,
+};
 use crate::rr::{class, rtype, type_from_str, type_name};
-use data_encoding::{BASE32HEX_NOPAD, BASE64, HEXLOWER_PERMISSIVE};
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::path::{Path, PathBuf};
 
@@ -158,121 +170,255 @@ struct Logical {
 }
 
 /// Split into logical lines: comments dropped, parentheses joined, quoted
-/// strings kept whole with their quotes, escapes kept as written.
+/// strings kept whole with their quotes, escapes kept as written. A quoted
+/// string or an escaped newline goes on across lines.
 fn tokenize(text: &str) -> Result<Vec<Logical>, (usize, Problem)> {
+    let mut lexer = Lexer::new();
     let mut out = Vec::new();
     let mut cur = Logical {
         line: 1,
         blank_owner: false,
         tokens: Vec::new(),
     };
-    let mut tok = String::new();
     let mut depth = 0usize;
     let mut paren_line = 0;
-    let mut line = 1;
-    let mut line_start = true;
-    let mut chars = text.chars().peekable();
-    fn flush(tok: &mut String, cur: &mut Logical) {
-        if !tok.is_empty() {
-            cur.tokens.push(Token {
-                text: std::mem::take(tok),
-                quoted: false,
-            });
+    let token = |l: Lexeme| Token {
+        text: String::from_utf8_lossy(&l.text).into_owned(),
+        quoted: l.quoted,
+    };
+    for physical in text.split('\n') {
+        let lexed = lexer.line(physical.as_bytes());
+        // A line that begins inside a token goes on with that token; any
+        // other line at depth 0 may begin a record.
+        if depth == 0 && !lexed.continued {
+            cur.line = lexed.line;
+            cur.blank_owner = matches!(physical.as_bytes().first(), Some(b' ' | b'\t'));
         }
-    }
-    while let Some(c) = chars.next() {
-        if line_start {
-            line_start = false;
-            if depth == 0 {
-                cur.line = line;
-                cur.blank_owner = c == ' ' || c == '\t';
-            }
-        }
-        match c {
-            '\n' => {
-                flush(&mut tok, &mut cur);
-                if depth == 0 && !cur.tokens.is_empty() {
-                    out.push(std::mem::replace(
-                        &mut cur,
-                        Logical {
-                            line: line + 1,
-                            blank_owner: false,
-                            tokens: Vec::new(),
-                        },
-                    ));
-                }
-                line += 1;
-                line_start = true;
-            }
-            ' ' | '\t' | '\r' => flush(&mut tok, &mut cur),
-            ';' => {
-                flush(&mut tok, &mut cur);
-                while chars.peek().is_some_and(|&c| c != '\n') {
-                    chars.next();
-                }
-            }
-            '(' => {
-                flush(&mut tok, &mut cur);
-                if depth == 0 {
-                    paren_line = line;
-                }
-                depth += 1;
-            }
-            ')' => {
-                flush(&mut tok, &mut cur);
-                if depth == 0 {
-                    return Err((line, Problem::Parenthesis));
-                }
-                depth -= 1;
-            }
-            '"' => {
-                flush(&mut tok, &mut cur);
-                let start = line;
-                let mut s = String::from('"');
-                loop {
-                    match chars.next() {
-                        None => return Err((start, Problem::Quote)),
-                        Some('"') => break,
-                        Some('\\') => {
-                            s.push('\\');
-                            if let Some(n) = chars.next() {
-                                if n == '\n' {
-                                    line += 1;
-                                }
-                                s.push(n);
-                            }
-                        }
-                        Some(n) => {
-                            if n == '\n' {
-                                line += 1;
-                            }
-                            s.push(n);
-                        }
+        for ev in &lexed.events {
+            match ev {
+                LexEvent::Open => {
+                    if depth == 0 {
+                        paren_line = lexed.line;
                     }
+                    depth += 1;
                 }
-                s.push('"');
-                cur.tokens.push(Token {
-                    text: s,
-                    quoted: true,
-                });
+                LexEvent::Close if depth == 0 => return Err((lexed.line, Problem::Parenthesis)),
+                LexEvent::Close => depth -= 1,
+                LexEvent::Comment | LexEvent::UnclosedQuote | LexEvent::EscapeAtEnd => {}
             }
-            '\\' => {
-                tok.push('\\');
-                if let Some(n) = chars.next() {
-                    tok.push(n);
-                }
-            }
-            c => tok.push(c),
+        }
+        cur.tokens.extend(lexed.tokens.into_iter().map(token));
+        if depth == 0 && !lexer.is_open() && !cur.tokens.is_empty() {
+            let next = Logical {
+                line: lexed.line + 1,
+                blank_owner: false,
+                tokens: Vec::new(),
+            };
+            out.push(std::mem::replace(&mut cur, next));
         }
     }
+    if let Some(start) = lexer.open_quote() {
+        return Err((start, Problem::Quote));
+    }
+    cur.tokens.extend(lexer.end().map(token));
     if depth > 0 {
         return Err((paren_line, Problem::Parenthesis));
     }
-    flush(&mut tok, &mut cur);
     if !cur.tokens.is_empty() {
         out.push(cur);
     }
     Ok(out)
+}
+
+/// One token of a zone-file line (RFC 1035 §5.1), as the [`Lexer`] found it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lexeme {
+    /// The token as written: escapes kept, a quoted string with its quotes.
+    pub text: Vec<u8>,
+    /// Whether it is a quoted string.
+    pub quoted: bool,
+    /// The white space before it on its line since the previous token (or
+    /// the start of the line); parentheses are left out.
+    pub sep: Vec<u8>,
+    /// True when nothing at all stands between the previous token and this
+    /// one: a quoted string written against a word or another quoted
+    /// string (`a"b"`, `"a""b"`), which are separate tokens all the same.
+    pub adjoins: bool,
+}
+
+/// What the [`Lexer`] met on a line besides tokens, in the order met.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LexEvent {
+    /// A `;`: the rest of the line is a comment.
+    Comment,
+    /// `(`: the record goes on across lines.
+    Open,
+    /// `)`.
+    Close,
+    /// The line ended inside a quoted string, which goes on on the next
+    /// line.
+    UnclosedQuote,
+    /// The line ended with a backslash outside a quoted string: it escapes
+    /// the newline.
+    EscapeAtEnd,
+}
+
+/// One physical line, lexed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LexedLine {
+    /// Its number (1-based).
+    pub line: usize,
+    /// Whether it began inside a token the line before left open (a quoted
+    /// string, an escaped newline).
+    pub continued: bool,
+    /// The tokens that end on this line.
+    pub tokens: Vec<Lexeme>,
+    /// The white space after the last token, up to a comment or the end
+    /// of the line; parentheses are left out.
+    pub trailing: Vec<u8>,
+    /// Comments, parentheses and what was left open, in order.
+    pub events: Vec<LexEvent>,
+}
+
+/// The one zone-file lexer (RFC 1035 §5.1): white space separates tokens,
+/// `;` starts a comment, `(` and `)` are reported and otherwise separate,
+/// `"` quotes, and a backslash escapes the next character. It works on
+/// physical lines, so a reader sees each line's tokens, separators and
+/// events: the zone-file reader joins lines into records, the CZDS checker
+/// reads every line by itself ([`lex_line`]). A token left open at the end
+/// of a line (a quoted string, an escaped newline) goes on on the next line,
+/// with the newline in it.
+#[derive(Debug, Default)]
+pub struct Lexer {
+    line: usize,
+    open: Option<Open>,
+}
+
+/// A token that goes on across a newline.
+#[derive(Debug)]
+struct Open {
+    lexeme: Lexeme,
+    in_quote: bool,
+    escape: bool,
+    /// Where its quoted string began.
+    quote_line: usize,
+}
+
+impl Lexer {
+    /// A lexer before the first line.
+    pub fn new() -> Lexer {
+        Lexer::default()
+    }
+
+    /// Lex the next physical line, given without its newline.
+    pub fn line(&mut self, l: &[u8]) -> LexedLine {
+        self.line += 1;
+        let mut out = LexedLine {
+            line: self.line,
+            continued: self.open.is_some(),
+            tokens: Vec::new(),
+            trailing: Vec::new(),
+            events: Vec::new(),
+        };
+        let mut cur = self.open.take();
+        if let Some(o) = &mut cur {
+            // The newline between the lines belongs to the open token.
+            o.lexeme.text.push(b'\n');
+            o.escape = false;
+        }
+        let mut sep = Vec::new();
+        // The previous token ended just before this byte (a closing quote,
+        // or a word a quote ends).
+        let mut touching = false;
+        for &b in l {
+            if let Some(o) = cur.as_mut().filter(|o| o.escape || o.in_quote) {
+                o.lexeme.text.push(b);
+                let closes = !o.escape && b == b'"';
+                o.escape = !o.escape && b == b'\\';
+                if closes {
+                    out.tokens.extend(cur.take().map(|o| o.lexeme));
+                    touching = true;
+                }
+                continue;
+            }
+            match b {
+                b' ' | b'\t' | b'\r' | b';' | b'(' | b')' => {
+                    out.tokens.extend(cur.take().map(|o| o.lexeme));
+                    touching = false;
+                    match b {
+                        b';' => {
+                            out.events.push(LexEvent::Comment);
+                            break;
+                        }
+                        b'(' => out.events.push(LexEvent::Open),
+                        b')' => out.events.push(LexEvent::Close),
+                        _ => sep.push(b),
+                    }
+                }
+                _ => {
+                    let quote = b == b'"';
+                    if quote && let Some(word) = cur.take() {
+                        out.tokens.push(word.lexeme);
+                        touching = true;
+                    }
+                    let o = cur.get_or_insert_with(|| Open {
+                        lexeme: Lexeme {
+                            text: Vec::new(),
+                            quoted: quote,
+                            sep: std::mem::take(&mut sep),
+                            adjoins: std::mem::take(&mut touching),
+                        },
+                        in_quote: quote,
+                        escape: false,
+                        quote_line: self.line,
+                    });
+                    o.lexeme.text.push(b);
+                    o.escape = b == b'\\';
+                }
+            }
+        }
+        match cur {
+            Some(o) if o.in_quote => {
+                out.events.push(LexEvent::UnclosedQuote);
+                self.open = Some(o);
+            }
+            Some(o) if o.escape => {
+                out.events.push(LexEvent::EscapeAtEnd);
+                self.open = Some(o);
+            }
+            Some(o) => out.tokens.push(o.lexeme),
+            None => {}
+        }
+        out.trailing = sep;
+        out
+    }
+
+    /// Whether a token goes on across the last newline.
+    pub fn is_open(&self) -> bool {
+        self.open.is_some()
+    }
+
+    /// The line a quoted string still open began on.
+    pub fn open_quote(&self) -> Option<usize> {
+        self.open
+            .as_ref()
+            .filter(|o| o.in_quote)
+            .map(|o| o.quote_line)
+    }
+
+    /// The end of the input: the token still open, as it stands.
+    pub fn end(&mut self) -> Option<Lexeme> {
+        self.open.take().map(|o| o.lexeme)
+    }
+}
+
+/// Lex one line by itself, as a format without records across lines reads
+/// it (the CZDS subformat): a token left open at its end is ended there.
+pub fn lex_line(l: &[u8]) -> LexedLine {
+    let mut lexer = Lexer::new();
+    let mut lexed = lexer.line(l);
+    lexed.tokens.extend(lexer.end());
+    lexed
 }
 
 struct State {
@@ -372,14 +518,14 @@ impl State {
     }
 }
 
-fn class_from_str(s: &str) -> Option<u16> {
-    match s.to_ascii_uppercase().as_str() {
-        "IN" => Some(class::IN),
-        "CH" => Some(class::CH),
-        "HS" => Some(4),
-        "CS" => Some(2),
-        u => u.strip_prefix("CLASS")?.parse().ok(),
-    }
+/// The class of a record as written: a data class's mnemonic (`IN`, `CH`,
+/// `HS`, `CS`) or `CLASSnnn` (RFC 3597 §5), case-insensitively. The
+/// question-only `ANY` and `NONE` (RFC 6895 §3.2) are no class of a record.
+pub fn class_from_str(s: &str) -> Option<u16> {
+    let c: Class = s.parse().ok()?;
+    let question_only =
+        Class::from_mnemonic(s).is_some_and(|c| c == Class::ANY || c == Class::NONE);
+    (!question_only).then_some(c.to_int())
 }
 
 /// A TTL in seconds or with BIND units (`1w2d3h4m5s`); at most 2^31 - 1
@@ -421,6 +567,59 @@ fn is_absolute(text: &str) -> bool {
     slashes % 2 == 0
 }
 
+/// A name as written, decoded but not resolved against an origin.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WrittenName {
+    /// The octets of its labels, escapes decoded, the dots between labels
+    /// left out; case kept.
+    pub octets: Vec<u8>,
+    /// Whether it ends with an unescaped dot (is fully qualified).
+    pub absolute: bool,
+}
+
+/// Decode a presentation-format name strictly (RFC 1035 §5.1): `\DDD` must
+/// have three digits and stay below 256, and `\` must escape something.
+/// For a checker that reports malformed names; the reader itself takes
+/// names through [`name_in`], which is as lenient as [`Name::parse`].
+pub fn decode_name(text: &[u8]) -> Result<WrittenName, NameError> {
+    let bad = || NameError::BadEscape(String::from_utf8_lossy(text).into_owned());
+    let mut octets = Vec::with_capacity(text.len());
+    let mut absolute = false;
+    let mut i = 0;
+    while i < text.len() {
+        absolute = false;
+        match text[i] {
+            b'\\' => {
+                let r = &text[i + 1..];
+                if r.first().is_some_and(u8::is_ascii_digit) {
+                    if r.len() < 3 || !r[..3].iter().all(u8::is_ascii_digit) {
+                        return Err(bad());
+                    }
+                    let v = u32::from(r[0] - b'0') * 100
+                        + u32::from(r[1] - b'0') * 10
+                        + u32::from(r[2] - b'0');
+                    octets.push(u8::try_from(v).map_err(|_| bad())?);
+                    i += 4;
+                } else if let Some(&c) = r.first() {
+                    octets.push(c);
+                    i += 2;
+                } else {
+                    return Err(bad());
+                }
+            }
+            b'.' => {
+                absolute = true;
+                i += 1;
+            }
+            c => {
+                octets.push(c);
+                i += 1;
+            }
+        }
+    }
+    Ok(WrittenName { octets, absolute })
+}
+
 /// A name as written in the file: absolute, `@`, or relative to `origin`.
 pub fn name_in(text: &str, origin: Option<&Name>) -> Result<Name, Problem> {
     let bad = |error| Problem::Name {
@@ -444,67 +643,26 @@ pub fn name_in(text: &str, origin: Option<&Name>) -> Result<Name, Problem> {
     Name::parse(&full).map_err(bad)
 }
 
-fn field(rt: u16, field: &'static str, value: &str) -> RdataError {
-    RdataError::Field {
-        rtype: type_name(rt),
-        field,
-        value: value.to_string(),
+impl RdataError {
+    /// A presentation-form error of one of the `rt` record's fields.
+    fn of(rt: u16, e: TextError) -> RdataError {
+        match e {
+            TextError::FieldCount { expected, got } => RdataError::FieldCount {
+                rtype: type_name(rt),
+                expected,
+                got,
+            },
+            TextError::Field { field, value } => RdataError::Field {
+                rtype: type_name(rt),
+                field,
+                value,
+            },
+        }
     }
-}
-
-fn count(rt: u16, toks: &[String], expected: &'static str, ok: bool) -> Result<(), RdataError> {
-    if ok {
-        Ok(())
-    } else {
-        Err(RdataError::FieldCount {
-            rtype: type_name(rt),
-            expected,
-            got: toks.len(),
-        })
-    }
-}
-
-fn num<T: std::str::FromStr>(rt: u16, name: &'static str, s: &str) -> Result<T, RdataError> {
-    s.parse().map_err(|_| field(rt, name, s))
-}
-
-fn name_field(
-    rt: u16,
-    which: &'static str,
-    s: &str,
-    origin: Option<&Name>,
-) -> Result<Name, RdataError> {
-    name_in(s, origin).map_err(|_| field(rt, which, s))
-}
-
-/// RRSIG time: `YYYYMMDDHHmmSS` or seconds (RFC 4034 §3.2), modulo 2^32.
-fn rrsig_time(rt: u16, which: &'static str, s: &str) -> Result<u32, RdataError> {
-    crate::time::parse_rrsig_time(s).ok_or_else(|| field(rt, which, s))
-}
-
-fn salt(rt: u16, s: &str) -> Result<Vec<u8>, RdataError> {
-    if s == "-" {
-        return Ok(Vec::new());
-    }
-    let v = HEXLOWER_PERMISSIVE
-        .decode(s.as_bytes())
-        .map_err(|_| field(rt, "salt", s))?;
-    if v.len() > 255 {
-        return Err(field(rt, "salt", s));
-    }
-    Ok(v)
-}
-
-fn bitmap(rt: u16, toks: &[String]) -> Result<Vec<u8>, RdataError> {
-    let types = toks
-        .iter()
-        .map(|t| type_from_str(t).ok_or_else(|| field(rt, "type", t)))
-        .collect::<Result<Vec<u16>, _>>()?;
-    Ok(crate::rr::bitmap_from_types(&types))
 }
 
 /// One `<character-string>` (RFC 1035 §3.3), quoted or not, escapes decoded.
-fn character_string(rt: u16, s: &str) -> Result<Vec<u8>, RdataError> {
+fn character_string(s: &str) -> Result<Vec<u8>, TextError> {
     let inner = s
         .strip_prefix('"')
         .and_then(|x| x.strip_suffix('"'))
@@ -519,13 +677,13 @@ fn character_string(rt: u16, s: &str) -> Result<Vec<u8>, RdataError> {
                 let v = u32::from(r[0] - b'0') * 100
                     + u32::from(r[1] - b'0') * 10
                     + u32::from(r[2] - b'0');
-                out.push(u8::try_from(v).map_err(|_| field(rt, "string", s))?);
+                out.push(u8::try_from(v).map_err(|_| bad("string", s))?);
                 i += 4;
             } else if let Some(&c) = r.first() {
                 out.push(c);
                 i += 2;
             } else {
-                return Err(field(rt, "string", s));
+                return Err(bad("string", s));
             }
         } else {
             out.push(b[i]);
@@ -533,7 +691,7 @@ fn character_string(rt: u16, s: &str) -> Result<Vec<u8>, RdataError> {
         }
     }
     if out.len() > 255 {
-        return Err(field(rt, "string", s));
+        return Err(bad("string", s));
     }
     Ok(out)
 }
@@ -541,18 +699,18 @@ fn character_string(rt: u16, s: &str) -> Result<Vec<u8>, RdataError> {
 /// RDATA tokens to wire form for A, AAAA, NS, CNAME, PTR, MX, TXT, SOA,
 /// DS, CDS, DNSKEY, CDNSKEY, RRSIG, NSEC, NSEC3, NSEC3PARAM, and any type
 /// written as RFC 3597 `\# length hex`. Relative names resolve against
-/// `origin`. Names are written uncompressed and lower-cased.
+/// `origin`. Names are written uncompressed and lower-cased. The typed
+/// ones go through their type in [`crate::rdata`], which owns both
+/// directions.
 pub fn rdata_to_wire(
     rt: u16,
     toks: &[String],
     origin: Option<&Name>,
 ) -> Result<Vec<u8>, RdataError> {
     if toks.first().is_some_and(|t| t == "\\#") {
-        count(rt, toks, "\\# length [hex]", toks.len() >= 2)?;
-        let declared: usize = num(rt, "length", &toks[1])?;
-        let data = HEXLOWER_PERMISSIVE
-            .decode(toks[2..].concat().as_bytes())
-            .map_err(|_| field(rt, "hex", &toks[2..].concat()))?;
+        let t = fields(toks, "\\# length [hex]", |n| n >= 2).map_err(|e| RdataError::of(rt, e))?;
+        let declared: usize = num("length", t[1]).map_err(|e| RdataError::of(rt, e))?;
+        let data = hex_field("hex", &t[2..]).map_err(|e| RdataError::of(rt, e))?;
         if data.len() != declared {
             return Err(RdataError::GenericLength {
                 declared,
@@ -561,133 +719,52 @@ pub fn rdata_to_wire(
         }
         return Ok(data);
     }
-    let mut w = Vec::new();
-    match rt {
-        rtype::A => {
-            count(rt, toks, "1", toks.len() == 1)?;
-            let a: Ipv4Addr = num(rt, "address", &toks[0])?;
-            w.extend_from_slice(&a.octets());
-        }
-        rtype::AAAA => {
-            count(rt, toks, "1", toks.len() == 1)?;
-            let a: Ipv6Addr = num(rt, "address", &toks[0])?;
-            w.extend_from_slice(&a.octets());
-        }
-        rtype::NS | rtype::CNAME | rtype::PTR => {
-            count(rt, toks, "1", toks.len() == 1)?;
-            w.extend_from_slice(name_field(rt, "name", &toks[0], origin)?.wire());
-        }
-        rtype::MX => {
-            count(rt, toks, "2", toks.len() == 2)?;
-            w.extend_from_slice(&num::<u16>(rt, "preference", &toks[0])?.to_be_bytes());
-            w.extend_from_slice(name_field(rt, "exchange", &toks[1], origin)?.wire());
-        }
-        rtype::TXT => {
-            count(rt, toks, "1 or more", !toks.is_empty())?;
-            for t in toks {
-                let s = character_string(rt, t)?;
+    match known_to_wire(rt, toks, origin) {
+        Some(w) => w.map_err(|e| RdataError::of(rt, e)),
+        None => Err(RdataError::Unsupported {
+            rtype: type_name(rt),
+        }),
+    }
+}
+
+/// The presentation form of a type this reader knows, in wire form; `None`
+/// for the others.
+fn known_to_wire(
+    rt: u16,
+    toks: &[String],
+    origin: Option<&Name>,
+) -> Option<Result<Vec<u8>, TextError>> {
+    let w = match rt {
+        rtype::A => fields(toks, "1", |n| n == 1)
+            .and_then(|t| num::<Ipv4Addr>("address", t[0]).map(|a| a.octets().to_vec())),
+        rtype::AAAA => fields(toks, "1", |n| n == 1)
+            .and_then(|t| num::<Ipv6Addr>("address", t[0]).map(|a| a.octets().to_vec())),
+        rtype::NS | rtype::CNAME | rtype::PTR => fields(toks, "1", |n| n == 1)
+            .and_then(|t| name_field("name", t[0], origin).map(|n| n.wire().to_vec())),
+        rtype::MX => fields(toks, "2", |n| n == 2).and_then(|t| {
+            let mut w = num::<u16>("preference", t[0])?.to_be_bytes().to_vec();
+            w.extend_from_slice(name_field("exchange", t[1], origin)?.wire());
+            Ok(w)
+        }),
+        rtype::TXT => fields(toks, "1 or more", |n| n >= 1).and_then(|t| {
+            let mut w = Vec::new();
+            for s in t {
+                let s = character_string(s)?;
                 w.push(s.len() as u8);
                 w.extend_from_slice(&s);
             }
-        }
-        rtype::SOA => {
-            count(rt, toks, "7", toks.len() == 7)?;
-            w.extend_from_slice(name_field(rt, "mname", &toks[0], origin)?.wire());
-            w.extend_from_slice(name_field(rt, "rname", &toks[1], origin)?.wire());
-            w.extend_from_slice(&num::<u32>(rt, "serial", &toks[2])?.to_be_bytes());
-            for (t, which) in toks[3..]
-                .iter()
-                .zip(["refresh", "retry", "expire", "minimum"])
-            {
-                w.extend_from_slice(
-                    &parse_ttl(t)
-                        .ok_or_else(|| field(rt, which, t))?
-                        .to_be_bytes(),
-                );
-            }
-        }
-        rtype::DS | rtype::CDS => {
-            count(rt, toks, "4 or more", toks.len() >= 4)?;
-            w.extend_from_slice(&num::<u16>(rt, "key tag", &toks[0])?.to_be_bytes());
-            w.push(num(rt, "algorithm", &toks[1])?);
-            w.push(num(rt, "digest type", &toks[2])?);
-            let hex = toks[3..].concat();
-            w.extend(
-                HEXLOWER_PERMISSIVE
-                    .decode(hex.as_bytes())
-                    .map_err(|_| field(rt, "digest", &hex))?,
-            );
-        }
-        rtype::DNSKEY | rtype::CDNSKEY => {
-            count(rt, toks, "4 or more", toks.len() >= 4)?;
-            w.extend_from_slice(&num::<u16>(rt, "flags", &toks[0])?.to_be_bytes());
-            w.push(num(rt, "protocol", &toks[1])?);
-            w.push(num(rt, "algorithm", &toks[2])?);
-            let b64 = toks[3..].concat();
-            w.extend(
-                BASE64
-                    .decode(b64.as_bytes())
-                    .map_err(|_| field(rt, "public key", &b64))?,
-            );
-        }
-        rtype::RRSIG => {
-            count(rt, toks, "9 or more", toks.len() >= 9)?;
-            let covered =
-                type_from_str(&toks[0]).ok_or_else(|| field(rt, "type covered", &toks[0]))?;
-            w.extend_from_slice(&covered.to_be_bytes());
-            w.push(num(rt, "algorithm", &toks[1])?);
-            w.push(num(rt, "labels", &toks[2])?);
-            w.extend_from_slice(&num::<u32>(rt, "original TTL", &toks[3])?.to_be_bytes());
-            w.extend_from_slice(&rrsig_time(rt, "expiration", &toks[4])?.to_be_bytes());
-            w.extend_from_slice(&rrsig_time(rt, "inception", &toks[5])?.to_be_bytes());
-            w.extend_from_slice(&num::<u16>(rt, "key tag", &toks[6])?.to_be_bytes());
-            w.extend_from_slice(name_field(rt, "signer", &toks[7], origin)?.wire());
-            let b64 = toks[8..].concat();
-            w.extend(
-                BASE64
-                    .decode(b64.as_bytes())
-                    .map_err(|_| field(rt, "signature", &b64))?,
-            );
-        }
-        rtype::NSEC => {
-            count(rt, toks, "1 or more", !toks.is_empty())?;
-            w.extend_from_slice(name_field(rt, "next name", &toks[0], origin)?.wire());
-            w.extend(bitmap(rt, &toks[1..])?);
-        }
-        rtype::NSEC3 => {
-            count(rt, toks, "5 or more", toks.len() >= 5)?;
-            w.push(num(rt, "algorithm", &toks[0])?);
-            w.push(num(rt, "flags", &toks[1])?);
-            w.extend_from_slice(&num::<u16>(rt, "iterations", &toks[2])?.to_be_bytes());
-            let s = salt(rt, &toks[3])?;
-            w.push(s.len() as u8);
-            w.extend(s);
-            let h = BASE32HEX_NOPAD
-                .decode(toks[4].to_ascii_uppercase().as_bytes())
-                .map_err(|_| field(rt, "next hashed owner", &toks[4]))?;
-            if h.is_empty() || h.len() > 255 {
-                return Err(field(rt, "next hashed owner", &toks[4]));
-            }
-            w.push(h.len() as u8);
-            w.extend(h);
-            w.extend(bitmap(rt, &toks[5..])?);
-        }
-        rtype::NSEC3PARAM => {
-            count(rt, toks, "4", toks.len() == 4)?;
-            w.push(num(rt, "algorithm", &toks[0])?);
-            w.push(num(rt, "flags", &toks[1])?);
-            w.extend_from_slice(&num::<u16>(rt, "iterations", &toks[2])?.to_be_bytes());
-            let s = salt(rt, &toks[3])?;
-            w.push(s.len() as u8);
-            w.extend(s);
-        }
-        _ => {
-            return Err(RdataError::Unsupported {
-                rtype: type_name(rt),
-            });
-        }
-    }
-    Ok(w)
+            Ok(w)
+        }),
+        rtype::SOA => Soa::from_text(toks, origin).map(|x| x.to_rdata()),
+        rtype::DS | rtype::CDS => Ds::from_text(toks).map(|x| x.to_rdata()),
+        rtype::DNSKEY | rtype::CDNSKEY => Dnskey::from_text(toks).map(|x| x.to_rdata()),
+        rtype::RRSIG => Rrsig::from_text(toks, origin).map(|x| x.to_rdata()),
+        rtype::NSEC => Nsec::from_text(toks, origin).map(|x| x.to_rdata()),
+        rtype::NSEC3 => Nsec3::from_text(toks).map(|x| x.to_rdata()),
+        rtype::NSEC3PARAM => Nsec3param::from_text(toks).map(|x| x.to_rdata()),
+        _ => return None,
+    };
+    Some(w)
 }
 
 #[cfg(test)]
@@ -891,5 +968,76 @@ x  TYPE65534 \# 3 abcdef
             es[0].rdata_wire(),
             Err(RdataError::Unsupported { .. })
         ));
+    }
+
+    #[test]
+    fn lexer_gives_tokens_separators_and_events() {
+        let l = lex_line(b"a.\t3600  in ( \"x y\"\"z\"w ) ; c");
+        let texts: Vec<&[u8]> = l.tokens.iter().map(|t| &t.text[..]).collect();
+        assert_eq!(
+            texts,
+            [&b"a."[..], b"3600", b"in", b"\"x y\"", b"\"z\"", b"w"]
+        );
+        let seps: Vec<&[u8]> = l.tokens.iter().map(|t| &t.sep[..]).collect();
+        assert_eq!(seps, [&b""[..], b"\t", b"  ", b"  ", b"", b""]);
+        let adjoins: Vec<bool> = l.tokens.iter().map(|t| t.adjoins).collect();
+        assert_eq!(adjoins, [false, false, false, false, true, true]);
+        assert_eq!(l.trailing, b"  ");
+        assert_eq!(
+            l.events,
+            [LexEvent::Open, LexEvent::Close, LexEvent::Comment]
+        );
+        let l = lex_line(b"a\\");
+        assert_eq!(l.tokens[0].text, b"a\\");
+        assert_eq!(l.events, [LexEvent::EscapeAtEnd]);
+    }
+
+    #[test]
+    fn lexer_carries_open_tokens_across_lines() {
+        let mut lx = Lexer::new();
+        let l1 = lx.line(b"x TXT \"a");
+        assert_eq!(l1.tokens.len(), 2);
+        assert_eq!(l1.events, [LexEvent::UnclosedQuote]);
+        assert_eq!(lx.open_quote(), Some(1));
+        let l2 = lx.line(b"b\" c\\");
+        assert!(l2.continued);
+        assert_eq!(l2.tokens[0].text, b"\"a\nb\"");
+        assert!(l2.tokens[0].quoted);
+        assert_eq!(l2.events, [LexEvent::EscapeAtEnd]);
+        assert_eq!(lx.open_quote(), None);
+        let l3 = lx.line(b"d");
+        assert_eq!(l3.tokens[0].text, b"c\\\nd");
+        assert!(!lx.is_open() && lx.end().is_none());
+    }
+
+    #[test]
+    fn strict_name_decoding_rfc1035_section_5_1() {
+        let w = decode_name(b"a\\065.B.").unwrap();
+        assert_eq!((&w.octets[..], w.absolute), (&b"aAB"[..], true));
+        let w = decode_name(b"a\\.").unwrap();
+        assert_eq!((&w.octets[..], w.absolute), (&b"a."[..], false));
+        assert!(decode_name(b"a\\25.mobile.").is_err());
+        assert!(decode_name(b"a\\256.").is_err());
+        assert!(decode_name(b"a\\").is_err());
+    }
+
+    #[test]
+    fn record_classes() {
+        assert_eq!(class_from_str("in"), Some(class::IN));
+        assert_eq!(class_from_str("CLASS42"), Some(42));
+        assert_eq!(class_from_str("ANY"), None);
+        assert_eq!(class_from_str("none"), None);
+        assert_eq!(class_from_str("CLASS"), None);
+    }
+
+    #[test]
+    fn quoted_strings_across_lines_and_escaped_newlines() {
+        let es = parse("$TTL 60\na TXT \"one\ntwo\" b\\\nc\nd NS x.\n");
+        assert_eq!(es[0].rdata, vec!["\"one\ntwo\"", "b\\\nc"]);
+        assert_eq!(es[0].line, 2);
+        assert_eq!(
+            (es[1].line, es[1].owner.to_string()),
+            (5, "d.mobile.".into())
+        );
     }
 }
