@@ -16,6 +16,9 @@ use tldns_base::time::TimeOfDay;
 /// The configuration format this build reads.
 pub const CONFIG_VERSION: u32 = 1;
 
+/// The file `zones/<tld>.toml` as written: one field per top-level key or
+/// table, defaults filled in; only syntax, key names and types are checked
+/// here, the rest in [`Config::parse`].
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct ZoneConfig {
@@ -23,19 +26,26 @@ pub struct ZoneConfig {
     pub version: u32,
     /// The TLD, e.g. `mobile.`.
     pub origin: String,
+    /// `[soa]`: the apex SOA's fields other than the serial.
     pub soa: SoaConfig,
+    /// `[ttl]`: TTLs of the records the configuration makes.
     #[serde(default)]
     pub ttl: TtlConfig,
     /// The TLD's own name servers; their in-zone addresses become apex glue.
     pub apex_ns: Vec<ApexNs>,
+    /// `[serial]`: how the SOA serial of each new version is chosen.
     #[serde(default)]
     pub serial: SerialConfig,
+    /// `[policy]`: what the SRS may publish.
     #[serde(default)]
     pub policy: PolicyConfig,
+    /// `[server]`: listening and answering.
     #[serde(default)]
     pub server: ServerConfig,
+    /// `[dnssec]`: signing; on by default.
     #[serde(default)]
     pub dnssec: DnssecConfig,
+    /// `[export]`: the daily CZDS zone file.
     #[serde(default)]
     pub export: ExportConfig,
     /// SRS database URL (`sqlite://PATH` or `postgres://...`); `--db` overrides.
@@ -78,6 +88,7 @@ fn default_tsig_algorithm() -> String {
 pub struct TransferConfig {
     /// Diffs kept for IXFR (RFC 1995); older serials get an AXFR-style answer.
     pub ixfr_history: usize,
+    /// `[[transfer.secondaries]]`; none by default.
     pub secondaries: Vec<SecondaryPeer>,
 }
 
@@ -126,6 +137,7 @@ pub struct SecondaryConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct PrimaryPeer {
+    /// The primary's address and port (53 for a standard server).
     pub address: SocketAddr,
     /// TSIG key for our requests; NOTIFY from this primary must carry it too.
     #[serde(default)]
@@ -136,25 +148,41 @@ fn default_state_dir() -> PathBuf {
     PathBuf::from("var")
 }
 
+/// `[soa]`: the apex SOA's fields (RFC 1035 §3.3.13) other than the serial,
+/// which [`SerialConfig`] chooses. All required.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct SoaConfig {
+    /// `mname`: the primary master's name.
     pub mname: String,
+    /// `rname`: the responsible mailbox, as a name (`hostmaster.nic.mobile.`).
     pub rname: String,
+    /// `refresh`: seconds between a secondary's serial checks.
     pub refresh: u32,
+    /// `retry`: seconds before a secondary retries a failed refresh.
     pub retry: u32,
+    /// `expire`: seconds after which a secondary that cannot refresh stops
+    /// answering.
     pub expire: u32,
     /// Negative-caching TTL (RFC 2308 §4).
     pub minimum: u32,
 }
 
+/// `[ttl]`: TTLs, in seconds, of the records tldns makes from the
+/// configuration and the SRS.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
 pub struct TtlConfig {
+    /// `soa`: the apex SOA; default 3600. Negative answers use the smaller of
+    /// this and `[soa] minimum` (RFC 2308 §5).
     pub soa: u32,
+    /// `ns`: the apex and delegation NS RRsets; default 172800 (two days).
     pub ns: u32,
+    /// `ds`: delegation DS RRsets; default 86400.
     pub ds: u32,
+    /// `glue`: glue addresses; default 172800.
     pub glue: u32,
+    /// `dnskey`: the apex DNSKEY RRset; default 3600.
     pub dnskey: u32,
 }
 
@@ -170,15 +198,21 @@ impl Default for TtlConfig {
     }
 }
 
+/// `[[apex-ns]]`: one of the TLD's own name servers (at least one is
+/// required).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct ApexNs {
+    /// `name`: the server's name; if inside the zone it must be below a
+    /// registered name (`a.nic.mobile.`) and have `addresses`.
     pub name: String,
     /// Addresses; required when the name is inside the zone (glue).
     #[serde(default)]
     pub addresses: Vec<IpAddr>,
 }
 
+/// `[serial] scheme`: how the next SOA serial is chosen (RFC 1982 arithmetic
+/// keeps it increasing).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
 #[serde(rename_all = "kebab-case")]
 pub enum SerialScheme {
@@ -191,13 +225,16 @@ pub enum SerialScheme {
     Dateserial,
 }
 
+/// `[serial]`; the table may be left out.
 #[derive(Debug, Clone, Deserialize, Default)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct SerialConfig {
+    /// `scheme`: default `unixtime`.
     #[serde(default)]
     pub scheme: SerialScheme,
 }
 
+/// `[policy]`: what a version built from the SRS may hold.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
 pub struct PolicyConfig {
@@ -229,17 +266,25 @@ impl Default for PolicyConfig {
     }
 }
 
+/// `[server]`: listening and answering.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
 pub struct ServerConfig {
+    /// `listen`: UDP and TCP addresses served; default `127.0.0.1:5353`; may not
+    /// be empty.
     pub listen: Vec<SocketAddr>,
-    /// UDP worker threads; 0 means one per core.
+    /// UDP worker threads; 0 means one per core. Default 0.
     pub udp_workers: usize,
-    /// Largest UDP payload we send, whatever the client offers (RFC 6891 §6.2.5).
+    /// Largest UDP payload we send, whatever the client offers (RFC 6891
+    /// §6.2.5). Default 1232; at least 512.
     pub edns_max_payload: u16,
+    /// `tcp-idle-timeout-ms`: a TCP connection idle this long is closed (RFC 7766
+    /// §6.2.3); default 10000.
     pub tcp_idle_timeout_ms: u64,
+    /// `tcp-max-connections`: TCP connections served at once; default 1000.
     pub tcp_max_connections: usize,
-    /// Queries answered per TCP connection before it is closed (0 = no limit).
+    /// Queries answered per TCP connection before it is closed (0 = no
+    /// limit). Default 0.
     pub tcp_max_queries: u32,
     /// NSID payload (RFC 5001), sent when the client asks; off when unset.
     pub nsid: Option<String>,
@@ -247,7 +292,7 @@ pub struct ServerConfig {
     pub identity: Option<String>,
     /// Prometheus metrics on this address; off when unset.
     pub metrics_listen: Option<SocketAddr>,
-    /// Rebuild from the SRS this often (seconds); 0 turns the timer off.
+    /// Rebuild from the SRS this often (seconds); 0 turns the timer off. Default 300.
     pub reload_interval_secs: u64,
 }
 
@@ -268,6 +313,7 @@ impl Default for ServerConfig {
     }
 }
 
+/// `[dnssec] scheme`: which keys sign the zone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
 #[serde(rename_all = "kebab-case")]
 pub enum KeyScheme {
@@ -278,30 +324,48 @@ pub enum KeyScheme {
     Csk,
 }
 
+/// `[dnssec]`: signing of each version (keys, NSEC3, RRSIG timing).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
 pub struct DnssecConfig {
+    /// `enabled`: sign each version; default true. When false the zone is
+    /// served unsigned.
     pub enabled: bool,
-    /// Key directory (BIND K-files).
+    /// Key directory (BIND K-files). Default `keys`.
     pub keys_dir: PathBuf,
-    /// 13 (ECDSA P-256, default), 15 (Ed25519) or 8 (RSA/SHA-256).
+    /// 13 (ECDSA P-256, default), 15 (Ed25519) or 8 (RSA/SHA-256); no other
+    /// value is accepted.
     pub algorithm: u8,
+    /// `scheme`: default `ksk-zsk`.
     pub scheme: KeyScheme,
-    /// RSA modulus size when algorithm is 8.
+    /// RSA modulus size when algorithm is 8. Default 2048.
     pub rsa_bits: u32,
+    /// `ksk-lifetime-days`: intended KSK lifetime; default 0. Read but not acted
+    /// on: generated keys get no Inactive/Delete time (see `dnssec::keys`).
     pub ksk_lifetime_days: u32,
+    /// `zsk-lifetime-days`: intended ZSK lifetime; default 90. Read but not acted
+    /// on, as `ksk-lifetime-days`.
     pub zsk_lifetime_days: u32,
-    /// RFC 9276: 0 iterations, empty salt.
+    /// Extra NSEC3 hash iterations (RFC 5155 §3.1.3); default 0, as RFC 9276
+    /// §3.1 asks.
     pub nsec3_iterations: u16,
-    /// Hex, empty for none.
+    /// Hex, empty for none (the default, RFC 9276 §3.1); at most 255 octets.
     pub nsec3_salt: String,
+    /// `nsec3-opt-out`: set the Opt-Out flag and leave unsigned delegations out
+    /// of the chain (RFC 5155 §6); default false.
     pub nsec3_opt_out: bool,
+    /// `nsec3-ttl`: TTL of NSEC3 and NSEC3PARAM records; default the smaller of
+    /// `[ttl] soa` and `[soa] minimum` (RFC 5155 §3, RFC 9077 §3).
     pub nsec3_ttl: Option<u32>,
+    /// `signature-validity-days`: RRSIG expiration minus signing time, before
+    /// jitter; default 14.
     pub signature_validity_days: u32,
+    /// `inception-backdate-secs`: RRSIG inception this long before signing
+    /// time, for validators with slow clocks; default 3600.
     pub inception_backdate_secs: u32,
-    /// Re-sign when a signature has less than this left.
+    /// Re-sign when a signature has less than this left. Default 7.
     pub refresh_days: u32,
-    /// Spread of expiration times, so signatures don't all expire at once.
+    /// Spread of expiration times, so signatures don't all expire at once. Default 24.
     pub jitter_hours: u32,
 }
 
@@ -331,7 +395,7 @@ impl Default for DnssecConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
 pub struct ExportConfig {
-    /// `tldns serve` exports daily; `tldns export` works either way.
+    /// `tldns serve` exports daily; `tldns export` works either way. Default true.
     pub enabled: bool,
     /// Directory the files are published in; default `<state-dir>/czds`.
     pub out_dir: Option<PathBuf>,
@@ -339,7 +403,7 @@ pub struct ExportConfig {
     /// (Spec 4 §2.3: "as close as possible to 00:00:00 UTC").
     #[serde(deserialize_with = "time_of_day")]
     pub daily_at: TimeOfDay,
-    /// Historical copies (`<zone>-yyyymmdd.zone.gz`) kept; 0 keeps them all.
+    /// Historical copies (`<zone>-yyyymmdd.zone.gz`) kept; 0 keeps them all. Default 30.
     pub keep_days: u32,
     /// Armored, unprotected OpenPGP secret key that signs the `.sig` files;
     /// default `<state-dir>/czds-openpgp.asc`, generated when missing.
@@ -368,16 +432,25 @@ impl Default for ExportConfig {
 /// A configuration error: file, line and key, and what is wrong.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
+    /// The file could not be read.
     #[error("{path}: cannot read: {error}")]
     Read {
+        /// The file's path.
         path: PathBuf,
+        /// The read error.
         error: std::io::Error,
     },
+    /// The file was read but is not a valid configuration: bad TOML, an unknown
+    /// or missing key, a wrong type, or a value the checks refuse.
     #[error("{path}:{line}: {key}: {message}")]
     Invalid {
+        /// The file's path.
         path: PathBuf,
+        /// 1-based line of the offending key; 0 when it cannot be found.
         line: usize,
+        /// The key, as written in the file (`retry`, `nsec3-salt`).
         key: String,
+        /// What is wrong with it.
         message: String,
     },
 }
@@ -385,12 +458,21 @@ pub enum ConfigError {
 /// A checked configuration: the raw file plus the values derived from it.
 #[derive(Debug, Clone)]
 pub struct Config {
+    /// The file it was read from; relative paths in it are resolved against
+    /// this file's directory ([`Config::resolve`]).
     pub path: PathBuf,
+    /// The file as written.
     pub zone: ZoneConfig,
+    /// [`ZoneConfig::origin`], parsed: the TLD, exactly one label.
     pub origin: Name,
+    /// `[soa] mname`, parsed.
     pub soa_mname: Name,
+    /// `[soa] rname`, parsed.
     pub soa_rname: Name,
+    /// `[[apex-ns]]` parsed: each server's name and glue addresses (empty for a
+    /// server outside the zone).
     pub apex_ns: Vec<(Name, Vec<IpAddr>)>,
+    /// `[dnssec] nsec3-salt`, decoded from hex.
     pub nsec3_salt: Vec<u8>,
 }
 

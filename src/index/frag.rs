@@ -61,6 +61,8 @@ impl Frag {
         &self.0[HEAD + 4 * self.field(3) as usize..]
     }
 
+    /// No records at all, with or without DNSSEC (an empty RRset, or an
+    /// unsigned zone's DNSSEC part).
     pub fn is_empty(&self) -> bool {
         self.field(2) == 0
     }
@@ -71,6 +73,7 @@ impl Frag {
         self.field(if dnssec { 2 } else { 1 })
     }
 
+    /// Octets written with or without DNSSEC, before any pointer is closed.
     #[inline]
     pub fn len(&self, dnssec: bool) -> usize {
         if dnssec {
@@ -242,6 +245,8 @@ impl FragBuilder {
         self.plain = Some((self.buf.len() as u16, self.rrs));
     }
 
+    /// The fragment: header, patches, octets. Without [`Self::end_plain`] every
+    /// record is plain.
     pub fn finish(self) -> Frag {
         let (plain_len, plain_rrs) = self.plain.unwrap_or((self.buf.len() as u16, self.rrs));
         let mut v = Vec::with_capacity(HEAD + 4 * self.patches.len() + self.buf.len());

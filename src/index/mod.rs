@@ -23,12 +23,17 @@ use std::sync::Arc;
 /// Answer options taken from the server configuration.
 #[derive(Debug, Clone, Default)]
 pub struct Options {
+    /// [`ServerConfig::edns_max_payload`]: the largest UDP response sent.
     pub edns_max_payload: u16,
+    /// [`ServerConfig::nsid`] as octets, the NSID option's payload (RFC 5001).
     pub nsid: Option<Box<[u8]>>,
+    /// [`ServerConfig::identity`] as octets, the answer to CHAOS TXT
+    /// `id.server.`/`hostname.bind.`.
     pub identity: Option<Box<[u8]>>,
 }
 
 impl Options {
+    /// The options of `[server]`.
     pub fn from_config(c: &ServerConfig) -> Options {
         Options {
             edns_max_payload: c.edns_max_payload,
@@ -59,7 +64,14 @@ const INLINE_LABEL: usize = 22;
 /// ones in place, so matching a query costs no pointer.
 #[derive(Debug, Clone)]
 pub enum Label {
-    Inline { len: u8, octets: [u8; INLINE_LABEL] },
+    /// A label of up to 22 octets, in place.
+    Inline {
+        /// Octets of `octets` in use.
+        len: u8,
+        /// The label, zero-padded.
+        octets: [u8; INLINE_LABEL],
+    },
+    /// A longer label, on the heap.
     Boxed(Box<[u8]>),
 }
 
@@ -77,6 +89,7 @@ impl Label {
         }
     }
 
+    /// The label's octets, lower-case.
     #[inline]
     pub fn as_bytes(&self) -> &[u8] {
         match self {
@@ -89,24 +102,32 @@ impl Label {
 /// Precomputed parts of the answers at one delegation.
 #[derive(Debug, Clone)]
 pub struct Referral {
+    /// The delegation's first label: its key in [`Delegations`].
     pub label: Label,
     /// NS RRset, placed first in the authority section. Delegations whose
     /// answers are the same octets share one.
     pub ns: Frag,
     /// In-zone glue for the NS targets, additional section (shared too).
     pub glue: Frag,
+    /// What goes after the NS RRset when DO is set: the DS or the proof of none.
     pub proof: Proof,
 }
 
 /// Precomputed apex answers.
 #[derive(Debug, Clone, Default)]
 pub struct Apex {
+    /// The apex SOA, for an answer to a SOA query (TTL `[ttl] soa`).
     pub soa: Frag,
     /// SOA for negative answers: TTL = min(SOA TTL, MINIMUM) (RFC 2308 §3).
     pub neg_soa: Frag,
+    /// The apex NS RRset (with its RRSIGs).
     pub ns: Frag,
+    /// In-zone addresses of the apex name servers, for the additional section.
     pub ns_glue: Frag,
+    /// The DNSKEY RRset with its RRSIGs; empty in an unsigned zone.
     pub dnskey: Frag,
+    /// The NSEC3PARAM record with its RRSIG (RFC 5155 §4); empty in an
+    /// unsigned zone.
     pub nsec3param: Frag,
 }
 
@@ -125,7 +146,9 @@ pub struct Nsec3Index {
     shift: u32,
     buckets: Vec<Arc<[Nsec3Entry]>>,
     len: usize,
+    /// NSEC3 hash iterations of the chain (RFC 5155 §3.1.3).
     pub iterations: u16,
+    /// NSEC3 salt of the chain (RFC 5155 §3.1.5).
     pub salt: Box<[u8]>,
     /// TTL of the NSEC3 records.
     pub ttl: u32,
@@ -195,6 +218,7 @@ impl Nsec3Index {
         self.len
     }
 
+    /// Whether the chain has no records.
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
@@ -333,6 +357,7 @@ impl Delegations {
         (h, ((((h >> 32) & 0xFF_FFFF) * self.count) >> 24) as usize)
     }
 
+    /// The referral at a lower-case delegation label, if there is one.
     #[inline]
     pub fn get(&self, label: &[u8]) -> Option<&Referral> {
         let (h, s) = self.locate(label);
@@ -383,10 +408,12 @@ impl Delegations {
         }
     }
 
+    /// Number of delegations.
     pub fn len(&self) -> usize {
         self.len
     }
 
+    /// Whether there are no delegations.
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
@@ -397,10 +424,15 @@ impl Delegations {
 pub struct Index {
     /// Lower-cased wire form of the origin.
     pub origin: Name,
+    /// The version's SOA serial.
     pub serial: u32,
+    /// The delegations, by first label.
     pub delegations: Delegations,
+    /// The apex answers.
     pub apex: Apex,
+    /// The NSEC3 chain; `None` when the version is unsigned.
     pub nsec3: Option<Nsec3Index>,
+    /// Answer options from `[server]`.
     pub opts: Options,
 }
 
@@ -511,6 +543,7 @@ impl Index {
         self.delegations.len()
     }
 
+    /// Whether the version has no delegations.
     pub fn is_empty(&self) -> bool {
         self.delegations.is_empty()
     }

@@ -45,11 +45,17 @@ impl Batch {
 /// Rows a batch actually added (rows already present are not counted).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Inserted {
+    /// `domain` rows.
     pub domains: u64,
+    /// `domain_status` rows.
     pub statuses: u64,
+    /// `domain_ns` rows.
     pub name_servers: u64,
+    /// `ds` rows.
     pub ds: u64,
+    /// `host` rows.
     pub hosts: u64,
+    /// `host_addr` rows.
     pub addresses: u64,
 }
 

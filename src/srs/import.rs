@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 /// What an import read, wrote and refused.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct ImportReport {
+    /// The zone file read.
     pub file: PathBuf,
     /// Records read from the file.
     pub records: u64,

@@ -44,6 +44,7 @@ use std::time::Duration;
 /// Values are raw: the policy module decides what may be published.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DomainRow {
+    /// `domain.id`.
     pub id: i64,
     /// Fully qualified or not, any case, as stored.
     pub name: String,
@@ -56,18 +57,27 @@ pub struct DomainRow {
 /// One host object (RFC 5732) with its addresses as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HostRow {
+    /// `host.id`.
     pub id: i64,
+    /// The host name, as stored.
     pub name: String,
+    /// Its addresses (`host_addr.addr`) as stored text; the policy checks
+    /// they are IPv4 or IPv6.
     pub addrs: Vec<String>,
 }
 
 /// One DS record of a domain (RFC 5910 dsData).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DsRow {
+    /// `ds.id`.
     pub id: i64,
+    /// The [`DomainRow::id`] it belongs to.
     pub domain_id: i64,
+    /// Key tag (RFC 4034 §5.1.1), as stored: the policy checks its range.
     pub key_tag: i64,
+    /// DNSSEC algorithm number (RFC 4034 §5.1.2), as stored.
     pub algorithm: i64,
+    /// Digest type (RFC 4034 §5.1.3), as stored.
     pub digest_type: i64,
     /// Hex as stored.
     pub digest: String,
@@ -79,8 +89,11 @@ pub struct DsRow {
 /// `addrs` in byte order; `ds` in id order.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Snapshot {
+    /// Every domain, with its statuses and name servers.
     pub domains: Vec<DomainRow>,
+    /// Every host object, with its addresses.
     pub hosts: Vec<HostRow>,
+    /// Every DS row.
     pub ds: Vec<DsRow>,
     /// Highest change-journal sequence number visible in the snapshot.
     pub journal_seq: i64,
@@ -97,6 +110,7 @@ pub enum ChangeObject {
 }
 
 impl ChangeObject {
+    /// The journal's `object` column value (`domain` or `host`).
     pub fn as_str(self) -> &'static str {
         match self {
             ChangeObject::Domain => "domain",
@@ -108,15 +122,20 @@ impl ChangeObject {
 /// One change-journal entry: `name` changed in the transaction that wrote `seq`.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Change {
+    /// Journal sequence number; increasing, and visible in order.
     pub seq: i64,
+    /// Whether a domain or a host changed.
     pub object: ChangeObject,
+    /// The changed domain's or host's stored name.
     pub name: String,
 }
 
 /// Which database an [`Srs`] talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
+    /// SQLite (`sqlite://PATH`).
     Sqlite,
+    /// PostgreSQL (`postgres://...`).
     Postgres,
 }
 
@@ -124,62 +143,107 @@ pub enum Backend {
 /// password) and the table or object it was working on.
 #[derive(Debug, thiserror::Error)]
 pub enum SrsError {
+    /// The URL is neither `sqlite://` nor `postgres://`.
     #[error("{url}: not an SRS URL (expected sqlite://PATH or postgres://...)")]
-    UnsupportedUrl { url: String },
+    UnsupportedUrl {
+        /// The URL, without password.
+        url: String,
+    },
+    /// Opening the pool failed.
     #[error("{url}: cannot connect: {error}")]
     Connect {
+        /// The URL, without password.
         url: String,
+        /// The driver's error.
         #[source]
         error: sqlx::Error,
     },
+    /// Creating or upgrading the schema failed.
     #[error("{url}: schema migration failed: {error}")]
     Migrate {
+        /// The URL, without password.
         url: String,
+        /// sqlx's migration error.
         #[source]
         error: MigrateError,
     },
+    /// A statement failed.
     #[error("{url}: table {table}: {error}")]
     Query {
+        /// The URL, without password.
         url: String,
+        /// The table the statement read or wrote.
         table: &'static str,
+        /// The driver's error.
         #[source]
         error: sqlx::Error,
     },
+    /// A column holds a value the schema's CHECK should have kept out (a
+    /// journal `object` that is neither `domain` nor `host`).
     #[error("{url}: table {table}, row {row}: column {column} holds {value:?}")]
     InvalidValue {
+        /// The URL, without password.
         url: String,
+        /// The table.
         table: &'static str,
+        /// The row's key (`seq` for the journal).
         row: i64,
+        /// The column.
         column: &'static str,
+        /// What it holds.
         value: String,
     },
+    /// A mutation names a domain or host that is not in the SRS.
     #[error("{url}: table {table}: no {name}")]
     NotFound {
+        /// The URL, without password.
         url: String,
+        /// `domain` or `host`.
         table: &'static str,
+        /// The stored name looked for.
         name: String,
     },
+    /// Adding a domain, or a DS to a domain, that the SRS holds already.
     #[error("{url}: table {table}: {name} already exists")]
     Exists {
+        /// The URL, without password.
         url: String,
+        /// `domain` or `ds`.
         table: &'static str,
+        /// The domain, or the DS in presentation form after its domain.
         name: String,
     },
+    /// A name given to a mutation does not parse ([`stored_name`]).
     #[error("{name:?} is not a domain name: {error}")]
     InvalidName {
+        /// The text given.
         name: String,
+        /// Why it does not parse.
         #[source]
         error: NameError,
     },
+    /// A DS to add has an empty or non-hex digest.
     #[error("{name}: DS digest {digest:?} is not hex (RFC 4034 §5.3)")]
-    InvalidDigest { name: String, digest: String },
+    InvalidDigest {
+        /// The domain's stored name.
+        name: String,
+        /// The digest as given.
+        digest: String,
+    },
+    /// Subscribing to, or waiting on, the journal's NOTIFY channel failed
+    /// (PostgreSQL only).
     #[error("{url}: LISTEN on {channel}: {error}")]
     Listen {
+        /// The URL, without password.
         url: String,
+        /// [`JOURNAL_CHANNEL`].
         channel: &'static str,
+        /// The driver's error.
         #[source]
         error: sqlx::Error,
     },
+    /// `srs import`: the zone file could not be read, or a record in it is
+    /// malformed.
     #[error(transparent)]
     ZoneFile(#[from] crate::zonefile::ZoneFileError),
 }
@@ -269,6 +333,7 @@ impl Srs {
         &self.url
     }
 
+    /// Which database the pool talks to.
     pub fn backend(&self) -> Backend {
         match self.pool {
             Pool::Sqlite(_) => Backend::Sqlite,

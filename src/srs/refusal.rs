@@ -127,13 +127,19 @@ pub struct Refusal {
     pub table: &'static str,
     /// Row id, or line number for a zone file.
     pub row: i64,
+    /// The name the row or record is about, as stored or written.
     pub name: String,
+    /// The rule it breaks.
     pub rule: Rule,
+    /// [`Rule::section`] of `rule`, kept in the record for reports.
     pub section: &'static str,
+    /// What exactly was wrong (the value, and why).
     pub detail: String,
 }
 
 impl Refusal {
+    /// A refusal of `name` in `table`'s `row` under `rule`; the section is
+    /// the rule's.
     pub fn new(
         table: &'static str,
         row: i64,

@@ -16,6 +16,7 @@ use std::str::FromStr;
 pub struct UnknownMnemonic {
     /// Which registry was asked.
     pub registry: &'static str,
+    /// The text that matched neither a mnemonic nor the generic form.
     pub text: String,
 }
 
@@ -38,15 +39,22 @@ macro_rules! registry {
         pub struct $ty($int);
 
         impl $ty {
-            $( $(#[$cattr])* pub const $konst: $ty = $ty($value); )*
+            $(
+                #[doc = concat!("`", $mnemonic, "`, value ", stringify!($value), ".")]
+                #[doc = ""]
+                $(#[$cattr])*
+                pub const $konst: $ty = $ty($value);
+            )*
 
             /// Every (value, mnemonic) of the registry, in table order.
             pub const TABLE: &'static [($int, &'static str)] = &[$( ($value, $mnemonic), )*];
 
+            /// Any value of the registry's width, assigned or not.
             pub const fn new(v: $int) -> $ty {
                 $ty(v)
             }
 
+            /// The wire integer.
             pub const fn to_int(self) -> $int {
                 self.0
             }

@@ -34,37 +34,68 @@ pub const HEADER_LEN: usize = 12;
 /// Header flag bits, octets 2 and 3 of the header as one `u16` (RFC 1035
 /// §4.1.1, RFC 4035 §3.2 for AD and CD).
 pub mod flag {
+    /// Query/Response: set in a response.
     pub const QR: u16 = 0x8000;
+    /// Authoritative Answer.
     pub const AA: u16 = 0x0400;
+    /// TrunCation: the message was cut to fit (RFC 2181 §9).
     pub const TC: u16 = 0x0200;
+    /// Recursion Desired, copied from query to response.
     pub const RD: u16 = 0x0100;
+    /// Recursion Available; an authoritative server leaves it clear.
     pub const RA: u16 = 0x0080;
+    /// Authentic Data (RFC 4035 §3.2.3).
     pub const AD: u16 = 0x0020;
+    /// Checking Disabled (RFC 4035 §3.2.2).
     pub const CD: u16 = 0x0010;
 }
 
 /// Why a message could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum WireError {
+    /// The message ends inside its header, a question or a record.
     #[error("message ends at {at}, inside its header or a record (RFC 1035 §4.1)")]
-    Short { at: usize },
+    Short {
+        /// The message's length: where it ended.
+        at: usize,
+    },
+    /// A name longer than 255 octets, a reserved label type, or a
+    /// compression pointer that does not point before the one that led to it.
     #[error("bad name or compression pointer at offset {at} (RFC 1035 §4.1.4)")]
-    BadName { at: usize },
+    BadName {
+        /// Offset where the name starts.
+        at: usize,
+    },
+    /// RDLENGTH disagrees with the RDATA's structure: shorter than the
+    /// octets before its first name, or a name in it runs past RDLENGTH.
     #[error("RDATA of the record at offset {at} does not match its length")]
-    BadRdata { at: usize },
+    BadRdata {
+        /// Offset of the record's owner name.
+        at: usize,
+    },
+    /// A TSIG record that is not the last record of the message.
     #[error("TSIG is not the last record of the additional section (RFC 8945 §5.1)")]
     TsigNotLast,
+    /// An OPT record in the answer or authority section, a second one, or
+    /// one whose owner is not the root.
     #[error("OPT outside the additional section, twice, or not at the root (RFC 6891 §6.1.1)")]
     BadOpt,
+    /// Octets left after the last record the header counts.
     #[error("{count} octets after the last record")]
-    Trailing { count: usize },
+    Trailing {
+        /// How many octets are left over.
+        count: usize,
+    },
 }
 
 /// A question (RFC 1035 §4.1.2).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Question {
+    /// QNAME.
     pub name: Name,
+    /// QTYPE: an RR type or a query-only type such as AXFR (RFC 1035 §3.2.3).
     pub qtype: u16,
+    /// QCLASS (RFC 1035 §3.2.5).
     pub qclass: u16,
 }
 
@@ -72,14 +103,21 @@ pub struct Question {
 /// where the module docs say.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rr {
+    /// Owner name.
     pub owner: Name,
+    /// TYPE (RFC 1035 §3.2.2).
     pub rtype: u16,
+    /// CLASS; for OPT the payload size (RFC 6891 §6.1.2).
     pub class: u16,
+    /// TTL, seconds; for OPT the extended RCODE, version and flags.
     pub ttl: u32,
+    /// RDATA, with compressed names expanded where the module docs say.
     pub rdata: Vec<u8>,
 }
 
 impl Rr {
+    /// The zone-model record (owner, TTL, type, RDATA); the class is
+    /// dropped, tldns serves IN only.
     pub fn into_record(self) -> Record {
         Record::new(self.owner, self.ttl, self.rtype, self.rdata)
     }
@@ -98,6 +136,7 @@ pub struct Edns {
     pub payload: u16,
     /// Upper eight bits of the extended RCODE.
     pub ext_rcode: u8,
+    /// EDNS version; only 0 is defined (RFC 6891 §6.1.3).
     pub version: u8,
     /// The DO bit (RFC 3225).
     pub dnssec_ok: bool,
@@ -108,20 +147,26 @@ pub struct Edns {
 /// A whole message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Message {
+    /// ID, copied from query to response (RFC 1035 §4.1.1).
     pub id: u16,
     /// Octets 2 and 3 of the header; see [`flag`].
     pub flags: u16,
+    /// The question section; one question in practice (RFC 9619).
     pub questions: Vec<Question>,
+    /// The answer section.
     pub answers: Vec<Rr>,
+    /// The authority section.
     pub authority: Vec<Rr>,
     /// The additional section without the OPT record (that is [`Self::edns`]).
     pub additional: Vec<Rr>,
+    /// The OPT record, if the message has one.
     pub edns: Option<Edns>,
     /// Offset of the TSIG record, when the message has one (it is last).
     pub tsig_at: Option<usize>,
 }
 
 impl Message {
+    /// The OPCODE, bits 11-14 of the flags (RFC 1035 §4.1.1).
     pub fn opcode(&self) -> Opcode {
         Opcode::new(((self.flags >> 11) & 0x0F) as u8)
     }
@@ -132,14 +177,17 @@ impl Message {
         Rcode::from_parts((self.flags & 0x0F) as u8, ext)
     }
 
+    /// Whether a [`flag`] bit is set.
     pub fn has(&self, flag: u16) -> bool {
         self.flags & flag != 0
     }
 
+    /// QR is set.
     pub fn is_response(&self) -> bool {
         self.has(flag::QR)
     }
 
+    /// The first question, if any.
     pub fn question(&self) -> Option<&Question> {
         self.questions.first()
     }
@@ -397,8 +445,11 @@ fn read(msg: &[u8], mut offsets: Option<&mut Offsets>) -> Result<Message, WireEr
 
 /// Section numbers for [`Builder::record`].
 pub mod section {
+    /// The answer section (ANCOUNT).
     pub const ANSWER: usize = 1;
+    /// The authority section (NSCOUNT).
     pub const AUTHORITY: usize = 2;
+    /// The additional section (ARCOUNT).
     pub const ADDITIONAL: usize = 3;
 }
 
@@ -433,6 +484,7 @@ impl Builder {
         self.buf[i..i + 2].copy_from_slice(&n.to_be_bytes());
     }
 
+    /// Add a question; questions come before any record.
     pub fn question(&mut self, name: &Name, qtype: u16, qclass: u16) {
         debug_assert_eq!(self.section, 0, "question after records");
         self.buf.extend_from_slice(name.wire());
@@ -511,6 +563,7 @@ impl Builder {
         u16::from_be_bytes([self.buf[6], self.buf[7]])
     }
 
+    /// Length of the message so far, octets.
     pub fn len(&self) -> usize {
         self.buf.len()
     }
@@ -520,6 +573,7 @@ impl Builder {
         self.buf.len() <= HEADER_LEN
     }
 
+    /// The message as built.
     pub fn finish(self) -> Vec<u8> {
         self.buf
     }

@@ -21,14 +21,24 @@ pub struct Name(Box<[u8]>);
 /// Why a name could not be parsed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum NameError {
+    /// Presentation text with an empty label (`a..b`, `.a`, or the empty
+    /// string); holds the text.
     #[error("empty label in {0:?} (RFC 1035 §2.3.1)")]
     EmptyLabel(String),
+    /// A label of more than 63 octets (or an empty one given to
+    /// [`Name::prepend`]); holds the text or the label.
     #[error("label longer than 63 octets in {0:?} (RFC 1035 §2.3.4)")]
     LabelTooLong(String),
+    /// A name of more than 255 octets in wire form; holds the text (or, from
+    /// [`Name::prepend`], the label).
     #[error("name longer than 255 octets: {0:?} (RFC 1035 §2.3.4)")]
     NameTooLong(String),
+    /// A `\DDD` escape above 255, or a `\` at the end of the text; holds
+    /// the text.
     #[error("bad escape in {0:?} (RFC 1035 §5.1)")]
     BadEscape(String),
+    /// Wire form that is truncated, has a label length above 63, octets
+    /// after the root label, or more than 255 octets.
     #[error("malformed wire-format name")]
     BadWire,
 }
@@ -130,6 +140,7 @@ impl Name {
         self.0.len()
     }
 
+    /// Whether this is the root name (`.`).
     pub fn is_root(&self) -> bool {
         self.0.len() == 1
     }
