@@ -16,7 +16,9 @@ use std::sync::Arc;
 /// its served index.
 #[derive(Debug)]
 pub struct Served {
+    /// The signed zone model: what transfers and the CZDS export read.
     pub zone: Arc<SignedZone>,
+    /// The query path's precomputed form of the same version.
     pub index: Index,
 }
 

@@ -21,27 +21,46 @@ use std::io::{self, Write};
 /// The 18 rules of Spec 4 §2.1.4, numbered as in the agreement.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Rule {
+    /// Rule 1: every record on one line with all five fields: owner, TTL, class, type, RDATA.
     OneLine = 1,
+    /// Rule 2: class and type as the standard mnemonics, in lower case.
     LowerCaseMnemonics = 2,
+    /// Rule 3: the TTL present, as a decimal integer.
     DecimalTtl = 3,
+    /// Rule 4: `\X` and `\DDD` inside names allowed when well formed.
     Escapes = 4,
+    /// Rule 5: every domain name in lower case.
     LowerCaseNames = 5,
+    /// Rule 6: exactly one tab between the fields of a record.
     OneTab = 6,
+    /// Rule 7: every domain name fully qualified.
     FullyQualified = 7,
+    /// Rule 8: no `$ORIGIN` directive.
     NoOrigin = 8,
+    /// Rule 9: no `@` for the current origin.
     NoAt = 9,
+    /// Rule 10: no blank owner name at the start of a record.
     NoBlankOwner = 10,
+    /// Rule 11: no `$INCLUDE` directive.
     NoInclude = 11,
+    /// Rule 12: no `$TTL` directive.
     NoTtlDirective = 12,
+    /// Rule 13: no parentheses.
     NoParentheses = 13,
+    /// Rule 14: no comments.
     NoComments = 14,
+    /// Rule 15: no blank lines.
     NoBlankLines = 15,
+    /// Rule 16: the SOA record first and, repeated, last.
     SoaFirstAndLast = 16,
+    /// Rule 17: every record but the SOA in alphabetical order.
     Alphabetical = 17,
+    /// Rule 18: one zone per file.
     OneZone = 18,
 }
 
 impl Rule {
+    /// Every rule, in the agreement's order.
     pub const ALL: [Rule; 18] = [
         Rule::OneLine,
         Rule::LowerCaseMnemonics,
@@ -161,6 +180,7 @@ pub struct Written {
     pub lines: u64,
     /// Uncompressed bytes.
     pub bytes: u64,
+    /// SOA serial of the version written.
     pub serial: u32,
 }
 
@@ -365,13 +385,19 @@ fn owner_lines(
 /// Why the writer stopped.
 #[derive(Debug, thiserror::Error)]
 pub enum WriteError {
+    /// The output (file, gzip stream) refused a write.
     #[error("writing: {0}")]
     Io(#[from] io::Error),
     /// A bug guard: the writer checks its own output against rule 17.
     #[error(
         "internal error: line {line} would break Spec 4 §2.1.4 rule 17 (alphabetical order): {text:?}"
     )]
-    Order { line: u64, text: String },
+    Order {
+        /// 1-based line number of the offending line.
+        line: u64,
+        /// The line.
+        text: String,
+    },
 }
 
 /// The output with the rule-17 self-check: each line after the first SOA

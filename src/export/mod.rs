@@ -36,13 +36,23 @@ use tldns_base::time::civil_from_days;
 /// Why an export did not publish its files.
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
+    /// Creating, writing, syncing, renaming or pruning a file failed.
     #[error("{path}: {error}")]
-    Io { path: PathBuf, error: io::Error },
+    Io {
+        /// The file or directory concerned.
+        path: PathBuf,
+        /// The I/O error.
+        error: io::Error,
+    },
+    /// Writing the zone file itself failed.
     #[error("{path}: {error}")]
     Write {
+        /// The temporary zone file.
         path: PathBuf,
+        /// The writer's error.
         error: czds::WriteError,
     },
+    /// The `.sig` file could not be made.
     #[error("signature: {0}")]
     Sign(#[from] openpgp::SignError),
 }
@@ -57,6 +67,7 @@ fn io_err(path: &Path) -> impl FnOnce(io::Error) -> ExportError + '_ {
 /// What one export published.
 #[derive(Debug, Clone)]
 pub struct ExportReport {
+    /// SOA serial of the exported version.
     pub serial: u32,
     /// Lines in the file (both SOA copies included).
     pub lines: u64,
@@ -82,6 +93,7 @@ pub struct Names {
 }
 
 impl Names {
+    /// The names for the zone at `origin`.
     pub fn new(origin: &crate::name::Name) -> Names {
         Names {
             zone: origin.to_string().trim_end_matches('.').to_string(),

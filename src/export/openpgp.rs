@@ -22,23 +22,38 @@ use tldns_base::fs::{WriteError, write_atomic, write_atomic_with};
 /// Why no signature was made.
 #[derive(Debug, thiserror::Error)]
 pub enum SignError {
+    /// The key or the file to sign could not be read, or the key or the
+    /// signature could not be written.
     #[error("{path}: {error}")]
     Io {
+        /// The file concerned.
         path: PathBuf,
+        /// The I/O error.
         error: std::io::Error,
     },
+    /// The key file does not parse as an armored OpenPGP secret key.
     #[error("{path}: not an armored OpenPGP secret key: {error}")]
     Key {
+        /// The key file.
         path: PathBuf,
+        /// The parser's error.
         error: pgp::errors::Error,
     },
+    /// Neither the primary key nor any subkey may sign.
     #[error("{path}: no key in it may sign (no primary key or subkey with the signing flag)")]
-    NoSigningKey { path: PathBuf },
+    NoSigningKey {
+        /// The key file.
+        path: PathBuf,
+    },
+    /// Making a new key ([`generate`]) failed; holds the reason.
     #[error("generating an OpenPGP key: {0}")]
     Generate(String),
+    /// Signing failed, as it does with a passphrase-protected key.
     #[error("signing {path} (is the key passphrase-protected? it must not be): {error}")]
     Sign {
+        /// The file being signed.
         path: PathBuf,
+        /// The OpenPGP library's error.
         error: pgp::errors::Error,
     },
 }

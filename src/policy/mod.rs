@@ -61,30 +61,52 @@ use std::sync::Arc;
 /// be read or written.
 #[derive(Debug, thiserror::Error)]
 pub enum PolicyError {
+    /// A reserved-name or collision list could not be read.
     #[error("{path}: cannot read: {error}")]
     ListRead {
+        /// The list file, resolved against the configuration's directory.
         path: PathBuf,
+        /// The read error.
         error: std::io::Error,
     },
+    /// A list entry is not a usable label, or is one that must stay in
+    /// the DNS (`nic`, Spec 5 §3.1).
     #[error("{path}:{line}: {entry:?}: {reason}")]
     ListEntry {
+        /// The list file.
         path: PathBuf,
+        /// 1-based line of the entry.
         line: usize,
+        /// The entry, comment and blanks removed.
         entry: String,
+        /// What is wrong with it.
         reason: &'static str,
     },
     /// Spec 5 §3.1: the registry operator must activate NIC in the DNS.
     #[error("{name} must be published (Spec 5 §3.1) but is not: {reason}")]
-    NicMissing { name: Name, reason: String },
+    NicMissing {
+        /// `nic.<tld>`.
+        name: Name,
+        /// Why it is not published: its refusal, or that there is no row.
+        reason: String,
+    },
     /// An in-zone apex name server below a name that is not delegated: its
     /// glue would be data the zone may not hold (Exhibit A §1).
     #[error(
         "apex name server {ns}: {parent} is not published, so its glue cannot be (Exhibit A §1)"
     )]
-    ApexGlueWithoutDelegation { ns: Name, parent: Name },
+    ApexGlueWithoutDelegation {
+        /// The apex name server (from `[[apex-ns]]`).
+        ns: Name,
+        /// The second-level name above it, which is not published.
+        parent: Name,
+    },
+    /// The JSON report could not be written.
     #[error("{path}: cannot write report: {error}")]
     ReportWrite {
+        /// Where the report was to go.
         path: PathBuf,
+        /// The write error.
         error: std::io::Error,
     },
 }

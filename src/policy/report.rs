@@ -13,6 +13,7 @@ use tldns_base::fs::write_atomic_with;
 pub struct Report {
     /// In row order: domains, then hosts, then DS.
     pub refused: Vec<Refusal>,
+    /// The totals of the run.
     pub counts: Counts,
 }
 
@@ -21,18 +22,27 @@ pub struct Report {
 /// name servers or addresses do not refuse their row.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Counts {
+    /// Domain rows read.
     pub domains_seen: usize,
+    /// Domains delegated in the version.
     pub domains_published: usize,
+    /// Domain rows refused.
     pub domains_refused: usize,
     /// Distinct NS sets among published delegations (shared in memory).
     pub ns_sets: usize,
+    /// Host rows read.
     pub hosts_seen: usize,
     /// Host names with published glue, the apex name servers' included.
     pub glue_hosts: usize,
+    /// Published glue A records (IPv4 addresses).
     pub glue_a: usize,
+    /// Published glue AAAA records (IPv6 addresses).
     pub glue_aaaa: usize,
+    /// DS rows read.
     pub ds_seen: usize,
+    /// DS records published.
     pub ds_published: usize,
+    /// DS rows refused.
     pub ds_refused: usize,
     /// Refusals per rule id (`Rule::id`).
     pub by_rule: BTreeMap<&'static str, usize>,
@@ -49,6 +59,7 @@ impl Report {
         self.refused.iter().filter(move |r| r.rule == rule)
     }
 
+    /// The report as pretty-printed JSON.
     pub fn to_json(&self) -> String {
         // Plain structs, string keys: serialising to memory cannot fail.
         serde_json::to_string_pretty(self).unwrap_or_default()

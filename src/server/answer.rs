@@ -22,7 +22,10 @@ use crate::rr::{class, rtype};
 /// Transport the query came on; it sets the size limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Transport {
+    /// UDP: the response fits the client's EDNS payload size (512 without
+    /// EDNS, RFC 1035 §4.2.1) and the configured maximum, or is truncated.
     Udp,
+    /// TCP: up to 65535 octets (RFC 1035 §4.2.2).
     Tcp,
 }
 
@@ -31,12 +34,19 @@ pub enum Transport {
 /// header ones fit the header's four bits, so `as u8` keeps them whole.
 pub mod rcode {
     use tldns_base::iana::Rcode;
+    /// No error.
     pub const NOERROR: u8 = Rcode::NOERROR.to_int() as u8;
+    /// Format error: the query could not be read.
     pub const FORMERR: u8 = Rcode::FORMERR.to_int() as u8;
+    /// Server failure.
     pub const SERVFAIL: u8 = Rcode::SERVFAIL.to_int() as u8;
+    /// The name does not exist (RFC 8020: nor anything below it).
     pub const NXDOMAIN: u8 = Rcode::NXDOMAIN.to_int() as u8;
+    /// Not implemented: an opcode we do not serve.
     pub const NOTIMP: u8 = Rcode::NOTIMP.to_int() as u8;
+    /// Refused: outside the zone, or not served to this client.
     pub const REFUSED: u8 = Rcode::REFUSED.to_int() as u8;
+    /// Not authorized: a TSIG that does not verify (RFC 8945 §5.2).
     pub const NOTAUTH: u8 = Rcode::NOTAUTH.to_int() as u8;
     /// Extended: needs OPT (upper bits 1, lower 0).
     pub const BADVERS: u16 = Rcode::BADVERS.to_int();
@@ -49,6 +59,7 @@ pub struct Outcome {
     pub len: usize,
     /// RCODE including extended bits.
     pub rcode: u16,
+    /// QTYPE of the query (0 when the question could not be read).
     pub qtype: u16,
     /// What kind of answer it was.
     pub kind: Kind,
@@ -57,14 +68,25 @@ pub struct Outcome {
 /// Answer shapes, for metrics.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
+    /// An RRset at the apex (SOA, NS, DNSKEY, NSEC3PARAM).
     Apex,
+    /// A referral to a delegation (RFC 1034 §4.3.2).
     Referral,
+    /// A delegation's DS RRset, answered by the parent (RFC 4035 §3.1.4.1).
     Ds,
+    /// The name does not exist.
     NxDomain,
+    /// The name exists, the type does not.
     NoData,
+    /// REFUSED: outside the zone, a class other than IN and CH, a CHAOS
+    /// query we do not answer, or AXFR/IXFR reaching the query path.
     Refused,
+    /// FORMERR (an unreadable query, AXFR/IXFR over UDP), NOTIMP or
+    /// BADVERS: the query itself was wrong.
     Error,
+    /// A CHAOS identity query (`id.server.`, `hostname.bind.`).
     Chaos,
+    /// Did not fit: sent with TC set (RFC 2181 §9).
     Truncated,
 }
 

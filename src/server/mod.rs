@@ -30,10 +30,14 @@ use tokio::sync::Semaphore;
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
+    /// A listening socket could not be opened or bound.
     #[error("cannot listen on {addr} ({proto}): {error}")]
     Listen {
+        /// The address from `[server] listen`.
         addr: SocketAddr,
+        /// `udp` or `tcp`.
         proto: &'static str,
+        /// The socket error.
         error: io::Error,
     },
 }

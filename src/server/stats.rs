@@ -49,6 +49,7 @@ fn bump(c: &AtomicU64) {
 }
 
 impl Worker {
+    /// Count one answer: by transport and RCODE, by kind, by QTYPE.
     #[inline]
     pub fn count(&self, t: Transport, o: &Outcome) {
         let ti = matches!(t, Transport::Tcp) as usize;
@@ -61,6 +62,7 @@ impl Worker {
         bump(&self.qtype[qi]);
     }
 
+    /// Count a query that got no answer (unreadable, or the send failed).
     #[inline]
     pub fn dropped(&self) {
         bump(&self.dropped);
@@ -77,10 +79,16 @@ pub struct Stats {
 /// Totals summed over workers.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Totals {
+    /// (transport `udp`/`tcp`, RCODE, answers), for RCODEs with answers.
     pub by_rcode: Vec<(&'static str, u16, u64)>,
+    /// ([`Kind`] name, answers), every kind.
     pub by_kind: Vec<(&'static str, u64)>,
+    /// (QTYPE mnemonic or `other`, answers), every counted type.
     pub by_qtype: Vec<(String, u64)>,
+    /// Queries that got no answer.
     pub dropped: u64,
+    /// TCP connections closed at once because `tcp-max-connections` were
+    /// open (RFC 7766 §6.2.2).
     pub tcp_refused: u64,
 }
 
@@ -95,10 +103,12 @@ impl Stats {
         w
     }
 
+    /// Count a TCP connection refused over the connection cap.
     pub fn tcp_refused(&self) {
         self.tcp_refused.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// The counters summed over every worker.
     pub fn totals(&self) -> Totals {
         let ws = self.workers.lock().unwrap_or_else(|e| e.into_inner());
         let mut t = Totals::default();

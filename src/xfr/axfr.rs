@@ -26,6 +26,9 @@ pub struct Packer<'a> {
 }
 
 impl<'a> Packer<'a> {
+    /// A packer for the answer to `query`: the first message repeats the
+    /// question; with a `signer` every message is signed at `now` and room
+    /// is left for its TSIG.
     pub fn new(query: &'a Message, signer: Option<ResponseSigner>, now: u64) -> Packer<'a> {
         let limit = MAX_MESSAGE - signer.as_ref().map_or(0, |s| overhead(s.key()));
         let mut cur = Builder::new(
@@ -60,6 +63,8 @@ impl<'a> Packer<'a> {
         self.out.push(m);
     }
 
+    /// Add a record to the answer section, starting a new message when the
+    /// current one is full.
     pub fn push(&mut self, r: &Record) {
         if self.cur.rec(1, r) {
             return;
@@ -71,6 +76,8 @@ impl<'a> Packer<'a> {
         debug_assert!(fitted, "record larger than a message");
     }
 
+    /// The messages, in order, each signed if there is a signer; at least
+    /// one.
     pub fn finish(mut self) -> Vec<Vec<u8>> {
         if self.cur.answers() > 0 || self.out.is_empty() {
             self.flush();

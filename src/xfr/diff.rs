@@ -11,7 +11,9 @@ use std::cmp::Ordering;
 /// One step of the IXFR history.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diff {
+    /// SOA of the version the step starts from.
     pub old_soa: Record,
+    /// SOA of the version it ends at.
     pub new_soa: Record,
     /// Deleted records, canonical order, SOA excluded.
     pub removed: Vec<Record>,
@@ -20,9 +22,12 @@ pub struct Diff {
 }
 
 impl Diff {
+    /// Serial of the version the step starts from (0 if the SOA is
+    /// unreadable).
     pub fn from(&self) -> u32 {
         super::msg::soa_serial(&self.old_soa.rdata).unwrap_or(0)
     }
+    /// Serial of the version it ends at (0 if the SOA is unreadable).
     pub fn to(&self) -> u32 {
         super::msg::soa_serial(&self.new_soa.rdata).unwrap_or(0)
     }
@@ -30,6 +35,7 @@ impl Diff {
     pub fn len(&self) -> usize {
         2 + self.removed.len() + self.added.len()
     }
+    /// Whether nothing but the SOA changed.
     pub fn is_empty(&self) -> bool {
         self.removed.is_empty() && self.added.is_empty()
     }
@@ -184,6 +190,7 @@ fn merge(old_soa: Record, a: &[Record], new_soa: Record, b: &[Record]) -> Diff {
 /// Why a received diff does not apply to the version we hold.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ApplyError {
+    /// A deletion matches no record; holds the record in presentation form.
     #[error("IXFR deletes {0}, which this version does not hold (RFC 1995 §4)")]
     Missing(String),
 }

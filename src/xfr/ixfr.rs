@@ -27,6 +27,8 @@ pub struct History {
 }
 
 impl History {
+    /// A history of at most `depth` diffs (`[transfer] ixfr-history`); 0
+    /// keeps none, so every IXFR is answered AXFR-style.
     pub fn new(depth: usize) -> History {
         History {
             depth,
@@ -56,10 +58,12 @@ impl History {
         (steps.last()?.to() == to).then_some(steps)
     }
 
+    /// Diffs held.
     pub fn len(&self) -> usize {
         self.diffs.len()
     }
 
+    /// Whether no diff is held.
     pub fn is_empty(&self) -> bool {
         self.diffs.is_empty()
     }
@@ -78,8 +82,15 @@ pub fn soa_record(z: &SignedZone) -> Record {
 /// How an IXFR was answered, for the log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Answered {
+    /// The client is current: the SOA alone (RFC 1995 §2).
     Current,
-    Incremental { steps: usize },
+    /// The diffs from the client's serial, in order.
+    Incremental {
+        /// How many diffs.
+        steps: usize,
+    },
+    /// The history does not reach the client's serial: the whole zone, as
+    /// AXFR would send it (RFC 1995 §4).
     AxfrStyle,
 }
 
@@ -117,9 +128,13 @@ pub fn respond(
 /// One step of a received IXFR.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Step {
+    /// The SOA the step starts from.
     pub old_soa: Record,
+    /// The SOA it ends at.
     pub new_soa: Record,
+    /// Records deleted, in the order sent.
     pub removed: Vec<Record>,
+    /// Records added, in the order sent.
     pub added: Vec<Record>,
 }
 
@@ -137,12 +152,17 @@ pub enum Received {
 /// Why an answer is not a well-formed transfer.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ReadError {
+    /// The first record is not the zone's SOA.
     #[error("the answer does not start with the zone's SOA (RFC 5936 §2.2, RFC 1995 §4)")]
     NoLeadingSoa,
+    /// Records follow the SOA that closes the transfer.
     #[error("records after the closing SOA (RFC 5936 §2.2)")]
     Trailing,
+    /// The stream ended before the closing SOA.
     #[error("the answer ended before the closing SOA (RFC 5936 §2.2)")]
     Incomplete,
+    /// A record is not class IN or not at or below the origin; holds its
+    /// owner.
     #[error("{0}: record outside the zone or not class IN")]
     Foreign(String),
 }
@@ -261,6 +281,8 @@ impl Reader {
         Ok(matches!(self.state, State::Done))
     }
 
+    /// What the transfer brought, once [`Self::feed`] has said it is
+    /// complete.
     pub fn finish(mut self) -> Result<Received, ReadError> {
         if !matches!(self.state, State::Done) {
             return Err(ReadError::Incomplete);

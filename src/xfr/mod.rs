@@ -44,6 +44,8 @@ use tsig::{Keyring, ResponseSigner, TsigKey};
 /// Why the transfer configuration is not usable.
 #[derive(Debug, thiserror::Error)]
 pub enum XfrConfigError {
+    /// A `[[tsig-key]]` is unusable, or a secondary names a key that is not
+    /// defined.
     #[error("{0}")]
     Tsig(#[from] tsig::TsigError),
 }

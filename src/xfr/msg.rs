@@ -7,7 +7,9 @@ pub use tldns_base::message::{Builder, Message, Question, Rr, WireError, flag, p
 /// Opcodes (RFC 1035 §4.1.1, RFC 1996), as the header's four bits.
 pub mod opcode {
     use tldns_base::iana::Opcode;
+    /// A standard query, AXFR and IXFR included.
     pub const QUERY: u8 = Opcode::QUERY.to_int();
+    /// NOTIFY (RFC 1996 §3).
     pub const NOTIFY: u8 = Opcode::NOTIFY.to_int();
 }
 

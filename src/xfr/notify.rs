@@ -25,12 +25,16 @@ pub const FIRST_WAIT: Duration = Duration::from_secs(1);
 /// Why a NOTIFY was not acknowledged.
 #[derive(Debug, thiserror::Error)]
 pub enum NotifyError {
+    /// Binding, sending or receiving on the UDP socket failed.
     #[error("socket: {0}")]
     Io(#[from] std::io::Error),
+    /// No matching answer after this many tries ([`TRIES`] for a new serial).
     #[error("no answer after {0} tries (RFC 1996 §3.6)")]
     NoAnswer(u32),
+    /// The secondary answered with an RCODE other than NOERROR.
     #[error("answered with RCODE {0}")]
     Rcode(tldns_base::iana::Rcode),
+    /// The answer to our signed NOTIFY is unsigned or does not verify.
     #[error("answer signature: {0}")]
     Tsig(#[from] tsig::TsigError),
 }
@@ -99,7 +103,9 @@ pub async fn send(
 /// A primary we accept NOTIFY from.
 #[derive(Debug, Clone)]
 pub struct Allowed {
+    /// The primary's address; NOTIFY from any other is refused.
     pub ip: IpAddr,
+    /// The key its NOTIFY must be signed with, if any.
     pub key: Option<TsigKey>,
 }
 

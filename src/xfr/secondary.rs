@@ -47,26 +47,45 @@ use tracing::{error, info, warn};
 /// Why one transfer failed.
 #[derive(Debug, thiserror::Error)]
 pub enum TransferError {
+    /// Connecting to the primary, or reading or writing the TCP stream.
     #[error("connection: {0}")]
     Io(#[from] std::io::Error),
+    /// Connecting or a read took too long (10 s and 30 s); also what a
+    /// refresh reports when no primary was tried.
     #[error("timed out")]
     Timeout,
+    /// A response message could not be read.
     #[error("message: {0}")]
     Wire(#[from] WireError),
+    /// A response's TSIG did not verify, or one that should be signed is not.
     #[error("TSIG: {0}")]
     Tsig(#[from] TsigError),
+    /// The primary answered with an RCODE other than NOERROR.
     #[error("the primary answered RCODE {0}")]
     Rcode(tldns_base::iana::Rcode),
+    /// The answer is not a well-formed AXFR or IXFR.
     #[error("transfer: {0}")]
     Read(#[from] super::ixfr::ReadError),
+    /// An IXFR step deletes a record the version we hold does not have.
     #[error("IXFR: {0}")]
     Apply(#[from] ApplyError),
+    /// An IXFR step does not start at the serial we hold (both 0 when we
+    /// hold no version at all).
     #[error("IXFR step from serial {got}, but we hold {want} (RFC 1995 §4)")]
-    Sequence { want: u32, got: u32 },
+    Sequence {
+        /// The serial we hold.
+        want: u32,
+        /// The serial the step starts from.
+        got: u32,
+    },
+    /// The received records do not make a zone (see `RecordsError`).
     #[error("received zone: {0}")]
     Records(#[from] RecordsError),
+    /// `[secondary] verify-dnssec`: the received version fails verification.
     #[error("received zone refused by verification: {0}")]
     Verify(#[from] VerifyError),
+    /// The blocking task that builds and verifies the version panicked or
+    /// was cancelled.
     #[error("verification task: {0}")]
     Task(#[from] tokio::task::JoinError),
 }
@@ -74,16 +93,23 @@ pub enum TransferError {
 /// Why secondary mode stopped.
 #[derive(Debug, thiserror::Error)]
 pub enum SecondaryError {
+    /// `tldns secondary` with a configuration without `[secondary]`.
     #[error("the configuration has no [secondary] section")]
     NotConfigured,
+    /// A TSIG key is unusable or not defined.
     #[error("[secondary]: {0}")]
     Config(#[from] XfrConfigError),
+    /// `[secondary] primaries` is empty.
     #[error("[secondary]: no primaries")]
     NoPrimaries,
+    /// The serving sockets could not be opened.
     #[error("{0}")]
     Serve(#[from] ServeError),
+    /// Another I/O error, such as the NOTIFY socket.
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    /// No refresh succeeded within the SOA's `expire` (seconds), so the zone
+    /// is no longer served (RFC 1035 §3.3.13); holds `expire`.
     #[error("zone expired: no successful refresh for {0} s (RFC 1035 §3.3.13)")]
     Expired(u32),
 }
@@ -91,7 +117,9 @@ pub enum SecondaryError {
 /// One primary: where and with which key.
 #[derive(Debug, Clone)]
 pub struct Upstream {
+    /// The primary's address and port.
     pub address: SocketAddr,
+    /// The TSIG key requests are signed with, if any.
     pub key: Option<TsigKey>,
 }
 

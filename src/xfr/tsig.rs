@@ -17,8 +17,11 @@ use ring::hmac;
 
 /// TSIG error codes (RFC 8945 §3, IANA "DNS RCODEs").
 pub mod error {
+    /// The MAC does not verify (RFC 8945 §5.2.2).
     pub const BADSIG: u16 = 16;
+    /// The key is unknown or its algorithm does not match (RFC 8945 §5.2.1).
     pub const BADKEY: u16 = 17;
+    /// Time signed is outside the fudge (RFC 8945 §5.2.3).
     pub const BADTIME: u16 = 18;
 }
 
@@ -31,8 +34,12 @@ const MAX_UNSIGNED: usize = 99;
 /// MAC algorithms (RFC 8945 §6).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Algorithm {
+    /// `hmac-sha1`; accepted for older peers (RFC 8945 §6: MAY).
     HmacSha1,
+    /// `hmac-sha256`, the default and the one every implementation has
+    /// (RFC 8945 §6: MUST).
     HmacSha256,
+    /// `hmac-sha512`.
     HmacSha512,
 }
 
@@ -48,6 +55,8 @@ impl Algorithm {
         }
     }
 
+    /// The configuration spelling, which is also the algorithm's name
+    /// without the trailing dot.
     pub fn text(self) -> &'static str {
         match self {
             Algorithm::HmacSha1 => "hmac-sha1",
@@ -73,7 +82,9 @@ impl Algorithm {
 /// A shared secret.
 #[derive(Clone)]
 pub struct TsigKey {
+    /// The key's name, which both ends configure (`xfr.mobile.`).
     pub name: Name,
+    /// The MAC algorithm.
     pub algorithm: Algorithm,
     secret: hmac::Key,
 }
@@ -85,6 +96,7 @@ impl std::fmt::Debug for TsigKey {
 }
 
 impl TsigKey {
+    /// A key from its name, algorithm and secret octets.
     pub fn new(name: Name, algorithm: Algorithm, secret: &[u8]) -> TsigKey {
         TsigKey {
             name,
@@ -97,20 +109,37 @@ impl TsigKey {
 /// What went wrong with a signature.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TsigError {
+    /// The key name (or its algorithm) is not one we have; holds the name.
     #[error("unknown TSIG key {0} (RFC 8945 §5.2.1: BADKEY)")]
     BadKey(Name),
+    /// The MAC is wrong or truncated; holds the key name.
     #[error("TSIG MAC does not verify with key {0} (RFC 8945 §5.2.2: BADSIG)")]
     BadSig(Name),
+    /// The MAC verifies but the time signed is more than the fudge away
+    /// from our clock.
     #[error("TSIG time signed is outside the fudge (RFC 8945 §5.2.3: BADTIME)")]
     BadTime,
+    /// A response to our signed request is unsigned where it must be
+    /// signed: the first message, the last, or after 99 unsigned ones.
     #[error("unsigned response to a signed request (RFC 8945 §5.3)")]
     Unsigned,
+    /// The peer's TSIG carries a non-zero error (BADKEY, BADSIG, BADTIME...);
+    /// holds the code (see [`error`]).
     #[error("the peer answered with TSIG error {0} (RFC 8945 §3)")]
     Peer(u16),
+    /// The TSIG record's RDATA cannot be read.
     #[error("malformed TSIG record (RFC 8945 §4.2)")]
     Malformed,
+    /// A `[[tsig-key]]` entry is unusable (bad name, unknown algorithm,
+    /// secret not base64 or empty, defined twice), or a key named elsewhere
+    /// in the configuration is not defined.
     #[error("tsig-key {name:?}: {reason}")]
-    Config { name: String, reason: String },
+    Config {
+        /// The key name as written.
+        name: String,
+        /// What is wrong.
+        reason: String,
+    },
 }
 
 /// The configured keys.
@@ -120,6 +149,7 @@ pub struct Keyring {
 }
 
 impl Keyring {
+    /// The keys of `[[tsig-key]]`, checked.
     pub fn from_config(cfg: &[TsigKeyConfig]) -> Result<Keyring, TsigError> {
         let mut keys = Vec::new();
         for k in cfg {
@@ -148,6 +178,7 @@ impl Keyring {
         Ok(Keyring { keys })
     }
 
+    /// The key of this name, if configured.
     pub fn get(&self, name: &Name) -> Option<&TsigKey> {
         self.keys.iter().find(|k| &k.name == name)
     }
@@ -168,13 +199,21 @@ impl Keyring {
 /// A parsed TSIG record (RFC 8945 §4.2).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tsig {
+    /// The key name: the record's owner.
     pub key: Name,
+    /// Algorithm Name (`hmac-sha256.`).
     pub algorithm: Name,
+    /// Time Signed, seconds since the epoch (48 bits on the wire).
     pub time: u64,
+    /// Fudge: seconds of clock skew permitted.
     pub fudge: u16,
+    /// The MAC.
     pub mac: Vec<u8>,
+    /// Original ID: the message ID when it was signed.
     pub original_id: u16,
+    /// Error: a TSIG RCODE (see [`error`]), 0 for none.
     pub error: u16,
+    /// Other Data; with BADTIME the responder's time (§5.2.3).
     pub other: Vec<u8>,
 }
 
@@ -325,13 +364,16 @@ pub fn sign_request(msg: &mut Vec<u8>, key: &TsigKey, now: u64) -> Vec<u8> {
 /// A request whose TSIG verified.
 #[derive(Debug, Clone)]
 pub struct Verified {
+    /// The key it was signed with.
     pub key: TsigKey,
+    /// Its MAC, which the first response's MAC covers (§5.3.1).
     pub mac: Vec<u8>,
 }
 
 /// A request whose TSIG did not verify: what to put in the NOTAUTH answer.
 #[derive(Debug, Clone)]
 pub struct Refused {
+    /// Why it did not verify.
     pub error: TsigError,
     tsig: Tsig,
     /// Known key with a good MAC but a bad time: the answer is signed.
@@ -442,6 +484,7 @@ pub struct ResponseSigner {
 }
 
 impl ResponseSigner {
+    /// A signer for the responses to the verified request `v`.
     pub fn new(v: &Verified) -> ResponseSigner {
         ResponseSigner {
             key: v.key.clone(),
@@ -450,10 +493,13 @@ impl ResponseSigner {
         }
     }
 
+    /// The key responses are signed with.
     pub fn key(&self) -> &TsigKey {
         &self.key
     }
 
+    /// Append a TSIG record to the next response message `msg`, signed at
+    /// `now` (seconds since the epoch).
     pub fn sign(&mut self, msg: &mut Vec<u8>, now: u64) {
         self.sign_with(msg, now, 0, &[]);
     }
@@ -484,6 +530,8 @@ pub struct ResponseVerifier {
 }
 
 impl ResponseVerifier {
+    /// A verifier for the responses to a request signed with `key` whose
+    /// MAC was `request_mac`.
     pub fn new(key: &TsigKey, request_mac: Vec<u8>) -> ResponseVerifier {
         ResponseVerifier {
             key: key.clone(),
@@ -494,6 +542,8 @@ impl ResponseVerifier {
         }
     }
 
+    /// Check the next response: `raw` as received, `m` parsed from it, at
+    /// `now`. An unsigned message is held and covered by the next MAC.
     pub fn check(&mut self, raw: &[u8], m: &Message, now: u64) -> Result<(), TsigError> {
         let Some(t) = Tsig::of(m)? else {
             if self.first || self.unsigned >= MAX_UNSIGNED {

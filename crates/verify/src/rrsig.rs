@@ -55,6 +55,8 @@ pub(super) fn check(
                 owner: owner.clone(),
                 rtype: rtype::RRSIG,
             })?;
+            // The signature is the tail of the RDATA (RFC 4034 §3.1); the
+            // job keeps where it starts rather than a copy of it.
             let sig_at = r.rdata.len() - sig.signature.len();
             let Rrsig { fields, signer, .. } = sig;
             let RrsigFields {
