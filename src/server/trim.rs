@@ -5,7 +5,7 @@
 //! freed afterwards in those arenas: the process would stay at the build's
 //! peak. `malloc_trim(3)` returns the free pages of every arena, which is
 //! what an operator expects to see in RSS once the old version is gone.
-//! The other unsafe code of tldns is in [`super::mmsg`].
+//! The other unsafe code of tldns is in `server::mmsg`.
 #![allow(unsafe_code)]
 
 /// Return free heap pages to the kernel. Cheap when there is nothing to

@@ -6,7 +6,7 @@
 //! record), each only once the one before it is known. Answered one query
 //! after the other, those misses are paid in series; here the batch goes
 //! through each step of that chain in turn, so the misses of up to
-//! [`BATCH`](super::mmsg::BATCH) queries overlap. Only a hint: the answers
+//! `mmsg::BATCH` queries overlap. Only a hint: the answers
 //! are made by `answer()` as before, whatever this did.
 #![allow(unsafe_code)]
 

@@ -8,7 +8,7 @@
 //! for anyone else who writes to the SRS.
 //!
 //! Both databases run the same SQL text (`$n` placeholders, `ON CONFLICT`
-//! and `RETURNING` are understood by both); [`sql`] expands it once per
+//! and `RETURNING` are understood by both); `sql` expands it once per
 //! driver so there is a single code path to read.
 //!
 //! The change journal is written by triggers, not by this module: every
