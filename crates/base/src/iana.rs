@@ -355,6 +355,16 @@ impl DigestAlg {
     }
 }
 
+/// Mnemonic of a type, `TYPEnnn` for unknown ones (RFC 3597 §5).
+pub fn type_name(t: u16) -> String {
+    Rtype::new(t).to_string()
+}
+
+/// Type from its mnemonic or `TYPEnnn`, case-insensitively.
+pub fn type_from_str(s: &str) -> Option<u16> {
+    s.parse::<Rtype>().ok().map(Rtype::to_int)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

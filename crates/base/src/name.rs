@@ -325,6 +325,45 @@ impl std::str::FromStr for Name {
     }
 }
 
+/// True if the presentation-format name ends with an unescaped dot.
+pub fn is_absolute(text: &str) -> bool {
+    let Some(body) = text.strip_suffix('.') else {
+        return false;
+    };
+    let slashes = body.bytes().rev().take_while(|&b| b == b'\\').count();
+    slashes % 2 == 0
+}
+
+/// Why [`Name::parse_relative`] could not make a name absolute.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RelativeNameError {
+    /// The name is relative (or `@`) and there is no origin.
+    NoOrigin,
+    /// The name, made absolute, is not a valid name.
+    Name(NameError),
+}
+
+impl Name {
+    /// A presentation-format name as a zone file means it (RFC 1035 §5.1):
+    /// `@` is the origin, a name without a final unescaped dot is relative
+    /// to the origin.
+    pub fn parse_relative(text: &str, origin: Option<&Name>) -> Result<Name, RelativeNameError> {
+        if text == "@" {
+            return origin.cloned().ok_or(RelativeNameError::NoOrigin);
+        }
+        if is_absolute(text) {
+            return Name::parse(text).map_err(RelativeNameError::Name);
+        }
+        let origin = origin.ok_or(RelativeNameError::NoOrigin)?;
+        let full = if origin.is_root() {
+            format!("{text}.")
+        } else {
+            format!("{text}.{origin}")
+        };
+        Name::parse(&full).map_err(RelativeNameError::Name)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

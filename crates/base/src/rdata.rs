@@ -18,12 +18,12 @@
 //! presentation to wire in [`crate::zonefile::rdata_to_wire`], wire to
 //! presentation in [`crate::rr::rdata_to_text`].
 
+use crate::iana::{type_from_str, type_name};
 use crate::keytag::key_tag;
 use crate::name::Name;
 use crate::nsec3::base32hex_lower;
-use crate::rr::{bitmap_from_types, bitmap_to_text, type_from_str, type_name};
+use crate::time::parse_ttl;
 use crate::time::{parse_rrsig_time, rrsig_time};
-use crate::zonefile::{name_in, parse_ttl};
 use data_encoding::{BASE32HEX_NOPAD, BASE64, HEXLOWER_PERMISSIVE};
 use std::fmt;
 use std::str::FromStr;
@@ -80,12 +80,11 @@ impl<'a> Reader<'a> {
     }
 
     fn name(&mut self, field: &'static str) -> Result<Name, RdataError> {
-        let (n, end) =
-            crate::rr::read_name(self.r, self.pos).ok_or(if self.pos >= self.r.len() {
-                RdataError::Short(field)
-            } else {
-                RdataError::BadName(field)
-            })?;
+        let (n, end) = read_name(self.r, self.pos).ok_or(if self.pos >= self.r.len() {
+            RdataError::Short(field)
+        } else {
+            RdataError::BadName(field)
+        })?;
         self.pos = end;
         Ok(n)
     }
@@ -161,7 +160,7 @@ pub(crate) fn name_field(
     s: &str,
     origin: Option<&Name>,
 ) -> Result<Name, TextError> {
-    name_in(s, origin).map_err(|_| bad(field, s))
+    Name::parse_relative(s, origin).map_err(|_| bad(field, s))
 }
 
 /// A field of hex digits that may be split over several tokens (DS
@@ -277,7 +276,7 @@ impl Soa {
     pub fn serial_of(r: &[u8]) -> Result<u32, RdataError> {
         let mut rd = Reader::new(r);
         for field in ["MNAME", "RNAME"] {
-            let (_, end) = crate::rr::read_name(r, rd.pos).ok_or(RdataError::BadName(field))?;
+            let (_, end) = read_name(r, rd.pos).ok_or(RdataError::BadName(field))?;
             rd.pos = end;
         }
         rd.u32("SERIAL")
@@ -868,10 +867,75 @@ impl fmt::Display for SaltText<'_> {
     }
 }
 
+/// Read a name from uncompressed wire RDATA at `pos`; returns it and the
+/// position after it.
+pub fn read_name(r: &[u8], pos: usize) -> Option<(Name, usize)> {
+    let mut i = pos;
+    loop {
+        let len = *r.get(i)? as usize;
+        if len > 63 {
+            return None;
+        }
+        i += 1 + len;
+        if len == 0 {
+            break;
+        }
+    }
+    let n = Name::from_wire(r.get(pos..i)?).ok()?;
+    Some((n, i))
+}
+
+/// Presentation of a type bitmap (RFC 4034 §4.1.2), as type mnemonics.
+pub fn bitmap_to_text(mut b: &[u8]) -> Option<String> {
+    let mut out = String::new();
+    while !b.is_empty() {
+        let window = *b.first()? as u16;
+        let len = *b.get(1)? as usize;
+        let bits = b.get(2..2 + len)?;
+        for (i, byte) in bits.iter().enumerate() {
+            for bit in 0..8 {
+                if byte & (0x80 >> bit) != 0 {
+                    let t = window * 256 + (i as u16) * 8 + bit;
+                    if !out.is_empty() {
+                        out.push(' ');
+                    }
+                    out.push_str(&type_name(t));
+                }
+            }
+        }
+        b = &b[2 + len..];
+    }
+    Some(out)
+}
+
+/// Build a type bitmap (RFC 4034 §4.1.2) from type codes in any order.
+pub fn bitmap_from_types(types: &[u16]) -> Vec<u8> {
+    let mut t: Vec<u16> = types.to_vec();
+    t.sort_unstable();
+    t.dedup();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < t.len() {
+        let window = t[i] >> 8;
+        let mut bits = [0u8; 32];
+        let mut max = 0;
+        while i < t.len() && t[i] >> 8 == window {
+            let low = (t[i] & 0xff) as usize;
+            bits[low / 8] |= 0x80 >> (low % 8);
+            max = max.max(low / 8);
+            i += 1;
+        }
+        out.push(window as u8);
+        out.push((max + 1) as u8);
+        out.extend_from_slice(&bits[..=max]);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rr::{bitmap_from_types, rtype};
+    use crate::rr::rtype;
 
     fn name(s: &str) -> Name {
         Name::parse(s).unwrap()

@@ -5,9 +5,10 @@
 //! Owns RDATA encoding. Names inside RDATA are written uncompressed and in
 //! lower case, which is also the canonical form for signing (RFC 4034 §6.2).
 
-pub use crate::iana::{Class, DigestAlg, Rtype, SecAlg};
+pub use crate::iana::{Class, DigestAlg, Rtype, SecAlg, type_from_str, type_name};
 use crate::name::Name;
 pub use crate::nsec3::base32hex_lower;
+pub use crate::rdata::{bitmap_from_types, bitmap_to_text, read_name};
 pub use crate::time::{civil_from_days, rrsig_time};
 use data_encoding::HEXLOWER_PERMISSIVE;
 use std::net::{Ipv4Addr, Ipv6Addr};
@@ -60,16 +61,6 @@ pub mod class {
     pub const ANY: u16 = Class::ANY.to_int();
 }
 
-/// Mnemonic of a type, `TYPEnnn` for unknown ones (RFC 3597 §5).
-pub fn type_name(t: u16) -> String {
-    Rtype::new(t).to_string()
-}
-
-/// Type from its mnemonic or `TYPEnnn`, case-insensitively.
-pub fn type_from_str(s: &str) -> Option<u16> {
-    s.parse::<Rtype>().ok().map(Rtype::to_int)
-}
-
 /// DNSSEC algorithm numbers tldns signs with (RFC 8624 recommended set),
 /// as `u8`, from [`SecAlg`].
 pub mod alg {
@@ -119,71 +110,6 @@ impl Record {
             rdata_to_text(self.rtype, &self.rdata)
         )
     }
-}
-
-/// Read a name from uncompressed wire RDATA at `pos`; returns it and the
-/// position after it.
-pub fn read_name(r: &[u8], pos: usize) -> Option<(Name, usize)> {
-    let mut i = pos;
-    loop {
-        let len = *r.get(i)? as usize;
-        if len > 63 {
-            return None;
-        }
-        i += 1 + len;
-        if len == 0 {
-            break;
-        }
-    }
-    let n = Name::from_wire(r.get(pos..i)?).ok()?;
-    Some((n, i))
-}
-
-/// Presentation of a type bitmap (RFC 4034 §4.1.2), as type mnemonics.
-pub fn bitmap_to_text(mut b: &[u8]) -> Option<String> {
-    let mut out = String::new();
-    while !b.is_empty() {
-        let window = *b.first()? as u16;
-        let len = *b.get(1)? as usize;
-        let bits = b.get(2..2 + len)?;
-        for (i, byte) in bits.iter().enumerate() {
-            for bit in 0..8 {
-                if byte & (0x80 >> bit) != 0 {
-                    let t = window * 256 + (i as u16) * 8 + bit;
-                    if !out.is_empty() {
-                        out.push(' ');
-                    }
-                    out.push_str(&type_name(t));
-                }
-            }
-        }
-        b = &b[2 + len..];
-    }
-    Some(out)
-}
-
-/// Build a type bitmap (RFC 4034 §4.1.2) from type codes in any order.
-pub fn bitmap_from_types(types: &[u16]) -> Vec<u8> {
-    let mut t: Vec<u16> = types.to_vec();
-    t.sort_unstable();
-    t.dedup();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < t.len() {
-        let window = t[i] >> 8;
-        let mut bits = [0u8; 32];
-        let mut max = 0;
-        while i < t.len() && t[i] >> 8 == window {
-            let low = (t[i] & 0xff) as usize;
-            bits[low / 8] |= 0x80 >> (low % 8);
-            max = max.max(low / 8);
-            i += 1;
-        }
-        out.push(window as u8);
-        out.push((max + 1) as u8);
-        out.extend_from_slice(&bits[..=max]);
-    }
-    out
 }
 
 /// Presentation form of RDATA; RFC 3597 `\# len hex` where the type is not

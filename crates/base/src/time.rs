@@ -150,6 +150,36 @@ impl std::fmt::Display for TimeOfDay {
     }
 }
 
+/// A TTL in seconds or with BIND units (`1w2d3h4m5s`); at most 2^31 - 1
+/// (RFC 2181 §8).
+pub fn parse_ttl(s: &str) -> Option<u32> {
+    let mut total: u64 = 0;
+    let mut n: Option<u64> = None;
+    for c in s.chars() {
+        if let Some(d) = c.to_digit(10) {
+            n = Some(n.unwrap_or(0).checked_mul(10)?.checked_add(u64::from(d))?);
+            if n? > u64::from(u32::MAX) {
+                return None;
+            }
+        } else {
+            let mult = match c.to_ascii_lowercase() {
+                's' => 1,
+                'm' => 60,
+                'h' => 3600,
+                'd' => 86_400,
+                'w' => 604_800,
+                _ => return None,
+            };
+            total += n.take()? * mult;
+        }
+    }
+    total += n.unwrap_or(0);
+    if s.is_empty() || total > 0x7fff_ffff {
+        return None;
+    }
+    Some(total as u32)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

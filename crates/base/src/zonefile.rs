@@ -17,12 +17,13 @@
 //! and the strict [`decode_name`].
 
 use crate::iana::Class;
-use crate::name::{Name, NameError};
+use crate::name::{Name, NameError, RelativeNameError};
 use crate::rdata::{
     Dnskey, Ds, Nsec, Nsec3, Nsec3param, Rrsig, Soa, TextError, bad, fields, hex_field, name_field,
     num,
 };
 use crate::rr::{class, rtype, type_from_str, type_name};
+pub use crate::time::parse_ttl;
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::path::{Path, PathBuf};
 
@@ -528,45 +529,6 @@ pub fn class_from_str(s: &str) -> Option<u16> {
     (!question_only).then_some(c.to_int())
 }
 
-/// A TTL in seconds or with BIND units (`1w2d3h4m5s`); at most 2^31 - 1
-/// (RFC 2181 §8).
-pub fn parse_ttl(s: &str) -> Option<u32> {
-    let mut total: u64 = 0;
-    let mut n: Option<u64> = None;
-    for c in s.chars() {
-        if let Some(d) = c.to_digit(10) {
-            n = Some(n.unwrap_or(0).checked_mul(10)?.checked_add(u64::from(d))?);
-            if n? > u64::from(u32::MAX) {
-                return None;
-            }
-        } else {
-            let mult = match c.to_ascii_lowercase() {
-                's' => 1,
-                'm' => 60,
-                'h' => 3600,
-                'd' => 86_400,
-                'w' => 604_800,
-                _ => return None,
-            };
-            total += n.take()? * mult;
-        }
-    }
-    total += n.unwrap_or(0);
-    if s.is_empty() || total > 0x7fff_ffff {
-        return None;
-    }
-    Some(total as u32)
-}
-
-/// True if the presentation-format name ends with an unescaped dot.
-fn is_absolute(text: &str) -> bool {
-    let Some(body) = text.strip_suffix('.') else {
-        return false;
-    };
-    let slashes = body.bytes().rev().take_while(|&b| b == b'\\').count();
-    slashes % 2 == 0
-}
-
 /// A name as written, decoded but not resolved against an origin.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WrittenName {
@@ -622,25 +584,13 @@ pub fn decode_name(text: &[u8]) -> Result<WrittenName, NameError> {
 
 /// A name as written in the file: absolute, `@`, or relative to `origin`.
 pub fn name_in(text: &str, origin: Option<&Name>) -> Result<Name, Problem> {
-    let bad = |error| Problem::Name {
-        text: text.to_string(),
-        error,
-    };
-    if text == "@" {
-        return origin
-            .cloned()
-            .ok_or_else(|| Problem::NoOrigin(text.to_string()));
-    }
-    if is_absolute(text) {
-        return Name::parse(text).map_err(bad);
-    }
-    let origin = origin.ok_or_else(|| Problem::NoOrigin(text.to_string()))?;
-    let full = if origin.is_root() {
-        format!("{text}.")
-    } else {
-        format!("{text}.{origin}")
-    };
-    Name::parse(&full).map_err(bad)
+    Name::parse_relative(text, origin).map_err(|e| match e {
+        RelativeNameError::NoOrigin => Problem::NoOrigin(text.to_string()),
+        RelativeNameError::Name(error) => Problem::Name {
+            text: text.to_string(),
+            error,
+        },
+    })
 }
 
 impl RdataError {
@@ -902,9 +852,9 @@ x  TYPE65534 \# 3 abcdef
 
     #[test]
     fn escaped_dot_is_not_absolute() {
-        assert!(is_absolute("a.b."));
-        assert!(!is_absolute("a\\."));
-        assert!(is_absolute("a\\\\."));
+        assert!(crate::name::is_absolute("a.b."));
+        assert!(!crate::name::is_absolute("a\\."));
+        assert!(crate::name::is_absolute("a\\\\."));
     }
 
     /// RFC 4034 §3.3 and §2.3 examples round-trip through wire form.
