@@ -82,6 +82,16 @@
 //! build, the changed part after an incremental one) before the served form
 //! is made, and the swap is one pointer store; a version that fails any
 //! step is never published.
+//!
+//! ## Unsafe code
+//!
+//! Denied in the whole crate (`#![deny(unsafe_code)]`) except in the three
+//! modules that need it, each saying why at its top:
+//! `server::mmsg` (`recvmmsg`/`sendmmsg`), `server::trim` (`malloc_trim`
+//! after a version is dropped) and `server::warm` (cache-line prefetch
+//! hints for a batch of queries). Every other crate of the workspace forbids it.
+#![deny(unsafe_code)]
+#![warn(unreachable_pub)]
 pub mod config;
 pub mod dnssec;
 pub mod export;

@@ -1,4 +1,5 @@
 //! The `tldns` command line: SRS maintenance, building, serving.
+#![forbid(unsafe_code)]
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand, ValueEnum};

@@ -11,10 +11,10 @@ use std::io;
 use std::os::fd::{AsRawFd, RawFd};
 
 /// Queries taken per system call.
-pub const BATCH: usize = 32;
+pub(super) const BATCH: usize = 32;
 
 /// Receive and send buffers for one worker.
-pub struct Batch {
+pub(super) struct Batch {
     rx: Vec<u8>,
     tx: Vec<u8>,
     rx_size: usize,
@@ -34,7 +34,7 @@ unsafe impl Send for Batch {}
 
 impl Batch {
     /// Buffers for queries up to `rx_size` octets and responses up to `tx_size`.
-    pub fn new(rx_size: usize, tx_size: usize) -> Box<Batch> {
+    pub(super) fn new(rx_size: usize, tx_size: usize) -> Box<Batch> {
         // SAFETY: all-zero is a valid value for these plain C structs.
         let zero_addr: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
         let zero_hdr: libc::mmsghdr = unsafe { std::mem::zeroed() };
@@ -79,7 +79,7 @@ impl Batch {
 
     /// Wait for at least one datagram (up to the socket's receive timeout),
     /// then take whatever else is queued, up to [`BATCH`].
-    pub fn recv(&mut self, sock: &impl AsRawFd) -> io::Result<usize> {
+    pub(super) fn recv(&mut self, sock: &impl AsRawFd) -> io::Result<usize> {
         let fd: RawFd = sock.as_raw_fd();
         for h in self.rx_hdr.iter_mut() {
             h.msg_hdr.msg_namelen =
@@ -109,13 +109,13 @@ impl Batch {
 
     /// Query `i` of the last batch. Truncated datagrams (larger than the
     /// receive buffer) come back empty.
-    pub fn query(&self, i: usize) -> &[u8] {
+    pub(super) fn query(&self, i: usize) -> &[u8] {
         &self.rx[i * self.rx_size..i * self.rx_size + self.query_len(i)]
     }
 
     /// Query `i` of the last batch (as [`Batch::query`]) and its response
     /// buffer.
-    pub fn slot(&mut self, i: usize) -> (&[u8], &mut [u8]) {
+    pub(super) fn slot(&mut self, i: usize) -> (&[u8], &mut [u8]) {
         let len = self.query_len(i);
         let q = &self.rx[i * self.rx_size..i * self.rx_size + len];
         let out = &mut self.tx[i * self.tx_size..(i + 1) * self.tx_size];
@@ -132,7 +132,7 @@ impl Batch {
     }
 
     /// Source address of query `i`.
-    pub fn peer(&self, i: usize) -> Option<std::net::SocketAddr> {
+    pub(super) fn peer(&self, i: usize) -> Option<std::net::SocketAddr> {
         use std::net::{SocketAddr, SocketAddrV4, SocketAddrV6};
         let a = &self.addrs[i];
         match a.ss_family as i32 {
@@ -161,12 +161,12 @@ impl Batch {
     }
 
     /// Mark response `i` as `len` octets to send back to its query's source.
-    pub fn respond(&mut self, i: usize, len: usize) {
+    pub(super) fn respond(&mut self, i: usize, len: usize) {
         self.tx_len[i] = len.min(self.tx_size);
     }
 
     /// Send every marked response. Returns how many were sent.
-    pub fn send(&mut self, sock: &impl AsRawFd) -> io::Result<usize> {
+    pub(super) fn send(&mut self, sock: &impl AsRawFd) -> io::Result<usize> {
         let fd = sock.as_raw_fd();
         // Pack the slots with something to send to the front.
         let mut m = 0;

@@ -5,7 +5,8 @@
 //! freed afterwards in those arenas: the process would stay at the build's
 //! peak. `malloc_trim(3)` returns the free pages of every arena, which is
 //! what an operator expects to see in RSS once the old version is gone.
-//! The other unsafe code of tldns is in `server::mmsg`.
+//! The other unsafe code of tldns is in `server::mmsg` and `server::warm`
+//! (the list is in the crate docs).
 #![allow(unsafe_code)]
 
 /// Return free heap pages to the kernel. Cheap when there is nothing to

@@ -37,7 +37,7 @@ pub(crate) struct Batch {
 }
 
 impl Batch {
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.domains.is_empty() && self.hosts.is_empty()
     }
 }

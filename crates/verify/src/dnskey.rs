@@ -31,7 +31,7 @@ pub(crate) enum PublicKey {
 impl ZoneKey {
     /// The key of `dnskey` (whose RDATA has key tag `tag`), its public key
     /// decoded under the acceptance policy ([`decode`]).
-    pub fn new(dnskey: &Dnskey, tag: u16) -> Result<ZoneKey, KeyProblem> {
+    pub(crate) fn new(dnskey: &Dnskey, tag: u16) -> Result<ZoneKey, KeyProblem> {
         Ok(ZoneKey {
             tag,
             algorithm: dnskey.algorithm,
@@ -41,16 +41,16 @@ impl ZoneKey {
     }
 
     /// Whether it may validate RRsets: the Zone Key flag (RFC 4035 §5.3.1).
-    pub fn is_zone_key(&self) -> bool {
+    pub(crate) fn is_zone_key(&self) -> bool {
         self.flags & Dnskey::ZONE != 0
     }
 
     /// Whether the SEP flag is set (a KSK or CSK, RFC 6781 §3.1).
-    pub fn is_sep(&self) -> bool {
+    pub(crate) fn is_sep(&self) -> bool {
         self.flags & Dnskey::SEP != 0
     }
 
-    pub fn verify(&self, msg: &[u8], sig: &[u8]) -> bool {
+    pub(crate) fn verify(&self, msg: &[u8], sig: &[u8]) -> bool {
         match &self.public {
             PublicKey::Rsa { n, e } => RsaPublicKeyComponents { n, e }
                 .verify(&signature::RSA_PKCS1_2048_8192_SHA256, msg, sig)

@@ -27,6 +27,8 @@
 //!
 //! It does no I/O and never panics on bad input: every failure is a
 //! [`VerifyError`] naming the owner, the type and the rule broken.
+#![forbid(unsafe_code)]
+#![warn(unreachable_pub)]
 
 mod changed;
 mod content;
@@ -536,29 +538,29 @@ impl<'a> Index<'a> {
         None
     }
 
-    pub fn owner(&self, node: usize) -> &'a Name {
+    pub(crate) fn owner(&self, node: usize) -> &'a Name {
         &self.records[self.nodes[node].first].owner
     }
 
-    pub fn node_rrsets(&self, node: usize) -> &[Rrset] {
+    pub(crate) fn node_rrsets(&self, node: usize) -> &[Rrset] {
         &self.rrsets[self.nodes[node].rrsets.clone()]
     }
 
-    pub fn rrset(&self, node: usize, t: u16) -> Option<&Rrset> {
+    pub(crate) fn rrset(&self, node: usize, t: u16) -> Option<&Rrset> {
         self.node_rrsets(node).iter().find(|s| s.rtype == t)
     }
 
-    pub fn records_of(&self, s: &Rrset) -> impl Iterator<Item = &'a Record> + '_ {
+    pub(crate) fn records_of(&self, s: &Rrset) -> impl Iterator<Item = &'a Record> + '_ {
         self.order[s.start..s.end].iter().map(|&i| &self.records[i])
     }
 
-    pub fn delegations(&self) -> impl Iterator<Item = usize> + '_ {
+    pub(crate) fn delegations(&self) -> impl Iterator<Item = usize> + '_ {
         (0..self.nodes.len()).filter(|&n| self.nodes[n].place == Place::Delegation)
     }
 
     /// Is this RRset data the zone is authoritative for (and so signed)?
     /// RFC 4035 §2.2: not the delegation NS RRset, not glue.
-    pub fn is_authoritative(&self, node: usize, t: u16) -> bool {
+    pub(crate) fn is_authoritative(&self, node: usize, t: u16) -> bool {
         match self.nodes[node].place {
             Place::Apex | Place::Authoritative => t != rtype::RRSIG,
             Place::Delegation => !matches!(t, rtype::NS | rtype::A | rtype::AAAA | rtype::RRSIG),

@@ -12,7 +12,7 @@ use data_encoding::{BASE32HEX_NOPAD, BASE64, HEXLOWER_PERMISSIVE};
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 #[derive(Debug)]
-pub struct ParseError {
+pub(crate) struct ParseError {
     pub line: usize,
     pub what: String,
 }
@@ -23,7 +23,7 @@ impl std::fmt::Display for ParseError {
     }
 }
 
-pub fn parse_zone(text: &str) -> Result<Vec<Record>, ParseError> {
+pub(crate) fn parse_zone(text: &str) -> Result<Vec<Record>, ParseError> {
     let mut out = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let line = line.split(';').next().unwrap_or("").trim();
@@ -35,7 +35,7 @@ pub fn parse_zone(text: &str) -> Result<Vec<Record>, ParseError> {
     Ok(out)
 }
 
-pub fn parse_line(line: &str) -> Result<Record, String> {
+pub(crate) fn parse_line(line: &str) -> Result<Record, String> {
     let f: Vec<&str> = line.split_whitespace().collect();
     if f.len() < 4 {
         return Err(format!("too few fields: {line}"));

@@ -19,6 +19,8 @@
 //! atomically; this crate does no I/O. It sits on the base layer
 //! (`tldns-base`) alone, so the verifier (`tldns-verify`) can read it
 //! without any path to the signer.
+#![forbid(unsafe_code)]
+#![warn(unreachable_pub)]
 
 pub mod records;
 use std::collections::BTreeMap;
