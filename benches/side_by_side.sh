@@ -8,8 +8,8 @@
 #
 # Needs root (cgroup CPU quota, Debian packages). Seeded SRS, keys and the
 # exported zone are kept in $WORK (default /tmp/tldns-loadbench) and reused;
-# remove that directory to start over. See /work/shared/BENCHMARKING.md and
-# benches/load/bench.py for the method.
+# remove that directory to start over. benches/load/bench.py describes the
+# method.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

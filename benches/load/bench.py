@@ -2,7 +2,8 @@
 signed NSEC3 zone, measured with dnsperf. Run it through
 benches/side_by_side.sh, which installs what this needs.
 
-Method (the measured facts behind it are in /work/shared/BENCHMARKING.md):
+Method (why each choice: the machine has 2 cores, so servers and load
+generator must not share one, and a peer must get the same CPU as tldns):
 - One zone for all: `tldns srs seed` (deterministic), then `tldns export`
   (build, sign with NSEC3 and ECDSA P-256, verify, write the CZDS file);
   NSD and Knot load that file, tldns serves the same SRS with the same keys.

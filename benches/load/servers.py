@@ -228,7 +228,8 @@ class Nsd(Server):
     verbosity: 1
     zonefiles-check: no
     zonefiles-write: 0
-    # Response rate limiting off for throughput (BENCHMARKING.md).
+    # Response rate limiting off: the benchmark measures throughput, and RRL
+    # would drop the load generator's repeated queries.
     rrl-ratelimit: 0
     rrl-whitelist-ratelimit: 0
     # tldns answers minimally; so should the peer we compare with.

@@ -2,7 +2,7 @@
 //! [`SignedZone::records`], for versions that arrive by zone transfer
 //! (secondary mode) rather than from the SRS.
 //!
-//! It accepts what a TLD zone may hold (CONTRACT.md, Exhibit A §1): the apex
+//! It accepts what a TLD zone may hold (the registry agreement, Exhibit A §1): the apex
 //! SOA, NS, DNSKEY, NSEC3PARAM and their RRSIGs, delegations (NS, DS and the
 //! RRSIG over DS), glue, and the NSEC3 chain with its RRSIGs. Anything else
 //! is refused with the owner and type, as is anything the model cannot
