@@ -438,11 +438,6 @@ impl Dnskey {
         self.flags & Self::SEP != 0
     }
 
-    /// Whether the REVOKE flag is set.
-    pub fn is_revoked(&self) -> bool {
-        self.flags & Self::REVOKE != 0
-    }
-
     /// The key tag (RFC 4034 Appendix B).
     pub fn key_tag(&self) -> u16 {
         key_tag(&self.to_rdata())
@@ -976,7 +971,7 @@ mod tests {
         };
         let w = k.to_rdata();
         assert_eq!(Dnskey::from_rdata(&w), Ok(k.clone()));
-        assert!(k.is_zone_key() && k.is_sep() && !k.is_revoked());
+        assert!(k.is_zone_key() && k.is_sep());
         assert_eq!(k.key_tag(), key_tag(&w));
         assert_eq!(
             Dnskey::from_rdata(&w[..4]),
