@@ -1,15 +1,24 @@
 //! The layers, checked from the source (the `use crate::…` paths of every
 //! module outside its tests), so that an arrow added the wrong way fails
-//! the test suite. Layers and rules: docs/architecture.md.
+//! the test suite: between the top-level modules of `src/`, and between the
+//! modules inside each crate of `crates/`. Layers and rules:
+//! docs/architecture.md.
 //!
 //! The same check, as a command: `cargo test --test layers`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-/// Top-level module of `src/` → the top-level modules its code names.
+/// Top-level module of the root crate's `src/` → the top-level modules its
+/// code names.
 fn imports() -> BTreeMap<String, BTreeSet<String>> {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    imports_of(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"))
+}
+
+/// Top-level module of the crate whose sources are in `src` → the top-level
+/// modules of the same crate that its code names (`crate::module`).
+fn imports_of(src: &Path) -> BTreeMap<String, BTreeSet<String>> {
+    let src = src.to_path_buf();
     let mut edges: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut stack = vec![src.clone()];
     while let Some(dir) = stack.pop() {
@@ -37,32 +46,75 @@ fn imports() -> BTreeMap<String, BTreeSet<String>> {
                 continue;
             }
             let text = std::fs::read_to_string(&p).unwrap();
-            // Test modules may reach anything; stop at the first one.
+            // An inline test module may reach anything, and the tests are
+            // the last thing in a file: stop at the first one. (An
+            // out-of-line `mod tests;` is a file of its own, skipped above.)
             let code = text
                 .match_indices("#[cfg(test)]\n")
                 .find(|(i, m)| {
                     let next = text[i + m.len()..].lines().next().unwrap_or("");
-                    next.trim_start()
-                        .trim_start_matches("pub(crate) ")
-                        .starts_with("mod tests")
+                    let next = next.trim().trim_start_matches("pub(crate) ");
+                    next.starts_with("mod tests") && next.ends_with('{')
                 })
                 .map_or(&text[..], |(i, _)| &text[..i]);
+            let code: String = code
+                .lines()
+                .map(|l| l.split("//").next().unwrap_or(""))
+                .collect::<Vec<_>>()
+                .join("\n");
             let set = edges.entry(top.clone()).or_default();
-            for line in code.lines() {
-                let line = line.split("//").next().unwrap_or("");
-                for (i, _) in line.match_indices("crate::") {
-                    let m: String = line[i + 7..]
-                        .chars()
-                        .take_while(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_')
-                        .collect();
-                    if !m.is_empty() && m != top {
-                        set.insert(m);
-                    }
+            for m in crate_paths(&code) {
+                if m != top {
+                    set.insert(m);
                 }
             }
         }
     }
     edges
+}
+
+/// The first module of every `crate::` path in `code`, groups expanded:
+/// `crate::a::X` and `crate::{a::X, b}` (over any number of lines).
+fn crate_paths(code: &str) -> BTreeSet<String> {
+    let ident = |s: &str| -> String {
+        s.trim_start()
+            .chars()
+            .take_while(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_')
+            .collect()
+    };
+    let mut out = BTreeSet::new();
+    for (i, _) in code.match_indices("crate::") {
+        let rest = &code[i + 7..];
+        if let Some(group) = rest.strip_prefix('{') {
+            let (mut depth, mut start) = (0usize, 0usize);
+            for (j, c) in group.char_indices() {
+                match c {
+                    '{' => depth += 1,
+                    '}' if depth == 0 => {
+                        out.insert(ident(&group[start..j]));
+                        break;
+                    }
+                    '}' => depth -= 1,
+                    ',' if depth == 0 => {
+                        out.insert(ident(&group[start..j]));
+                        start = j + 1;
+                    }
+                    _ => {}
+                }
+            }
+        } else {
+            out.insert(ident(rest));
+        }
+    }
+    out.remove("");
+    out
+}
+
+#[test]
+fn crate_paths_reads_plain_and_grouped_imports() {
+    let code = "use crate::a::X;\nuse crate::{\n    b::Y,\n    c::{D, E},\n    f,\n};\nlet x = crate::g::h();";
+    let got: Vec<String> = crate_paths(code).into_iter().collect();
+    assert_eq!(got, ["a", "b", "c", "f", "g"]);
 }
 
 fn reaches(edges: &BTreeMap<String, BTreeSet<String>>, from: &str, to: &str) -> bool {
@@ -94,6 +146,57 @@ fn no_import_cycle_between_top_level_modules() {
         cycles.is_empty(),
         "modules on an import cycle: {cycles:?}\n{edges:#?}"
     );
+}
+
+/// Inside each crate of `crates/` too: the base layer is ordered (iana,
+/// name and time below rdata, below rr, zonefile and message), and so are
+/// the zone model and the verifier.
+#[test]
+fn no_import_cycle_inside_any_crate() {
+    let crates = Path::new(env!("CARGO_MANIFEST_DIR")).join("crates");
+    let mut names: Vec<_> = std::fs::read_dir(&crates)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.join("src").is_dir())
+        .collect();
+    names.sort();
+    assert!(names.len() >= 3, "crates not found: {names:?}");
+    for dir in names {
+        let edges = imports_of(&dir.join("src"));
+        assert!(!edges.is_empty(), "no modules found in {}", dir.display());
+        let cycles: Vec<String> = edges
+            .keys()
+            .filter(|m| reaches(&edges, m, m))
+            .cloned()
+            .collect();
+        assert!(
+            cycles.is_empty(),
+            "{}: modules on an import cycle: {cycles:?}\n{edges:#?}",
+            dir.display()
+        );
+    }
+}
+
+/// The base layer's own order, as docs/architecture.md states it: the
+/// registries, names and time know nothing of RDATA, records or messages.
+#[test]
+fn the_base_layer_is_ordered() {
+    let edges = imports_of(&Path::new(env!("CARGO_MANIFEST_DIR")).join("crates/base/src"));
+    assert!(
+        edges.contains_key("rdata"),
+        "base modules not found: {edges:?}"
+    );
+    for low in ["iana", "name", "time"] {
+        for high in ["rdata", "rr", "zonefile", "message"] {
+            assert!(!reaches(&edges, low, high), "base: {low} reaches {high}");
+        }
+    }
+    for high in ["rr", "zonefile", "message"] {
+        assert!(
+            !reaches(&edges, "rdata", high),
+            "base: rdata reaches {high}"
+        );
+    }
 }
 
 #[test]
