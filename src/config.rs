@@ -188,12 +188,13 @@ pub struct TtlConfig {
 
 impl Default for TtlConfig {
     fn default() -> Self {
+        use tldns_base::rr::default_ttl;
         TtlConfig {
-            soa: 3600,
-            ns: 172_800,
-            ds: 86_400,
-            glue: 172_800,
-            dnskey: 3600,
+            soa: default_ttl::SOA,
+            ns: default_ttl::NS,
+            ds: default_ttl::DS,
+            glue: default_ttl::GLUE,
+            dnskey: default_ttl::DNSKEY,
         }
     }
 }

@@ -92,6 +92,7 @@
 //! hints for a batch of queries). Every other crate of the workspace forbids it.
 #![deny(unsafe_code)]
 #![warn(unreachable_pub)]
+#![warn(missing_docs)]
 pub mod config;
 pub mod dnssec;
 pub mod export;

@@ -269,10 +269,9 @@ fn db_url(cli_db: &Option<String>, config: &Config) -> String {
         .clone()
         .or_else(|| config.zone.db.clone())
         .unwrap_or_else(|| {
-            let zone = config.origin.to_string();
             let p = config
                 .resolve(&config.zone.state_dir)
-                .join(format!("{}.sqlite", zone.trim_end_matches('.')));
+                .join(format!("{}.sqlite", config.origin.file_stem()));
             format!("sqlite://{}", p.display())
         })
 }

@@ -2,8 +2,9 @@
 //! policy the whole-version check applies (RFC 4034 §3.1.5, RFC 8624 §3.1).
 //! A signature that the signer's own check accepts but the policy refuses
 //! (one expiring exactly now) is planted into an incremental version: it
-//! is refused, and nothing is published (CONTRACT: .de 2026, incremental
-//! versions never properly verified; .zm 2015, expired signatures).
+//! is refused, and nothing is published (the .de 2026 and .zm 2015
+//! incidents in docs/architecture.md: incremental versions never properly
+//! verified; expired signatures).
 //!
 //! Its own test binary: the planted fault travels in an environment
 //! variable, which must not reach any other test.
@@ -12,11 +13,13 @@ mod common;
 
 use common::{TempDir, copy_test_key, free_port, write_config};
 use tldns::config::Config;
+use tldns::pipeline::daemon::{Daemon, Outcome};
 use tldns::pipeline::incremental::{IncrementalError, apply_changes};
 use tldns::pipeline::{BuildError, Pipeline};
 use tldns::serial::serial_gt;
 use tldns::srs::Srs;
 use tldns::verify::ChangedError;
+use tldns::verify::policy::FieldProblem;
 
 const NOW: u64 = 1_750_000_000;
 
@@ -47,7 +50,6 @@ fn rfc4034_section_3_1_5_incremental_signature_expiring_now_is_not_published() {
         let first = p.build().await.unwrap();
         p.publish(&first, None).unwrap();
         let current = first.zone.clone();
-        let published = p.last_serial();
 
         // A change, and the plant: the new SOA RRSIG expires exactly now.
         p.srs
@@ -82,29 +84,68 @@ fn rfc4034_section_3_1_5_incremental_signature_expiring_now_is_not_published() {
             &sig
         ));
 
-        // The full build (the daemon's fallback) is refused too, and
-        // nothing was published: the serial on record did not move.
+        // The full build (the daemon's fallback) is refused too.
         match p.build().await {
             Err(BuildError::Verify(e)) => {
                 assert!(e.to_string().contains("expired"), "{e}")
             }
             other => panic!("a version with an expiring signature was built: {other:?}"),
         }
-        assert_eq!(p.last_serial(), published);
-        let reopened = Pipeline::new(p.config.clone(), Srs::connect(&db).await.unwrap())
-            .await
-            .unwrap();
-        assert_eq!(reopened.last_serial(), published);
+
+        // The other fields of the policy's RRSIG rule, planted the same way
+        // (re-signed correctly over the changed SOA): the changed-part check
+        // refuses a labels field that is not the owner's count and a signer
+        // other than the origin, as the whole-version check does.
+        for (plant, want) in [
+            ("sig-wrong-labels", FieldProblem::Labels { expected: 1 }),
+            ("sig-wrong-signer", FieldProblem::Signer),
+        ] {
+            std::fs::write(&fault, plant).unwrap();
+            let e = apply_changes(&mut p, &current).await.unwrap_err();
+            assert!(
+                matches!(
+                    e,
+                    IncrementalError::Verify(ChangedError::RrsigField { problem, .. }) if problem == want
+                ),
+                "{plant}: {e}"
+            );
+            assert!(
+                matches!(p.build().await, Err(BuildError::Verify(_))),
+                "{plant}: a full build with it was accepted"
+            );
+        }
 
         // Without the plant the same change goes through.
         std::fs::write(&fault, "").unwrap();
         let inc = apply_changes(&mut p, &current).await.unwrap().unwrap();
         assert!(serial_gt(inc.zone.serial(), current.serial()));
+
+        // Through the daemon, as the server runs it: with the plant, the
+        // next change is refused (incremental, then full) and nothing is
+        // published: neither the store nor the state file on disk moves.
+        let mut d = Daemon::start(p).await.unwrap();
+        let store = d.current();
+        let published = store.load().zone.serial();
+        assert!(serial_gt(published, current.serial()));
+        std::fs::write(&fault, "sig-expires-now").unwrap();
+        d.pipeline()
+            .srs
+            .add_domain("planted-too.mobile", &["ns1.example.net".to_string()])
+            .await
+            .unwrap();
+        assert_eq!(d.step(false).await, Outcome::Failed);
+        assert_eq!(store.load().zone.serial(), published);
+        let reopened = Pipeline::new(d.pipeline().config.clone(), Srs::connect(&db).await.unwrap())
+            .await
+            .unwrap();
+        assert_eq!(reopened.last_serial(), Some(published));
     });
 }
 
-/// The SOA RRSIG the fault makes, re-signed over `current`'s SOA the same
-/// way (the plant itself is the pipeline's; this reads what it writes).
+/// A signature made as the plant makes its own: the same key, SOA, fields
+/// and expiration (exactly now), so what holds of this one holds of the
+/// planted one; ECDSA signatures differ from run to run, so the planted
+/// one itself is not at hand.
 fn plant_and_read(p: &Pipeline, current: &tldns::zone::SignedZone) -> Vec<u8> {
     let sec = current.dnssec.as_ref().unwrap();
     let old = &sec.apex_sigs[&tldns::rr::rtype::SOA][0];

@@ -2,78 +2,20 @@
 //! temporary directory, commands over a channel, the published version
 //! read from the store as the server reads it.
 //!
-//! Only `failed_build_keeps_the_old_version` signs: fault injection is
-//! switched by a process-wide environment variable and applies to signed
-//! versions alone, so the other tests here cannot be hit by its fault.
+//! The test of a failed build, which plants a fault through a process-wide
+//! environment variable, is its own test binary (tests/pipeline_fault.rs).
 
 mod common;
 
-use common::{TempDir, free_port, write_config};
-use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
-use tldns::config::Config;
-use tldns::name::Name;
+use common::TempDir;
+use common::daemon::{daemon, has, run, serial, shutdown, wait_for};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 use tldns::pipeline::Pipeline;
-use tldns::pipeline::daemon::{Command, Daemon, Outcome};
+use tldns::pipeline::daemon::{Command, Outcome};
 use tldns::pipeline::state::StateFile;
-use tldns::srs::Srs;
-use tldns::store::Current;
 use tokio::sync::mpsc;
-
-/// A daemon that published its first version of a seeded SRS in `dir`.
-async fn daemon(dir: &Path, dnssec: bool) -> (Daemon, PathBuf) {
-    let cfg = write_config(dir, free_port(), dnssec, "");
-    let config = Config::load(&cfg).unwrap();
-    let db = format!("sqlite://{}", dir.join("srs.sqlite").display());
-    let srs = Srs::connect(&db).await.unwrap();
-    srs.init().await.unwrap();
-    tldns::srs::seed(&srs, &config.origin, &config.apex_ns, 40, 1, false)
-        .await
-        .unwrap();
-    let p = Pipeline::new(config, srs).await.unwrap();
-    (Daemon::start(p).await.unwrap(), cfg)
-}
-
-/// The daemon running in a task; the task hands it back when it ends.
-fn run(mut d: Daemon) -> (mpsc::Sender<Command>, tokio::task::JoinHandle<Daemon>) {
-    let (tx, rx) = mpsc::channel(4);
-    let task = tokio::spawn(async move {
-        d.run(rx).await;
-        d
-    });
-    (tx, task)
-}
-
-async fn wait_for(what: &str, current: &Current, f: impl Fn(&Current) -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !f(current) {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
-fn has(current: &Current, name: &str) -> bool {
-    let n = Name::parse(name).unwrap();
-    current
-        .load()
-        .zone
-        .zone
-        .content
-        .delegations
-        .contains_key(&n)
-}
-
-fn serial(current: &Current) -> u32 {
-    current.load().zone.serial()
-}
-
-async fn shutdown(tx: mpsc::Sender<Command>, task: tokio::task::JoinHandle<Daemon>) -> Daemon {
-    tx.send(Command::Shutdown).await.unwrap();
-    tokio::time::timeout(Duration::from_secs(30), task)
-        .await
-        .expect("the loop ends on Shutdown")
-        .unwrap()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn srs_change_is_published_and_its_state_stored() {
@@ -106,40 +48,6 @@ async fn srs_change_is_published_and_its_state_stored() {
         .unwrap();
     assert_eq!(again.last_serial(), Some(stored.serial));
     assert_eq!(again.last_journal_seq(), stored.journal_seq);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn failed_build_keeps_the_old_version() {
-    let dir = TempDir::new("daemon-fault");
-    let fault = dir.path().join("fault");
-    // SAFETY: set once, before any build reads it; no other test in this
-    // binary signs, so none of them is affected by the fault.
-    unsafe { std::env::set_var("TLDNS_FAULT_FILE", &fault) };
-    let (mut d, _) = daemon(dir.path(), true).await;
-    let current = d.current();
-    let srs = d.pipeline().srs.clone();
-    let before = serial(&current);
-
-    std::fs::write(&fault, "corrupt-rrsig").unwrap();
-    srs.add_domain("broken.mobile", &["ns1.hoster.net".to_string()])
-        .await
-        .unwrap();
-    // Incremental refused by its verification, then the full build too.
-    assert_eq!(d.step(false).await, Outcome::Failed);
-    assert_eq!(serial(&current), before);
-    assert!(!has(&current, "broken.mobile."));
-    // The same SRS state is not tried again at once.
-    std::fs::remove_file(&fault).unwrap();
-    assert_eq!(d.step(false).await, Outcome::Unchanged);
-    assert_eq!(serial(&current), before);
-
-    // A new commit is: both domains go out.
-    srs.add_domain("mended.mobile", &["ns1.hoster.net".to_string()])
-        .await
-        .unwrap();
-    assert!(matches!(d.step(false).await, Outcome::Published { .. }));
-    assert!(has(&current, "broken.mobile.") && has(&current, "mended.mobile."));
-    assert!(tldns::serial::serial_gt(serial(&current), before));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -204,4 +112,46 @@ async fn shutdown_and_a_closed_channel_end_the_loop() {
         .await
         .expect("the loop ends when the channel closes")
         .unwrap();
+}
+
+/// SIGHUPs that queue up while the daemon is busy are one reload (one full
+/// build), and a shutdown queued behind reloads ends the loop before any.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn queued_reloads_are_one_and_shutdown_goes_first() {
+    let dir = TempDir::new("daemon-reloads");
+    let (mut d, _) = daemon(dir.path(), false).await;
+    let published = Arc::new(AtomicUsize::new(0));
+    let n = published.clone();
+    d.on_published(Box::new(move |_, _| {
+        n.fetch_add(1, Ordering::SeqCst);
+    }));
+    let current = d.current();
+    let before = serial(&current);
+
+    // Three reloads wait in the channel before the loop reads any.
+    let (tx, rx) = mpsc::channel(4);
+    for _ in 0..3 {
+        tx.send(Command::Reload).await.unwrap();
+    }
+    let task = tokio::spawn(async move {
+        d.run(rx).await;
+        d
+    });
+    wait_for("the reload's version", &current, |c| serial(c) != before).await;
+    // Give queued reloads, were they run one by one, time to publish.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let mut d = shutdown(tx, task).await;
+    assert_eq!(published.load(Ordering::SeqCst), 1);
+
+    // Reloads with a shutdown behind them: the loop ends, nothing is built.
+    let (tx, rx) = mpsc::channel(4);
+    for c in [Command::Reload, Command::Reload, Command::Shutdown] {
+        tx.send(c).await.unwrap();
+    }
+    let serial_now = serial(&current);
+    tokio::time::timeout(Duration::from_secs(30), d.run(rx))
+        .await
+        .expect("the loop ends on the queued shutdown");
+    assert_eq!(published.load(Ordering::SeqCst), 1);
+    assert_eq!(serial(&current), serial_now);
 }

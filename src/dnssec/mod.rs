@@ -12,9 +12,11 @@
 //! - [`rrsig`]: the signed data (RFC 4034 §3.1.8.1, §6) and signing/checking.
 //! - [`signer`]: the zone signer, the incremental updater, the refresher.
 //!
-//! It must not touch the query path or the verifier: the verifier reads the
-//! signed zone independently and shares only primitives (hash, key tag,
-//! [`rrsig::verify_rrsig`]).
+//! It must not touch the query path or the verifier: the verifier
+//! (tldns-verify) reads the signed zone independently and shares only the
+//! base layer's primitives (names, RDATA, NSEC3 hash, key tag) with it.
+//! [`rrsig::verify_rrsig`] is the signer's own check of a signature, for its
+//! tests; nothing that decides what is published calls it.
 
 pub mod keys;
 pub mod nsec3;

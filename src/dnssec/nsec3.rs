@@ -13,13 +13,15 @@ use std::ops::Bound;
 
 // The hash itself is the base layer's (one copy for the signer, the query
 // path, the verifier and the probe); re-exported for existing callers.
-pub use tldns_base::nsec3::{nsec3_hash, nsec3_hash_wire};
+pub use tldns_base::nsec3::nsec3_hash;
 
 /// Why `tldns nsec3-hash` could not hash.
 #[derive(Debug, thiserror::Error)]
 pub enum Nsec3HashError {
+    /// The salt given is neither hex nor `-` (no salt).
     #[error("salt {0:?} is not hex (use \"-\" or \"\" for none)")]
     Salt(String),
+    /// The name given is not a domain name.
     #[error(transparent)]
     Name(#[from] crate::name::NameError),
 }
@@ -57,6 +59,7 @@ pub struct Bitmaps {
 }
 
 impl Bitmaps {
+    /// The three bitmaps, encoded as RFC 4034 §4.1.2 windows.
     pub fn new() -> Bitmaps {
         Bitmaps {
             apex: bitmap_from_types(&[

@@ -35,7 +35,9 @@ use tldns_base::nsec3::nsec3_owner;
 /// How to sign: NSEC3 parameters and signature times.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SignParams {
+    /// Extra NSEC3 hash iterations (RFC 5155 §5; RFC 9276 asks for 0).
     pub nsec3_iterations: u16,
+    /// The NSEC3 salt, decoded; empty for none.
     pub nsec3_salt: Vec<u8>,
     /// RFC 5155 §6: unsigned delegations get no NSEC3 RR.
     pub opt_out: bool,
@@ -67,6 +69,8 @@ impl SignParams {
         }
     }
 
+    /// The NSEC3PARAM these parameters make (RFC 5155 §4): iterations,
+    /// salt and the opt-out flag of the chain.
     pub fn nsec3param(&self) -> Nsec3Param {
         Nsec3Param {
             iterations: self.nsec3_iterations,
@@ -95,52 +99,104 @@ impl Default for SignParams {
 /// Why a zone could not be signed.
 #[derive(Debug, thiserror::Error)]
 pub enum SignError {
+    /// No published, active SEP key to sign the DNSKEY RRset with.
     #[error(
         "{zone}: no active key-signing key (flags 257) to sign the DNSKEY RRset (RFC 4035 §2.1)"
     )]
-    NoActiveKsk { zone: Name },
+    NoActiveKsk {
+        /// The zone.
+        zone: Name,
+    },
+    /// An algorithm of the published keys has no active key to sign the
+    /// zone's data with (neither a ZSK nor a SEP key of it).
     #[error(
         "{zone}: algorithm {algorithm} is in the DNSKEY RRset but no active key of it signs the zone (RFC 4035 §2.2)"
     )]
-    NoActiveZsk { zone: Name, algorithm: u8 },
+    NoActiveZsk {
+        /// The zone.
+        zone: Name,
+        /// The algorithm without an active signer.
+        algorithm: u8,
+    },
+    /// A key given is for another zone.
     #[error("key {key} is for {owner}, not for {zone}")]
     KeyOwner {
+        /// The key's BIND base name, `K<zone>+<alg>+<tag>`.
         key: String,
+        /// The key's owner.
         owner: Name,
+        /// The zone being signed.
         zone: Name,
     },
+    /// Two names of the chain hash alike with this salt and iteration count.
     #[error("RFC 5155 §7.1: {first} and {second} have the same NSEC3 hash; choose another salt")]
-    HashCollision { first: Name, second: Name },
+    HashCollision {
+        /// One of the names.
+        first: Name,
+        /// The other.
+        second: Name,
+    },
+    /// A delegation (or a changed name) is the apex or not below it.
     #[error("{name} is not below the zone {zone}")]
-    OutOfZone { name: Name, zone: Name },
+    OutOfZone {
+        /// The name.
+        name: Name,
+        /// The zone.
+        zone: Name,
+    },
+    /// A delegation lies below another delegation.
     #[error("delegation {name} is below delegation {parent}: it is occluded")]
-    NestedDelegation { name: Name, parent: Name },
+    NestedDelegation {
+        /// The lower delegation.
+        name: Name,
+        /// The delegation above it.
+        parent: Name,
+    },
+    /// An in-zone glue name is below no delegation.
     #[error(
         "glue {name} is not below any delegation: it would be authoritative data, which a TLD zone may not hold"
     )]
-    GlueNotOccluded { name: Name },
+    GlueNotOccluded {
+        /// The glue host's name.
+        name: Name,
+    },
+    /// The crypto library failed to make a signature.
     #[error("signing with key {key} failed")]
-    Crypto { key: String },
+    Crypto {
+        /// The key's BIND base name.
+        key: String,
+    },
+    /// The keys published now are not those of the signed version (an
+    /// incremental update needs the same DNSKEY RRset).
     #[error(
         "the DNSKEY RRset differs from the signed version's: run refresh (or a full sign) first"
     )]
     KeySetChanged,
+    /// The NSEC3 parameters are not those of the signed version's chain.
     #[error(
         "NSEC3 parameters differ from the signed version's: a full sign is needed (RFC 5155 §7.3)"
     )]
     ParamsChanged,
+    /// A DS signature due for refresh belongs to no delegation with DS.
     #[error("{name} has a DS signature but no delegation with DS in the zone")]
-    StaleDsSignature { name: Name },
+    StaleDsSignature {
+        /// The owner of the DS signature.
+        name: Name,
+    },
 }
 
 /// What [`update_delegations`] did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct UpdateStats {
+    /// NSEC3 RRs added to the chain.
     pub nsec3_added: usize,
+    /// NSEC3 RRs removed from the chain.
     pub nsec3_removed: usize,
     /// NSEC3 RRs signed again (added, changed, or whose next hash changed).
     pub nsec3_signed: usize,
+    /// DS RRsets signed again (of changed delegations that have DS).
     pub ds_signed: usize,
+    /// DS signatures dropped (the delegation is gone or has no DS now).
     pub ds_removed: usize,
 }
 

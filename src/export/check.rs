@@ -24,7 +24,9 @@ use tldns_base::iana::Rtype;
 pub struct Violation {
     /// 1-based line number.
     pub line: u64,
+    /// The rule broken.
     pub rule: Rule,
+    /// What on the line breaks it.
     pub detail: String,
 }
 
@@ -44,8 +46,11 @@ impl std::fmt::Display for Violation {
 /// What a check found.
 #[derive(Debug, Clone, Default)]
 pub struct Summary {
+    /// Lines read.
     pub lines: u64,
+    /// Violations found (a line may have several).
     pub violations: u64,
+    /// Violations per rule.
     pub by_rule: BTreeMap<Rule, u64>,
 }
 
@@ -63,9 +68,12 @@ impl Summary {
 /// Why a file could not be checked at all.
 #[derive(Debug, thiserror::Error)]
 pub enum CheckError {
+    /// The file cannot be opened or read (a broken gzip stream included).
     #[error("{path}: {error}")]
     Read {
+        /// The file.
         path: PathBuf,
+        /// The I/O or decompression error.
         error: std::io::Error,
     },
 }

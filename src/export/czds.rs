@@ -437,6 +437,15 @@ pub(crate) mod tests {
     use crate::rr::{Ds, Soa};
     use crate::zone::{Content, Nsec3Param, Ttls, Zone};
     use std::collections::BTreeMap;
+
+    #[test]
+    fn every_rule_once_in_the_agreements_order() {
+        let numbers: Vec<u8> = Rule::ALL.iter().map(|r| r.number()).collect();
+        assert_eq!(numbers, (1..=18).collect::<Vec<u8>>());
+        let texts: std::collections::HashSet<&str> = Rule::ALL.iter().map(|r| r.text()).collect();
+        assert_eq!(texts.len(), 18);
+        assert!(texts.iter().all(|t| !t.is_empty()));
+    }
     use std::sync::Arc;
 
     fn n(s: &str) -> Name {

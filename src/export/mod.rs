@@ -96,7 +96,7 @@ impl Names {
     /// The names for the zone at `origin`.
     pub fn new(origin: &crate::name::Name) -> Names {
         Names {
-            zone: origin.to_string().trim_end_matches('.').to_string(),
+            zone: origin.file_stem(),
         }
     }
 

@@ -17,7 +17,7 @@ use pgp::ser::Serialize;
 use pgp::types::{KeyDetails, Password};
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use tldns_base::fs::{WriteError, write_atomic, write_atomic_with};
+use tldns_base::fs::{WriteError, write_atomic, write_new_durably};
 
 /// Why no signature was made.
 #[derive(Debug, thiserror::Error)]
@@ -221,22 +221,10 @@ fn written(e: WriteError) -> SignError {
     }
 }
 
-/// The secret key, durably and atomically, mode 0600 from the first byte;
-/// never over an existing key.
+/// The secret key, durably, mode 0600 from its creation; never over an
+/// existing key.
 fn write_private(path: &Path, data: &[u8]) -> Result<(), SignError> {
-    use std::io::Write;
-    use std::os::unix::fs::PermissionsExt;
-    if path.exists() {
-        return Err(SignError::Io {
-            path: path.to_path_buf(),
-            error: std::io::ErrorKind::AlreadyExists.into(),
-        });
-    }
-    write_atomic_with(path, |f| {
-        f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
-        f.write_all(data)
-    })
-    .map_err(written)
+    write_new_durably(path, 0o600, data).map_err(written)
 }
 
 #[cfg(test)]

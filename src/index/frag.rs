@@ -163,17 +163,10 @@ impl FragBuilder {
         }
     }
 
-    /// Write `name`, compressed against known suffixes.
+    /// Write `name`, compressed against known suffixes. (Names that must
+    /// not be compressed, such as an RRSIG's signer, RFC 3597 §4, are in
+    /// RDATA written as it is.)
     pub fn name(&mut self, name: &Name) {
-        self.name_inner(name, true)
-    }
-
-    /// Write `name` uncompressed (RRSIG signer, RFC 3597 §4).
-    pub fn name_uncompressed(&mut self, name: &Name) {
-        self.name_inner(name, false)
-    }
-
-    fn name_inner(&mut self, name: &Name, compress: bool) {
         let w = name.wire();
         let mut i = 0;
         let start = self.buf.len();
@@ -184,24 +177,22 @@ impl FragBuilder {
                 self.buf.push(0);
                 break;
             }
-            if compress {
-                // Longest known suffix first: we walk from the left, so the first hit is longest.
-                if let Some((_, t)) = self.known.iter().find(|(k, _)| k.as_slice() == suffix) {
-                    let enc = match *t {
-                        Target::QnameSuffix(n) => n,
-                        Target::Body(o) => o | BODY_FLAG,
-                    };
-                    self.patches.push((self.buf.len() as u16, enc));
-                    self.buf.extend_from_slice(&[0xC0, 0]);
-                    break;
-                }
+            // Longest known suffix first: we walk from the left, so the first hit is longest.
+            if let Some((_, t)) = self.known.iter().find(|(k, _)| k.as_slice() == suffix) {
+                let enc = match *t {
+                    Target::QnameSuffix(n) => n,
+                    Target::Body(o) => o | BODY_FLAG,
+                };
+                self.patches.push((self.buf.len() as u16, enc));
+                self.buf.extend_from_slice(&[0xC0, 0]);
+                break;
             }
             written.push((suffix.to_vec(), self.buf.len() - start));
             let l = w[i] as usize;
             self.buf.extend_from_slice(&w[i..i + 1 + l]);
             i += 1 + l;
         }
-        if let (Some(base), true) = (self.base, compress) {
+        if let Some(base) = self.base {
             for (suffix, off) in written {
                 let at = base + start + off;
                 if at < 0x3FFF {

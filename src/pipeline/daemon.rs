@@ -53,7 +53,12 @@ pub enum Outcome {
     /// Nothing new (or a failed state not yet due for another try).
     Unchanged,
     /// A new version is served.
-    Published { serial: u32, incremental: bool },
+    Published {
+        /// The new version's SOA serial.
+        serial: u32,
+        /// Made by the incremental strategy rather than built in full.
+        incremental: bool,
+    },
     /// A version failed a step; the previous one keeps serving.
     Failed,
 }
@@ -61,8 +66,10 @@ pub enum Outcome {
 /// Why a reload was refused (the old configuration stays in effect).
 #[derive(Debug, thiserror::Error)]
 pub enum ReloadError {
+    /// The configuration file does not load.
     #[error("{0}")]
     Config(#[from] crate::config::ConfigError),
+    /// No pipeline can be made from it (lists, state file or keys).
     #[error("{0}")]
     Pipeline(#[from] BuildError),
 }
@@ -147,7 +154,19 @@ impl Daemon {
             };
             let reload = tokio::select! {
                 c = commands.recv() => match c {
-                    Some(Command::Reload) => true,
+                    Some(Command::Reload) => {
+                        // Reloads queued behind this one are this reload
+                        // (one full build serves them all); a shutdown
+                        // queued behind it ends the loop first.
+                        let mut shutdown = false;
+                        while let Ok(c) = commands.try_recv() {
+                            shutdown |= c == Command::Shutdown;
+                        }
+                        if shutdown {
+                            break;
+                        }
+                        true
+                    }
                     Some(Command::Shutdown) | None => break,
                 },
                 _ = timer.tick(), if interval > 0 => false,
@@ -213,16 +232,27 @@ impl Daemon {
                 if built.incremental.is_none() {
                     self.last_full = Instant::now();
                 }
-                self.publish(built)
+                let outcome = self.publish(built);
+                if outcome == Outcome::Failed {
+                    // Not tried again at every poll either.
+                    self.note_failure().await;
+                }
+                outcome
             }
             Err(e) => {
                 metrics::counter!("tldns_build_failures_total").increment(1);
                 error!(error = %e, "build failed; the previous version keeps serving");
-                if let Ok(seq) = self.pipeline.srs.journal_seq().await {
-                    self.failed = Some((seq, Instant::now()));
-                }
+                self.note_failure().await;
                 Outcome::Failed
             }
+        }
+    }
+
+    /// Remember the SRS state that failed, so it is retried only after
+    /// `RETRY_FAILED_AFTER` or a new commit.
+    async fn note_failure(&mut self) {
+        if let Ok(seq) = self.pipeline.srs.journal_seq().await {
+            self.failed = Some((seq, Instant::now()));
         }
     }
 

@@ -7,7 +7,10 @@
 //! bit in one signature), `drop-nsec3` (remove one NSEC3 record) or
 //! `sig-expires-now` (re-sign the SOA, correctly, with an expiration of
 //! exactly now: what the signer's own check accepts and the acceptance
-//! policy refuses, RFC 4034 §3.1.5), the
+//! policy refuses, RFC 4034 §3.1.5), `sig-wrong-labels` (the same with a
+//! labels field one above the owner's count, RFC 4034 §3.1.3) or
+//! `sig-wrong-signer` (the same with a signer name other than the origin,
+//! RFC 4035 §5.3.1), the
 //! fault is applied after signing and before verification, in full and
 //! incremental builds alike. The file is read at every build, so a test
 //! can make a running server produce one bad version.
@@ -55,29 +58,31 @@ pub(super) fn inject(
                 sec.nsec3.remove(&h);
             }
         }
-        "sig-expires-now" => {
+        "sig-expires-now" | "sig-wrong-labels" | "sig-wrong-signer" => {
             let soa = z.zone.soa.to_rdata();
-            let (origin, ttl) = (&z.zone.origin, z.zone.ttl.soa);
+            let origin = &z.zone.origin;
+            let wrong_signer = Name::parse("wrong-signer.invalid.").expect("a valid name");
             if let Some(sigs) = sec.apex_sigs.get_mut(&crate::rr::rtype::SOA) {
                 for sig in sigs.iter_mut() {
-                    let Some(f) = crate::dnssec::rrsig::RrsigFields::parse(sig).ok() else {
+                    let Some(mut f) = crate::dnssec::rrsig::RrsigFields::parse(sig).ok() else {
                         continue;
                     };
+                    let mut signer = origin;
+                    match fault {
+                        "sig-expires-now" => f.expiration = now,
+                        "sig-wrong-labels" => f.labels += 1,
+                        _ => signer = &wrong_signer,
+                    }
                     let key = keys
                         .iter()
                         .find(|k| k.key_tag == f.key_tag && k.algorithm == f.algorithm);
+                    let (mut rdata, data) =
+                        crate::dnssec::rrsig::signature_data(&f, signer, origin, &[&soa]);
                     if let Some(k) = key
-                        && let Ok(s) = crate::dnssec::rrsig::sign_rrset(
-                            k,
-                            origin,
-                            crate::rr::rtype::SOA,
-                            ttl,
-                            &[&soa],
-                            f.inception,
-                            now,
-                        )
+                        && let Ok(s) = k.sign(&data)
                     {
-                        *sig = s;
+                        rdata.extend_from_slice(&s);
+                        *sig = rdata;
                     }
                 }
             }

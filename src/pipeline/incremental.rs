@@ -53,34 +53,49 @@ pub const MAX_CHANGES: usize = 20_000;
 /// Why no incremental version was made. The caller builds in full.
 #[derive(Debug, thiserror::Error)]
 pub enum IncrementalError {
+    /// The pipeline knows no journal position of a published version.
     #[error("no published version with a known journal position")]
     NoBase,
+    /// The version given to edit is not the one the pipeline last published.
     #[error("serial {current} is not the last published version ({published:?})")]
     NotLatest {
+        /// The serial of the version given.
         current: u32,
+        /// The serial the pipeline last published, if any.
         published: Option<u32>,
     },
+    /// More than [`MAX_CHANGES`] journal entries wait.
     #[error("more than {MAX_CHANGES} journal entries pending")]
     TooManyChanges,
+    /// Signing was turned on or off since the published version.
     #[error("signing is {configured} in the configuration, the published version is {published}")]
     SigningChanged {
+        /// `"on"` or `"off"`, as configured now.
         configured: &'static str,
+        /// `"on"` or `"off"`, as the published version was made.
         published: &'static str,
     },
+    /// The signatures kept from the last full signing are past their
+    /// refresh point (validity minus refresh minus jitter).
     #[error(
         "signatures of the last full signing (at {signed_at}) are due for refresh (RFC 6781 §4.4.2)"
     )]
-    RefreshDue { signed_at: u64 },
+    RefreshDue {
+        /// Unix time of the last full signing (its inception plus backdate).
+        signed_at: u64,
+    },
+    /// The journal or the affected rows could not be read.
     #[error("reading the SRS: {0}")]
     Srs(#[from] SrsError),
+    /// Policy could not produce publishable content from the affected rows.
     #[error("policy: {0}")]
     Policy(#[from] PolicyError),
+    /// The signer could not update the NSEC3 chain or the signatures.
     #[error("signing: {0}")]
     Sign(#[from] SignError),
+    /// The changed-part verifier refused the version.
     #[error("verification refused the changed part: {0}")]
     Verify(#[from] ChangedError),
-    #[error("signing task: {0}")]
-    Task(#[from] tokio::task::JoinError),
 }
 
 /// What one incremental version changed.
@@ -90,8 +105,10 @@ pub struct Applied {
     pub changes: usize,
     /// Delegations re-read (changed or depending on a changed host).
     pub delegations: usize,
-    /// Glue hosts re-read.
+    /// Glue hosts whose published addresses changed (added, removed or
+    /// different).
     pub hosts: usize,
+    /// What the signer added, removed and re-signed.
     pub dnssec: UpdateStats,
     /// The delegations re-read: whatever else changed, their referrals
     /// are made again (a glue host they name may have changed).

@@ -42,18 +42,26 @@ use tldns_base::time::unix_now;
 /// Why a version was not built or not published.
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
+    /// The SRS could not be read (snapshot or journal position).
     #[error("reading the SRS: {0}")]
     Srs(#[from] SrsError),
+    /// A policy list could not be read, or policy could not produce publishable
+    /// content (`nic` unpublished, apex glue without its delegation).
     #[error("policy: {0}")]
     Policy(#[from] PolicyError),
+    /// The zone's state file could not be read or written.
     #[error("zone state: {0}")]
     State(#[from] StateError),
+    /// The signing keys could not be loaded or generated.
     #[error("keys: {0}")]
     Keys(#[from] crate::dnssec::keys::KeyError),
+    /// The signer refused the zone or its keys.
     #[error("signing: {0}")]
     Sign(#[from] crate::dnssec::signer::SignError),
+    /// The independent verifier refused the version; the previous one stays.
     #[error("verification refused the new version: {0}")]
     Verify(#[from] crate::verify::VerifyError),
+    /// The blocking task that signed or verified panicked or was cancelled.
     #[error("signing task: {0}")]
     Task(#[from] tokio::task::JoinError),
 }
@@ -63,9 +71,11 @@ pub enum BuildError {
 pub struct Built {
     /// Shared with the published [`Served`] version: never copied.
     pub zone: Arc<SignedZone>,
+    /// The rows policy refused, with their rules.
     pub report: Report,
     /// Journal sequence number the version includes.
     pub journal_seq: i64,
+    /// How long its steps took.
     pub timings: Timings,
     /// Set when [`incremental`] made the version from the previous one;
     /// `report` then covers only the rows it re-read.
@@ -75,10 +85,15 @@ pub struct Built {
 /// How long each step took.
 #[derive(Debug, Clone, Default)]
 pub struct Timings {
+    /// Reading the SRS: the whole snapshot, or the rows a batch affects.
     pub snapshot: Duration,
+    /// Policy on the rows read.
     pub policy: Duration,
+    /// Signing, fault injection included (next to nothing when signing is off).
     pub sign: Duration,
+    /// The verifier: the whole version, or the changed part.
     pub verify: Duration,
+    /// From the start of the read to the end of verification.
     pub total: Duration,
 }
 
@@ -94,7 +109,9 @@ pub enum Strategy {
 
 /// Builds versions of one zone from one SRS.
 pub struct Pipeline {
+    /// The zone's configuration, as loaded when the pipeline was made.
     pub config: Config,
+    /// The SRS the versions are read from.
     pub srs: Srs,
     lists: Lists,
     /// Where the published serial and journal position are kept.
@@ -170,25 +187,19 @@ impl Pipeline {
         self.last_journal_seq
     }
 
-    /// The serial of the last published version (from the state file
-    /// until this pipeline publishes one).
     /// What the verifier is told that the records do not say, for a
     /// version checked at `now`: one definition for both strategies.
     pub(crate) fn verify_options(&self, now: u64, require_signed: bool) -> VerifyOptions {
-        let policy = &self.config.zone.policy;
-        VerifyOptions {
-            now: now as u32,
-            previous_delegations: self.last_delegations,
-            max_delegation_change: policy.max_delegation_change,
-            allowed_extra_types: policy
-                .allowed_extra_types
-                .iter()
-                .filter_map(|t| crate::rr::type_from_str(t))
-                .collect(),
+        crate::zone::verify_options(
+            &self.config.zone.policy,
+            now as u32,
+            self.last_delegations,
             require_signed,
-        }
+        )
     }
 
+    /// The serial of the last published version (from the state file
+    /// until this pipeline publishes one).
     pub fn last_serial(&self) -> Option<u32> {
         self.last_serial
     }
@@ -207,6 +218,12 @@ impl Pipeline {
             match incremental::apply_changes(self, cur).await {
                 Ok(Some(b)) => return Ok(Some(b)),
                 Ok(None) => return Ok(None),
+                // A refusal by the verifier is a version that was wrong,
+                // not an ordinary reason to build in full: say so louder.
+                Err(e @ incremental::IncrementalError::Verify(_)) => {
+                    metrics::counter!("tldns_incremental_refused_total").increment(1);
+                    tracing::warn!(reason = %e, "incremental version refused; building in full");
+                }
                 Err(e) => tracing::info!(reason = %e, "no incremental update; building in full"),
             }
         }

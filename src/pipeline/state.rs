@@ -46,22 +46,37 @@ pub struct ZoneState {
 /// Why the zone state could not be read or written.
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {
+    /// A state file (or legacy file) exists but cannot be read.
     #[error("{path}: {error}")]
     Read {
+        /// The file.
         path: PathBuf,
+        /// The I/O error (never not-found: a missing file is no state).
         error: std::io::Error,
     },
+    /// The state file could not be written durably.
     #[error("writing the zone state: {0}")]
     Write(#[from] tldns_base::fs::WriteError),
+    /// A line of the file is not what the format allows.
     #[error("{path}: line {line}: {reason}: {text:?}")]
     Parse {
+        /// The file.
         path: PathBuf,
+        /// The line, from 1.
         line: usize,
+        /// What is wrong with it.
         reason: &'static str,
+        /// The line (or whole legacy file) as read.
         text: String,
     },
+    /// The file is of another format version than [`FORMAT_VERSION`].
     #[error("{path}: format version {found}; this tldns reads version {FORMAT_VERSION}")]
-    Version { path: PathBuf, found: u32 },
+    Version {
+        /// The file.
+        path: PathBuf,
+        /// The version its header gives.
+        found: u32,
+    },
 }
 
 /// The state file of one zone (and the legacy files it replaces).
@@ -72,11 +87,12 @@ pub struct StateFile {
 }
 
 impl StateFile {
+    /// The state file of the zone `origin` in `state_dir` (named without
+    /// the trailing dot). Touches nothing on disk.
     pub fn new(state_dir: &Path, origin: &Name) -> StateFile {
-        let zone = origin.to_string();
         StateFile {
             dir: state_dir.to_path_buf(),
-            zone: zone.trim_end_matches('.').to_string(),
+            zone: origin.file_stem(),
         }
     }
 
@@ -90,12 +106,21 @@ impl StateFile {
     }
 
     /// The stored state: the state file, else what older versions left.
+    /// When both are there (an older tldns ran after this one wrote its
+    /// state file), the one with the greater serial (RFC 1982) wins, with its
+    /// own journal position, so the serial never goes back.
     pub fn load(&self) -> Result<Option<ZoneState>, StateError> {
         let path = self.path();
-        if let Some(text) = read(&path)? {
-            return parse(&path, &text).map(Some);
-        }
-        self.load_legacy()
+        let state = match read(&path)? {
+            Some(text) => Some(parse(&path, &text)?),
+            None => None,
+        };
+        let legacy = self.load_legacy()?;
+        Ok(match (state, legacy) {
+            (Some(s), Some(l)) if tldns_base::serial::serial_gt(l.serial, s.serial) => Some(l),
+            (Some(s), _) => Some(s),
+            (None, l) => l,
+        })
     }
 
     /// Write `state` durably (temp file, fsync, rename, fsync of the
@@ -291,6 +316,18 @@ mod tests {
         f.store(&s).unwrap();
         assert!(!d.join("mobile.serial").exists());
         assert!(!d.join("mobile.position").exists());
+        assert_eq!(f.load().unwrap(), Some(s));
+
+        // An older tldns ran after the state file was written (a rollback)
+        // and went on to a greater serial: its files win, so the serial
+        // does not go back; a lesser serial left by it does not.
+        std::fs::write(d.join("mobile.position"), "2000000009 120\n").unwrap();
+        let rolled_back = ZoneState {
+            serial: 2000000009,
+            journal_seq: Some(120),
+        };
+        assert_eq!(f.load().unwrap(), Some(rolled_back));
+        std::fs::write(d.join("mobile.position"), "2000000001 50\n").unwrap();
         assert_eq!(f.load().unwrap(), Some(s));
         std::fs::remove_dir_all(&d).unwrap();
     }

@@ -224,11 +224,10 @@ pub fn apply(
             continue;
         }
         apex_in_zone.insert(ns);
-        let Some(sld) = second_level(ns, origin) else {
+        let Some(parent) = ns.second_level(origin) else {
             continue;
         };
-        if published(sld).is_none() {
-            let parent = origin.prepend(sld).unwrap_or_else(|_| origin.clone());
+        if parent.first_label().and_then(published).is_none() {
             return Err(PolicyError::ApexGlueWithoutDelegation {
                 ns: ns.clone(),
                 parent,
@@ -287,14 +286,10 @@ pub fn apply(
             // The configuration's addresses are the apex glue.
             continue;
         }
-        let Some(sld) = second_level(&name, origin) else {
+        let Some(parent) = name.second_level(origin) else {
             continue;
         };
-        if published(sld).is_none() {
-            let parent = origin
-                .prepend(sld)
-                .map(|p| p.to_string())
-                .unwrap_or_default();
+        if parent.first_label().and_then(published).is_none() {
             refuse(
                 Rule::GlueWithoutDelegation,
                 format!("{parent} is not published"),
@@ -535,12 +530,6 @@ fn second_level_label(raw: &str, origin: &str) -> Result<String, (Rule, String)>
     let len = label.len();
     t.truncate(len);
     Ok(t)
-}
-
-/// The second-level label of an in-zone name (`foo` for `ns.foo.mobile.`).
-fn second_level<'a>(name: &'a Name, origin: &Name) -> Option<&'a [u8]> {
-    let below = name.label_count().checked_sub(origin.label_count() + 1)?;
-    name.labels().nth(below)
 }
 
 /// RFC 4034 §5.1 fields, RFC 8624 algorithm and digest choices.

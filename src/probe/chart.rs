@@ -8,17 +8,24 @@
 use super::stats::{Summary, percentile};
 use std::path::{Path, PathBuf};
 
+/// Why the chart could not be written.
 #[derive(Debug, thiserror::Error)]
 pub enum ChartError {
+    /// The PNG file could not be created.
     #[error("{path}: {error}")]
     Write {
+        /// The chart's path.
         path: PathBuf,
+        /// The error creating it.
         #[source]
         error: std::io::Error,
     },
+    /// Encoding or writing the PNG data failed.
     #[error("{path}: PNG encoding: {error}")]
     Encode {
+        /// The chart's path.
         path: PathBuf,
+        /// The encoder's error.
         #[source]
         error: png::EncodingError,
     },

@@ -17,11 +17,14 @@ use std::time::{Duration, Instant};
 /// "transport", as Spec 10 does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Protocol {
+    /// UDP: one datagram each way (Spec 10 §3.3).
     Udp,
+    /// TCP: one query on a connection of its own (Spec 10 §3.4).
     Tcp,
 }
 
 impl Protocol {
+    /// `"udp"` or `"tcp"`, as reports and JSON lines name it.
     pub fn as_str(self) -> &'static str {
         match self {
             Protocol::Udp => "udp",
@@ -52,19 +55,25 @@ impl std::fmt::Display for Protocol {
 /// A response and how long it took.
 #[derive(Debug, Clone)]
 pub struct Exchange {
+    /// The RTT as Spec 10 §3.3 (UDP) or §3.4 (TCP) measures it.
     pub rtt: Duration,
+    /// The response message, without the TCP length prefix.
     pub response: Vec<u8>,
 }
 
 /// Why no response came back.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ExchangeError {
+    /// No matching, complete response within the limit (the `Duration`).
     #[error("no response within {}ms (5 x SLR, Spec 10 §3.7)", .0.as_millis())]
     Timeout(Duration),
+    /// The server refused the connection (TCP), or ICMP said so (UDP).
     #[error("connection refused")]
     Refused,
+    /// The connection ended (EOF, reset) before the whole response was read.
     #[error("connection closed before the whole response (Spec 10 §1.7)")]
     Closed,
+    /// Any other socket error, as text.
     #[error("I/O error: {0}")]
     Io(String),
 }

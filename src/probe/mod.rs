@@ -120,7 +120,9 @@ pub struct ProbeArgs {
 /// `--transport udp|tcp`: a [`Protocol`] as the command line names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ProtocolArg {
+    /// `udp`: [`Protocol::Udp`].
     Udp,
+    /// `tcp`: [`Protocol::Tcp`].
     Tcp,
 }
 
@@ -128,37 +130,64 @@ pub enum ProtocolArg {
 /// not errors).
 #[derive(Debug, thiserror::Error)]
 pub enum ProbeError {
+    /// `--zone` is not a domain name.
     #[error("bad zone name {0:?}: {1}")]
     Zone(String, crate::name::NameError),
+    /// `--trust-anchor` cannot be read or holds no DS or DNSKEY for the zone.
     #[error(transparent)]
     Anchor(#[from] validate::AnchorError),
+    /// The `--names` or `--zone-file` list of delegated names cannot be read.
     #[error("{path}: {error}")]
     Names {
+        /// The file given.
         path: PathBuf,
+        /// The read or parse error.
         error: Box<dyn std::error::Error + Send + Sync>,
     },
+    /// No `--server` was given.
     #[error("no server to test: give --server")]
     NoServer,
+    /// Not exactly one of the modes was chosen.
     #[error("choose one mode: --once, --interval, --load or --update-time")]
     Mode,
+    /// This mode (the option named) runs for a `--duration`, which is missing.
     #[error("{0} needs --duration")]
     NeedsDuration(&'static str),
+    /// A `--once` round had unanswered tests (the results are printed first).
     #[error("{failed} of {total} tests unanswered")]
-    Unanswered { failed: usize, total: usize },
+    Unanswered {
+        /// Tests unanswered.
+        failed: usize,
+        /// Tests run.
+        total: usize,
+    },
+    /// A load run could not get the validated keys it needs before it starts.
     #[error("cannot fetch a trusted DNSKEY RRset from {server} over {transport}: {reason}")]
     Keys {
+        /// The address asked.
         server: SocketAddr,
+        /// The transport used.
         transport: Protocol,
+        /// Why the DNSKEY RRset was not trusted or did not arrive.
         reason: Reason,
     },
+    /// The update time could not be measured.
     #[error(transparent)]
     UpdateTime(#[from] update_time::UpdateTimeError),
+    /// Writing to stdout failed.
     #[error("writing output: {0}")]
     Output(#[from] std::io::Error),
+    /// The `--chart` PNG could not be written.
     #[error("chart: {0}")]
     Chart(#[from] chart::ChartError),
+    /// The Prometheus listener of `--metrics-listen` could not be installed.
     #[error("metrics listener on {addr}: {error}")]
-    Metrics { addr: SocketAddr, error: String },
+    Metrics {
+        /// The address to listen on.
+        addr: SocketAddr,
+        /// The exporter's error, as text.
+        error: String,
+    },
 }
 
 /// Durations as `500ms`, `60s`, `10m`, `2h`, or plain seconds.
@@ -184,7 +213,10 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
 /// availability, Spec 10 §3.1).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Target {
+    /// The address and port queried.
     pub addr: SocketAddr,
+    /// The name server's name, or the address itself when given by `--server`
+    /// and not found in the apex glue.
     pub ns: String,
 }
 
@@ -193,18 +225,27 @@ pub struct Target {
 pub struct TestResult {
     /// Unix time of the test, milliseconds.
     pub time_ms: u64,
+    /// The address tested.
     pub server: SocketAddr,
+    /// The name server the address belongs to.
     pub ns: String,
+    /// `"udp"` or `"tcp"`.
     pub transport: &'static str,
+    /// The query name, in presentation form.
     pub qname: String,
+    /// The query type's mnemonic (`SOA`, `A`, ...).
     pub qtype: String,
     /// positive, referral, nxdomain, nodata.
     pub expect: &'static str,
     /// The RTT measured when a response came back, even if unanswered.
     pub rtt_ms: Option<f64>,
+    /// Answered in the sense of Spec 10 §3.7: in time, right, and validated.
     pub answered: bool,
+    /// When unanswered, the short code of the reason ([`Reason::code`]).
     pub reason: Option<&'static str>,
+    /// When unanswered, the reason in full.
     pub detail: Option<String>,
+    /// The SOA serial the response carried, if it carried the SOA.
     pub serial: Option<u32>,
 }
 
@@ -226,6 +267,7 @@ fn unix_ms() -> u64 {
 pub struct Rand(u64);
 
 impl Rand {
+    /// Seeded from the clock and the process ID.
     pub fn new() -> Rand {
         let seed = SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -234,6 +276,7 @@ impl Rand {
             ^ (std::process::id() as u64) << 32;
         Rand(seed | 1)
     }
+    /// The next value (xorshift64*).
     pub fn next_u64(&mut self) -> u64 {
         // xorshift64*
         self.0 ^= self.0 >> 12;
@@ -252,9 +295,13 @@ impl Default for Rand {
 /// The queries of one round, as probes choose them.
 #[derive(Debug, Clone)]
 pub struct Plan {
+    /// The zone under test.
     pub zone: Name,
+    /// Delegated names to sample referral tests from.
     pub delegations: Vec<Name>,
+    /// Referral tests per round (at most one per delegation).
     pub referrals: usize,
+    /// Name-error tests per round, each with a fresh random name.
     pub nxdomains: usize,
 }
 
@@ -326,6 +373,8 @@ pub struct KeyCache {
 }
 
 impl KeyCache {
+    /// The keys for `addr` over `t`: the cached ones while their TTL (clamped
+    /// to 1 s..1 h) lasts, else fetched and validated anew.
     pub fn get(
         &mut self,
         anchor: &TrustAnchor,
@@ -345,6 +394,8 @@ impl KeyCache {
         Ok(keys)
     }
 
+    /// Drop the keys for `addr` over `t`, so the next [`KeyCache::get`]
+    /// fetches them (after a failure that a rolled key may explain).
     pub fn forget(&mut self, addr: SocketAddr, t: Protocol) {
         self.map.remove(&(addr, t));
     }
@@ -368,10 +419,15 @@ pub fn fetch_keys(
 
 /// A response to a test, before validation.
 pub struct Raw {
+    /// The address tested.
     pub target: Target,
+    /// The transport used.
     pub transport: Protocol,
+    /// The test's question and expected answer.
     pub query: TestQuery,
+    /// Unix time the query was sent, milliseconds.
     pub time_ms: u64,
+    /// The response and its RTT, or why none came back.
     pub outcome: Result<client::Exchange, client::ExchangeError>,
 }
 
@@ -544,13 +600,21 @@ fn apex_ns(
 
 /// Everything a run needs, resolved from the arguments.
 pub struct Setup {
+    /// The trust anchor from `--trust-anchor`.
     pub anchor: TrustAnchor,
+    /// The `--server` addresses, then those of `--discover-port`.
     pub targets: Vec<Target>,
+    /// The transports to test (UDP and TCP unless `--transport` says).
     pub transports: Vec<Protocol>,
+    /// The queries of a round.
     pub plan: Plan,
+    /// The apex NS names the first server gave (unvalidated; may be empty).
     pub apex_ns: Vec<Name>,
 }
 
+/// Resolve the arguments: read the trust anchor, ask the first `--server`
+/// for the apex NS and glue, choose the targets, transports and delegated
+/// names. Sends queries, but no test.
 pub fn setup(args: &ProbeArgs) -> Result<Setup, ProbeError> {
     let zone = Name::parse(&args.zone).map_err(|e| ProbeError::Zone(args.zone.clone(), e))?;
     let anchor = TrustAnchor::read(&args.trust_anchor, &zone)?;

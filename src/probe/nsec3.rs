@@ -33,22 +33,38 @@ pub struct Nsec3Record {
 /// Why a denial or referral is not proven.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ProofError {
+    /// No usable NSEC3 record (SHA-1, well formed) directly below the zone.
     #[error("no NSEC3 records in the response (RFC 5155 §7.2)")]
     Missing,
+    /// The records disagree on iterations or salt.
     #[error("NSEC3 records with different parameters (RFC 5155 §8.2)")]
     MixedParameters,
+    /// No ancestor of the name (within the zone) has a matching NSEC3.
     #[error("no closest encloser of {0} is proven (RFC 5155 §8.3)")]
     NoClosestEncloser(Name),
+    /// No NSEC3 covers this next closer name; for a name error, also the
+    /// queried name itself when an NSEC3 matches it (so it exists).
     #[error("next closer name {0} is not covered (RFC 5155 §8.3)")]
     NextCloserNotCovered(Name),
+    /// No NSEC3 covers the wildcard at the closest encloser (`*.` + it).
     #[error("wildcard {0} is not covered (RFC 5155 §8.4)")]
     WildcardNotCovered(Name),
+    /// No NSEC3 matches the queried name, which a no-data proof needs.
     #[error("no NSEC3 matches {0} (RFC 5155 §8.5)")]
     NoMatch(Name),
+    /// The matching NSEC3's bitmap has the queried type or CNAME.
     #[error("the NSEC3 for {name} says type {rtype} exists (RFC 5155 §8.5)", rtype = crate::rr::type_name(*.rtype))]
-    TypeExists { name: Name, rtype: u16 },
+    TypeExists {
+        /// The queried name.
+        name: Name,
+        /// The type the bitmap has: the queried one or CNAME.
+        rtype: u16,
+    },
+    /// The delegation's matching NSEC3 lacks NS or has DS or SOA.
     #[error("the NSEC3 for {0} does not show a delegation without DS (RFC 5155 §8.9)")]
     NotInsecureDelegation(Name),
+    /// The delegation has no NSEC3 of its own and the NSEC3 covering its next
+    /// closer name does not have the opt-out flag (RFC 5155 §6).
     #[error("{0} is covered by an NSEC3 without opt-out (RFC 5155 §8.9)")]
     NoOptOut(Name),
 }

@@ -19,6 +19,7 @@ fn ms(v: Option<f64>) -> String {
 }
 
 impl Output {
+    /// JSON lines if `json`, else tables (whose header is printed once).
     pub fn new(json: bool) -> Output {
         Output {
             json,
@@ -26,6 +27,7 @@ impl Output {
         }
     }
 
+    /// Whether output is JSON lines rather than tables.
     pub fn json(&self) -> bool {
         self.json
     }

@@ -25,8 +25,11 @@ pub const RTT_SLR_SHARE: f64 = 0.95;
 /// Results of one address over one transport.
 #[derive(Debug, Clone, Default)]
 pub struct Series {
+    /// The name server the address belongs to.
     pub ns: String,
+    /// Tests run, answered or not.
     pub tests: u64,
+    /// Tests counted as unanswered (Spec 10 §3.7).
     pub unanswered: u64,
     /// RTTs of answered tests, milliseconds.
     pub rtts_ms: Vec<f64>,
@@ -56,27 +59,43 @@ fn transport_of(s: &str) -> Protocol {
 /// One line of a summary.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Line {
+    /// Always `"summary"`, which tells these JSON lines apart from per-test ones.
     pub kind: &'static str,
+    /// The address tested.
     pub server: SocketAddr,
+    /// The name server the address belongs to.
     pub ns: String,
+    /// `"udp"` or `"tcp"`.
     pub transport: &'static str,
+    /// Tests run, answered or not.
     pub tests: u64,
+    /// Tests counted as unanswered (Spec 10 §3.7).
     pub unanswered: u64,
+    /// Median RTT of answered tests, milliseconds; `None` when none was answered.
     pub p50_ms: Option<f64>,
+    /// 95th-percentile (nearest rank) RTT of answered tests, milliseconds.
     pub p95_ms: Option<f64>,
+    /// 99th-percentile (nearest rank) RTT of answered tests, milliseconds.
     pub p99_ms: Option<f64>,
+    /// Mean RTT of answered tests, milliseconds.
     pub mean_ms: Option<f64>,
     /// Share of tests answered.
     pub availability: f64,
     /// Share of tests answered within the RTT SLR.
     pub within_rtt_slr: f64,
+    /// The transport's RTT SLR, milliseconds (500 UDP, 1500 TCP).
     pub rtt_slr_ms: u64,
+    /// At least [`RTT_SLR_SHARE`] of the tests were answered within the RTT SLR.
     pub rtt_slr_met: bool,
+    /// At least [`NS_AVAILABILITY_SLR`] of the tests were answered.
     pub availability_slr_met: bool,
+    /// Unanswered tests by reason code.
     pub reasons: BTreeMap<&'static str, u64>,
 }
 
 impl Series {
+    /// The summary line of this series for `server` over `transport`, judged
+    /// against the SLRs; no SLR is met by a series without tests.
     pub fn line(&self, server: SocketAddr, transport: &'static str) -> Line {
         let mut v = self.rtts_ms.clone();
         v.sort_by(f64::total_cmp);
@@ -107,7 +126,9 @@ impl Series {
 /// Everything measured so far.
 #[derive(Debug, Clone, Default)]
 pub struct Summary {
+    /// One series per address and transport (`"udp"` or `"tcp"`).
     pub series: BTreeMap<(SocketAddr, &'static str), Series>,
+    /// Rounds added with [`Summary::add_round`].
     pub rounds: u64,
     /// Rounds in which the DNS service was available (§3.1).
     pub service_up: u64,
@@ -116,6 +137,8 @@ pub struct Summary {
 }
 
 impl Summary {
+    /// Counts one test in its series: the RTT if answered, the reason if not.
+    /// Rounds and service availability are left to [`Summary::add_round`].
     pub fn add(&mut self, r: &TestResult) {
         let s = self.series.entry((r.server, r.transport)).or_default();
         s.ns.clone_from(&r.ns);
@@ -147,6 +170,7 @@ impl Summary {
         }
     }
 
+    /// One summary line per series, in address and transport order.
     pub fn lines(&self) -> Vec<Line> {
         self.series
             .iter()

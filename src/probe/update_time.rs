@@ -67,11 +67,18 @@ pub enum UpdateTimeError {
 /// When one address, over one transport, first showed the change.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Seen {
+    /// Always `"update"`, which tells these JSON lines apart from the others.
     pub kind: &'static str,
+    /// The change waited for: `serial N`, `add NAME` or `remove NAME`.
     pub change: String,
+    /// The address that showed it.
     pub server: std::net::SocketAddr,
+    /// `"udp"` or `"tcp"`.
     pub transport: &'static str,
+    /// Seconds from the confirmation (or the start of the wait) to the
+    /// validated answer that showed the change.
     pub update_time_s: f64,
+    /// Queries sent to this address over this transport, the last included.
     pub polls: u32,
 }
 

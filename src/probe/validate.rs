@@ -26,37 +26,59 @@ use tldns_base::serial::Serial;
 /// in the parent zone or ... a statically configured Trust Anchor").
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TrustAnchor {
+    /// The zone the anchor is for; every record read must be owned by it.
     pub zone: Name,
+    /// DS records: a DNSKEY is trusted if one of them matches its digest.
     pub ds: Vec<Ds>,
+    /// Static DNSKEYs, as RDATA: a DNSKEY is trusted if it is one of them.
     pub dnskeys: Vec<Vec<u8>>,
 }
 
 /// A trust anchor that cannot be read.
 #[derive(Debug, thiserror::Error)]
 pub enum AnchorError {
+    /// A file or the keys directory cannot be read.
     #[error("{path}: cannot read: {error}")]
     Read {
+        /// The file or directory.
         path: PathBuf,
+        /// The I/O error.
         #[source]
         error: std::io::Error,
     },
+    /// A file is not in presentation format.
     #[error(transparent)]
     Syntax(#[from] crate::zonefile::ZoneFileError),
+    /// A DS or DNSKEY record's RDATA does not parse.
     #[error("{path}:{line}: {error}")]
     Rdata {
+        /// The file.
         path: PathBuf,
+        /// The record's line in the file.
         line: usize,
+        /// What is wrong with the RDATA.
         error: crate::zonefile::RdataError,
     },
+    /// A DS or DNSKEY record is owned by another name than the zone.
     #[error("{path}:{line}: {owner} is not the zone {zone}")]
     Owner {
+        /// The file.
         path: PathBuf,
+        /// The record's line in the file.
         line: usize,
+        /// The record's owner.
         owner: Name,
+        /// The zone under test.
         zone: Name,
     },
+    /// Nothing read holds a DS or DNSKEY record for the zone.
     #[error("{path}: no DS or DNSKEY record for {zone}")]
-    Empty { path: PathBuf, zone: Name },
+    Empty {
+        /// The path given.
+        path: PathBuf,
+        /// The zone under test.
+        zone: Name,
+    },
 }
 
 impl TrustAnchor {
@@ -139,39 +161,80 @@ impl TrustAnchor {
 /// A signature that does not validate (RFC 4035 §5.3).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SigError {
+    /// The RRset came without an RRSIG covering it.
     #[error("{owner} {}: no RRSIG (RFC 4035 §3.1.1)", type_name(*.rtype))]
-    Missing { owner: Name, rtype: u16 },
+    Missing {
+        /// The RRset's owner.
+        owner: Name,
+        /// The RRset's type.
+        rtype: u16,
+    },
+    /// The signature does not verify with the key it names.
     #[error("{owner} {}: signature by key {key_tag} does not verify (RFC 4035 §5.3.3)", type_name(*.rtype))]
     Bogus {
+        /// The RRset's owner.
         owner: Name,
+        /// The RRset's type.
         rtype: u16,
+        /// The RRSIG's key tag.
         key_tag: u16,
     },
+    /// No trusted zone key has the RRSIG's key tag and algorithm.
     #[error("{owner} {}: no zone key with tag {key_tag} algorithm {algorithm} (RFC 4035 §5.3.1)", type_name(*.rtype))]
     UnknownKey {
+        /// The RRset's owner.
         owner: Name,
+        /// The RRset's type.
         rtype: u16,
+        /// The RRSIG's key tag.
         key_tag: u16,
+        /// The RRSIG's algorithm.
         algorithm: u8,
     },
+    /// Now is before the inception or after the expiration (RFC 1982
+    /// arithmetic on 32-bit seconds).
     #[error("{owner} {}: signature not valid now (inception {inception}, expiration {expiration}, now {now}; RFC 4034 §3.1.5)", type_name(*.rtype))]
     Time {
+        /// The RRset's owner.
         owner: Name,
+        /// The RRset's type.
         rtype: u16,
+        /// The RRSIG's inception, seconds modulo 2^32.
         inception: u32,
+        /// The RRSIG's expiration, seconds modulo 2^32.
         expiration: u32,
+        /// The probe's clock, seconds modulo 2^32.
         now: u32,
     },
+    /// The RRSIG's signer name is not the zone.
     #[error("{owner} {}: signer {signer} is not the zone (RFC 4035 §5.3.1)", type_name(*.rtype))]
     Signer {
+        /// The RRset's owner.
         owner: Name,
+        /// The RRset's type.
         rtype: u16,
+        /// The signer name the RRSIG gives.
         signer: Name,
     },
+    /// The labels field is not the owner's label count (a wildcard
+    /// expansion, which a TLD does not have).
     #[error("{owner} {}: labels field {labels} (no wildcards in a TLD; RFC 4034 §3.1.3)", type_name(*.rtype))]
-    Labels { owner: Name, rtype: u16, labels: u8 },
+    Labels {
+        /// The RRset's owner.
+        owner: Name,
+        /// The RRset's type.
+        rtype: u16,
+        /// The RRSIG's labels field.
+        labels: u8,
+    },
+    /// The RRSIG's RDATA does not parse.
     #[error("{owner} {}: malformed RRSIG", type_name(*.rtype))]
-    Malformed { owner: Name, rtype: u16 },
+    Malformed {
+        /// The RRset's owner.
+        owner: Name,
+        /// The RRset's type.
+        rtype: u16,
+    },
 }
 
 impl SigError {
@@ -187,10 +250,13 @@ impl SigError {
 /// Why the DNSKEY RRset is not trusted (RFC 4035 §5.2).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DnskeyError {
+    /// The answer has no DNSKEY RRset at the zone's apex.
     #[error("no DNSKEY RRset for the zone")]
     Missing,
+    /// No key of the RRset is an anchor DNSKEY or matches an anchor DS.
     #[error("no DNSKEY matches the trust anchor (RFC 4035 §5.2)")]
     NoAnchorMatch,
+    /// No RRSIG over the RRset by a trusted key verifies.
     #[error("DNSKEY RRset not signed by a trust-anchor key: {0}")]
     NotSigned(SigError),
 }
@@ -198,43 +264,82 @@ pub enum DnskeyError {
 /// What the response got wrong about the registry's data.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum WrongAnswer {
+    /// The question section is not the query's name and type.
     #[error("not a response to the query")]
     Question,
+    /// The RCODE is not the one the expected answer has.
     #[error("RCODE {got}, expected {expected}")]
-    Rcode { got: u16, expected: u16 },
+    Rcode {
+        /// The response's RCODE.
+        got: u16,
+        /// NOERROR or NXDOMAIN, as expected.
+        expected: u16,
+    },
+    /// AA is clear on an authoritative answer, or set on a referral.
     #[error("AA is {}, expected {}", if *.got { "set" } else { "clear" }, if *.got { "clear" } else { "set" })]
-    Aa { got: bool },
+    Aa {
+        /// Whether the response had AA set.
+        got: bool,
+    },
+    /// A positive answer lacks the RRset asked for.
     #[error("no {owner} {} in the answer", type_name(*.rtype))]
-    NoAnswer { owner: Name, rtype: u16 },
+    NoAnswer {
+        /// The query name.
+        owner: Name,
+        /// The query type.
+        rtype: u16,
+    },
+    /// The answer section has records it should not: any in a referral or
+    /// negative answer, or other owners in a positive one.
     #[error("unexpected records in the answer section")]
     UnexpectedAnswer,
+    /// A record of the answer or authority section is owned outside the zone.
     #[error("{0} is outside the zone")]
     OutOfZone(Name),
+    /// No NS RRset for the delegation in the authority section (or the
+    /// "delegation" is the apex).
     #[error("no referral to {0} (NS RRset in the authority section)")]
     NoReferral(Name),
+    /// A negative answer has no single SOA for the zone, or an SOA's RDATA
+    /// does not parse.
     #[error("no SOA for the zone in the authority section (RFC 2308 §3)")]
     NoSoa,
+    /// The SOA serial is older than the one waited for.
     #[error("SOA serial {got} is older than {want} (RFC 1982)")]
-    Serial { got: u32, want: u32 },
+    Serial {
+        /// The serial in the response.
+        got: u32,
+        /// The oldest serial accepted.
+        want: u32,
+    },
 }
 
 /// Why a test is unanswered: the `reason` of a result.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Reason {
+    /// No response in time, or the connection failed.
     #[error(transparent)]
     Exchange(#[from] super::client::ExchangeError),
+    /// The response is not a well-formed DNS message.
     #[error("malformed response: {0}")]
     Malformed(#[from] WireError),
+    /// The response has TC set: its data is not all there.
     #[error("truncated response over UDP")]
     Truncated,
+    /// The response does not carry the registry's data as expected.
     #[error("wrong answer: {0}")]
     Wrong(#[from] WrongAnswer),
+    /// The zone's DNSKEY RRset is not trusted (RFC 4035 §5.2).
     #[error("DNSKEY: {0}")]
     Dnskey(#[from] DnskeyError),
+    /// An RRset the answer relies on does not validate.
     #[error("{0}")]
     Signature(#[from] SigError),
+    /// The NSEC3 records do not prove the denial or the insecure referral.
     #[error("denial: {0}")]
     Denial(#[from] ProofError),
+    /// The keys to validate with could not be fetched from this address over
+    /// this transport, for the reason inside.
     #[error("DNSKEY fetch failed: {0}")]
     KeyFetch(Box<Reason>),
 }
@@ -507,6 +612,8 @@ fn verify_one(
 /// The zone's keys, validated from the trust anchor.
 #[derive(Debug)]
 pub struct ZoneKeys {
+    /// Every usable key of the DNSKEY RRset (protocol 3), trusted because a
+    /// trust-anchor key signed the RRset.
     pub keys: Vec<ValidatingKey>,
     /// TTL of the DNSKEY RRset: how long a validator may keep it.
     pub ttl: u32,
@@ -566,6 +673,7 @@ pub enum Expect {
 }
 
 impl Expect {
+    /// `positive`, `referral`, `nxdomain` or `nodata`, as results name it.
     pub fn as_str(&self) -> &'static str {
         match self {
             Expect::Positive => "positive",
@@ -579,8 +687,11 @@ impl Expect {
 /// One test's question and what it expects.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TestQuery {
+    /// The query name.
     pub qname: Name,
+    /// The query type.
     pub qtype: u16,
+    /// The answer a correct server gives.
     pub expect: Expect,
 }
 

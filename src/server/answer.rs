@@ -775,8 +775,11 @@ pub(crate) mod tests {
         q
     }
 
+    /// A response as the tests read it.
     pub(crate) struct Parsed {
+        /// The header's flags word (QR, AA, TC, ..., RCODE).
         pub flags: u16,
+        /// QDCOUNT, ANCOUNT, NSCOUNT, ARCOUNT.
         pub counts: [u16; 4],
         /// (section, owner, type, rdata text)
         pub rrs: Vec<(usize, String, u16, String)>,

@@ -10,29 +10,42 @@ use serde::Serialize;
 pub(crate) struct NewDomain {
     /// Stored form (see [`super::stored_name`]).
     pub name: String,
+    /// EPP status values (`serverHold`, ...) for `domain_status`.
     pub statuses: Vec<&'static str>,
+    /// Stored names of its name servers, for `domain_ns`.
     pub ns: Vec<String>,
+    /// Its DS records, for `ds`.
     pub ds: Vec<NewDs>,
 }
 
+/// A DS record to insert, in the `ds` table's columns.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct NewDs {
+    /// Key tag (RFC 4034 §5.1.1).
     pub key_tag: i64,
+    /// DNSSEC algorithm number.
     pub algorithm: i64,
+    /// Digest type (2 = SHA-256, ...).
     pub digest_type: i64,
     /// Lower-case hex.
     pub digest: String,
 }
 
+/// A host object to insert, with its addresses.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct NewHost {
+    /// Stored form (see [`super::stored_name`]).
     pub name: String,
+    /// IPv4 or IPv6 addresses in text form, for `host_addr`.
     pub addrs: Vec<String>,
 }
 
+/// Domains and hosts written together in one transaction.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Batch {
+    /// The domains, each with its statuses, name servers and DS.
     pub domains: Vec<NewDomain>,
+    /// The host objects, each with its addresses.
     pub hosts: Vec<NewHost>,
 }
 

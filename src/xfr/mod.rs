@@ -177,15 +177,6 @@ impl Primary {
         });
     }
 
-    /// Steps held for IXFR.
-    pub fn history_len(&self) -> usize {
-        self.inner
-            .history
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .len()
-    }
-
     /// The hook for [`crate::server::serve_tcp`].
     pub fn tcp_hook(&self) -> TcpHook {
         let me = self.clone();

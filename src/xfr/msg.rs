@@ -31,13 +31,8 @@ pub fn bare_response(query: &Message, rcode: u8) -> Builder {
     b
 }
 
-/// The serial of SOA RDATA (RFC 1035 §3.3.13): the first of the five
-/// numbers after the two names.
+/// The serial of SOA RDATA (RFC 1035 §3.3.13), `None` if it is not SOA
+/// RDATA: [`crate::rr::Soa::serial_of`].
 pub fn soa_serial(rdata: &[u8]) -> Option<u32> {
-    let (_, i) = crate::rr::read_name(rdata, 0)?;
-    let (_, i) = crate::rr::read_name(rdata, i)?;
-    if rdata.len() != i + 20 {
-        return None;
-    }
-    Some(u32::from_be_bytes(rdata[i..i + 4].try_into().ok()?))
+    crate::rr::Soa::serial_of(rdata).ok()
 }

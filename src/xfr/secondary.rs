@@ -258,18 +258,12 @@ impl State {
         if !self.verify_dnssec {
             return None;
         }
-        let p = &self.config.zone.policy;
-        Some(VerifyOptions {
-            now: tldns_base::time::unix_now() as u32,
-            previous_delegations: previous.map(|z| z.zone.content.delegations.len()),
-            max_delegation_change: p.max_delegation_change,
-            allowed_extra_types: p
-                .allowed_extra_types
-                .iter()
-                .filter_map(|t| crate::rr::type_from_str(t))
-                .collect(),
-            require_signed: true,
-        })
+        Some(crate::zone::verify_options(
+            &self.config.zone.policy,
+            tldns_base::time::unix_now() as u32,
+            previous.map(|z| z.zone.content.delegations.len()),
+            true,
+        ))
     }
 
     /// One check against each primary in turn; `Ok(None)`: already current.

@@ -1,5 +1,6 @@
-//! The zone model ([`tldns_zone`], re-exported here) and how a version's
-//! apex is assembled from the configuration.
+//! The zone model ([`tldns_zone`], re-exported here), how a version's apex
+//! is assembled from the configuration, and the verifier's options from
+//! the configuration's policy.
 //!
 //! The model itself lives in its own crate on the base layer, so the
 //! verifier can read it without any path to the signer; what needs the
@@ -7,9 +8,33 @@
 
 pub use tldns_zone::*;
 
-use crate::config::Config;
+use crate::config::{Config, PolicyConfig};
 use crate::name::Name;
 use crate::rr::Soa;
+use crate::verify::VerifyOptions;
+
+/// What the verifier is told of a version from the zone's policy, once for
+/// the pipeline and the secondary alike: `now` (unix seconds, as the
+/// signatures count it), the delegation count of the version before (for
+/// the plausibility limit), and whether the version must be signed.
+pub fn verify_options(
+    policy: &PolicyConfig,
+    now: u32,
+    previous_delegations: Option<usize>,
+    require_signed: bool,
+) -> VerifyOptions {
+    VerifyOptions {
+        now,
+        previous_delegations,
+        max_delegation_change: policy.max_delegation_change,
+        allowed_extra_types: policy
+            .allowed_extra_types
+            .iter()
+            .filter_map(|t| crate::rr::type_from_str(t))
+            .collect(),
+        require_signed,
+    }
+}
 
 /// The zone from configuration (apex) and policy output (content).
 pub fn assemble(cfg: &Config, mut content: Content, serial: u32) -> Zone {
@@ -145,6 +170,29 @@ keys-dir = {keys:?}
         // The model itself comes back, not just the records.
         let back = SignedZone::from_records(&signed.zone.origin, &signed.records()).unwrap();
         assert_eq!(back.zone.content, signed.zone.content);
+        // More RRSIGs over one NSEC3 than the packed model counts (a
+        // primary's transfer may hold anything) are refused, not a panic.
+        let mut recs = signed.records();
+        let over_nsec3 = recs
+            .iter()
+            .find(|r| {
+                r.rtype == rtype::RRSIG
+                    && crate::rr::RrsigFields::parse(&r.rdata)
+                        .is_ok_and(|f| f.type_covered == rtype::NSEC3)
+            })
+            .unwrap()
+            .clone();
+        for i in 0..256u16 {
+            let mut s = over_nsec3.clone();
+            let l = s.rdata.len();
+            s.rdata[l - 2..].copy_from_slice(&i.to_be_bytes());
+            recs.push(s);
+        }
+        let e = SignedZone::from_records(&signed.zone.origin, &recs).unwrap_err();
+        assert!(
+            matches!(e, RecordsError::TooManySigs { count, .. } if count > 255),
+            "{e}"
+        );
         let _ = std::fs::remove_dir_all(&dir);
     }
 

@@ -2,6 +2,7 @@
 //! and the rule for external tools (required in CI, skipped locally).
 #![allow(dead_code)]
 
+pub mod daemon;
 pub mod testdb;
 
 use std::net::{SocketAddr, TcpListener, UdpSocket};

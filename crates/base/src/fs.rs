@@ -2,7 +2,9 @@
 //! and fsynced, renamed over the target, then the directory fsynced, so
 //! after a crash the file is either the old one or the new one, complete.
 //!
-//! Every state file, report and export tldns writes goes through here.
+//! Every state file, report and export tldns writes goes through here; key
+//! files, which are written once and never replaced, through
+//! [`write_new_durably`], the same steps with a link in place of the rename.
 
 use std::fs::File;
 use std::io::{self, Write};
@@ -54,16 +56,41 @@ pub fn write_atomic_with(
     sync_dir(&dir)
 }
 
-/// Rename `from` over `to` (same directory) and fsync the directory.
-pub fn rename_durably(from: &Path, to: &Path) -> Result<(), WriteError> {
-    std::fs::rename(from, to).map_err(|error| WriteError {
-        path: to.to_path_buf(),
-        error,
-    })?;
-    match to.parent() {
-        Some(d) if !d.as_os_str().is_empty() => sync_dir(d),
-        _ => sync_dir(Path::new(".")),
-    }
+/// Write a new file at `path`, durably, that no one else can ever have read
+/// and that replaces nothing: the temporary file is created with permission
+/// `mode` (0600 for a private key; the umask may only narrow it), written
+/// and fsynced, then linked at `path`, which fails with `AlreadyExists`
+/// if a file is there (atomically, unlike a check before a rename), then
+/// the directory is fsynced. Creates the directory if need be.
+pub fn write_new_durably(path: &Path, mode: u32, bytes: &[u8]) -> Result<(), WriteError> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let err = |p: &Path| {
+        let p = p.to_path_buf();
+        move |error| WriteError { path: p, error }
+    };
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&dir).map_err(err(&dir))?;
+    let tmp = temp_path(path);
+    // A temporary file left by a crash of this same process id is stale.
+    let _ = std::fs::remove_file(&tmp);
+    let result = (|| {
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(mode)
+            .open(&tmp)
+            .map_err(err(&tmp))?;
+        f.write_all(bytes).map_err(err(&tmp))?;
+        f.sync_all().map_err(err(&tmp))?;
+        drop(f);
+        std::fs::hard_link(&tmp, path).map_err(err(path))
+    })();
+    let _ = std::fs::remove_file(&tmp);
+    result?;
+    sync_dir(&dir)
 }
 
 /// fsync a directory, so a rename in it survives a crash.
@@ -102,6 +129,26 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names, vec![std::ffi::OsString::from("state")]);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_new_file_is_private_from_its_creation_and_never_replaces_one() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("tldns-fs-new-{}", std::process::id()));
+        let p = dir.join("keys").join("K.private");
+        write_new_durably(&p, 0o600, b"secret\n").unwrap();
+        assert_eq!(std::fs::read(&p).unwrap(), b"secret\n");
+        let mode = std::fs::metadata(&p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        let e = write_new_durably(&p, 0o600, b"other\n").unwrap_err();
+        assert_eq!(e.error.kind(), io::ErrorKind::AlreadyExists, "{e}");
+        assert_eq!(std::fs::read(&p).unwrap(), b"secret\n");
+        let names: Vec<_> = std::fs::read_dir(p.parent().unwrap())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("K.private")]);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

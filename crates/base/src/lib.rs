@@ -21,6 +21,7 @@
 //! [`fs`] and reading the clock in [`time`].
 #![forbid(unsafe_code)]
 #![warn(unreachable_pub)]
+#![warn(missing_docs)]
 
 pub mod fs;
 pub mod iana;

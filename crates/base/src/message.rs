@@ -124,8 +124,10 @@ impl Rr {
 
     /// The type an RRSIG covers (RFC 4034 §3.1.1).
     pub fn covered(&self) -> Option<u16> {
-        (self.rtype == Rtype::RRSIG.to_int() && self.rdata.len() >= 2)
-            .then(|| u16::from_be_bytes([self.rdata[0], self.rdata[1]]))
+        if self.rtype != Rtype::RRSIG.to_int() {
+            return None;
+        }
+        crate::rdata::RrsigFields::covered(&self.rdata)
     }
 }
 

@@ -187,6 +187,15 @@ impl Name {
         Some(Name(self.0[off..].into()))
     }
 
+    /// The presentation form without its final dot (`mobile` for
+    /// `mobile.`; empty for the root): what the files of a zone are named
+    /// after.
+    pub fn file_stem(&self) -> String {
+        let mut s = self.to_string();
+        s.pop();
+        s
+    }
+
     /// `label.self`
     pub fn prepend(&self, label: &[u8]) -> Result<Name, NameError> {
         if label.is_empty() || label.len() > MAX_LABEL_LEN {
@@ -222,15 +231,6 @@ impl Name {
             i += 1 + a[i] as usize;
         }
         i == off
-    }
-
-    /// The name relative to `origin`, as labels (left to right), if below it.
-    pub fn strip_origin(&self, origin: &Name) -> Option<Vec<&[u8]>> {
-        if !self.is_subdomain_of(origin) {
-            return None;
-        }
-        let n = self.label_count() - origin.label_count();
-        Some(self.labels().take(n).collect())
     }
 }
 
@@ -378,6 +378,9 @@ mod tests {
         );
         assert_eq!(n("foo.mobile.").second_level(&o), Some(n("foo.mobile.")));
         assert_eq!(n("mobile.").second_level(&o), None);
+        assert_eq!(o.file_stem(), "mobile");
+        assert_eq!(n("a.b.mobile").file_stem(), "a.b.mobile");
+        assert_eq!(Name::root().file_stem(), "");
         assert_eq!(n("foo.example.").second_level(&o), None);
     }
 
@@ -431,9 +434,5 @@ mod tests {
         assert!(!n("amobile.").is_subdomain_of(&o));
         assert!(!n("x.amobile.").is_subdomain_of(&o));
         assert_eq!(n("a.b.mobile").parent().unwrap(), n("b.mobile"));
-        assert_eq!(
-            n("a.b.mobile").strip_origin(&o).unwrap(),
-            vec![&b"a"[..], b"b"]
-        );
     }
 }

@@ -46,6 +46,18 @@ pub fn nsec3_owner(hash: &[u8; 20], origin: &Name) -> Name {
         .unwrap_or_else(|_| origin.clone())
 }
 
+/// The hash an NSEC3 owner name carries, the inverse of [`nsec3_owner`]:
+/// `None` unless `owner` is one base32hex label of a SHA-1 hash (in either
+/// case) directly below `origin`.
+pub fn nsec3_owner_hash(owner: &Name, origin: &Name) -> Option<[u8; 20]> {
+    if owner.parent().as_ref() != Some(origin) {
+        return None;
+    }
+    let label = owner.first_label()?.to_ascii_uppercase();
+    let raw = data_encoding::BASE32HEX_NOPAD.decode(&label).ok()?;
+    raw.try_into().ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -63,6 +75,22 @@ mod tests {
         ] {
             let h = nsec3_hash(&Name::parse(name).unwrap(), &salt, 12);
             assert_eq!(base32hex_lower(&h), want, "{name}");
+            let origin = Name::parse("example.").unwrap();
+            let owner = nsec3_owner(&h, &origin);
+            assert_eq!(nsec3_owner_hash(&owner, &origin), Some(h));
+        }
+        let origin = Name::parse("example.").unwrap();
+        for not in [
+            "example.",
+            "a.b.example.",
+            "zz.example.",
+            "0p9mhaveqvm6t7vbl5lop2u3t2rp3tom.other.",
+        ] {
+            assert_eq!(
+                nsec3_owner_hash(&Name::parse(not).unwrap(), &origin),
+                None,
+                "{not}"
+            );
         }
     }
 }

@@ -19,7 +19,6 @@
 //! presentation in [`crate::rr::rdata_to_text`].
 
 use crate::iana::{type_from_str, type_name};
-use crate::keytag::key_tag;
 use crate::name::Name;
 use crate::nsec3::base32hex_lower;
 use crate::time::parse_ttl;
@@ -272,14 +271,21 @@ impl Soa {
         })
     }
 
-    /// The serial of SOA RDATA, without reading the names into [`Name`]s.
+    /// The serial of SOA RDATA, checked as [`Soa::from_rdata`] checks it
+    /// (two names, then exactly five 32-bit fields), without keeping the
+    /// rest.
     pub fn serial_of(r: &[u8]) -> Result<u32, RdataError> {
         let mut rd = Reader::new(r);
         for field in ["MNAME", "RNAME"] {
             let (_, end) = read_name(r, rd.pos).ok_or(RdataError::BadName(field))?;
             rd.pos = end;
         }
-        rd.u32("SERIAL")
+        let serial = rd.u32("SERIAL")?;
+        for field in ["REFRESH", "RETRY", "EXPIRE", "MINIMUM"] {
+            rd.u32(field)?;
+        }
+        rd.end()?;
+        Ok(serial)
     }
 }
 
@@ -436,11 +442,6 @@ impl Dnskey {
     /// Whether the SEP flag is set (a KSK by convention).
     pub fn is_sep(&self) -> bool {
         self.flags & Self::SEP != 0
-    }
-
-    /// The key tag (RFC 4034 Appendix B).
-    pub fn key_tag(&self) -> u16 {
-        key_tag(&self.to_rdata())
     }
 }
 
@@ -628,7 +629,7 @@ impl Nsec {
         let mut rd = Reader::new(r);
         let next = rd.name("next domain name")?;
         let types = rd.rest().to_vec();
-        if bitmap_to_text(&types).is_none() {
+        if !bitmap_is_valid(&types) {
             return Err(RdataError::BadBitmap);
         }
         Ok(Nsec { next, types })
@@ -703,7 +704,7 @@ impl Nsec3 {
         }
         let next_hashed = rd.take(hash_len, "next hashed owner name")?.to_vec();
         let types = rd.rest().to_vec();
-        if bitmap_to_text(&types).is_none() {
+        if !bitmap_is_valid(&types) {
             return Err(RdataError::BadBitmap);
         }
         Ok(Nsec3 {
@@ -880,8 +881,30 @@ pub fn read_name(r: &[u8], pos: usize) -> Option<(Name, usize)> {
     Some((n, i))
 }
 
-/// Presentation of a type bitmap (RFC 4034 §4.1.2), as type mnemonics.
+/// Whether a type bitmap is well formed (RFC 4034 §4.1.2, RFC 5155 §3.2.1):
+/// windows in increasing order, each at most once, each with a bitmap of 1
+/// to 32 octets, and nothing after the last. An empty bitmap (no types, as
+/// at an empty non-terminal's NSEC3) is well formed. Trailing zero octets
+/// in a window are tolerated, as the RFC tells readers to.
+pub fn bitmap_is_valid(mut b: &[u8]) -> bool {
+    let mut last: Option<u8> = None;
+    while let [window, len, rest @ ..] = b {
+        let len = usize::from(*len);
+        if !(1..=32).contains(&len) || rest.len() < len || last.is_some_and(|l| *window <= l) {
+            return false;
+        }
+        last = Some(*window);
+        b = &rest[len..];
+    }
+    b.is_empty()
+}
+
+/// Presentation of a type bitmap (RFC 4034 §4.1.2), as type mnemonics;
+/// `None` when it is not well formed ([`bitmap_is_valid`]).
 pub fn bitmap_to_text(mut b: &[u8]) -> Option<String> {
+    if !bitmap_is_valid(b) {
+        return None;
+    }
     let mut out = String::new();
     while !b.is_empty() {
         let window = *b.first()? as u16;
@@ -890,6 +913,8 @@ pub fn bitmap_to_text(mut b: &[u8]) -> Option<String> {
         for (i, byte) in bits.iter().enumerate() {
             for bit in 0..8 {
                 if byte & (0x80 >> bit) != 0 {
+                    // At most 255 * 256 + 31 * 8 + 7 = 65535: windows hold
+                    // at most 32 octets.
                     let t = window * 256 + (i as u16) * 8 + bit;
                     if !out.is_empty() {
                         out.push(' ');
@@ -930,6 +955,7 @@ pub fn bitmap_from_types(types: &[u16]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::keytag::key_tag;
     use crate::rr::rtype;
 
     fn name(s: &str) -> Name {
@@ -972,7 +998,6 @@ mod tests {
         let w = k.to_rdata();
         assert_eq!(Dnskey::from_rdata(&w), Ok(k.clone()));
         assert!(k.is_zone_key() && k.is_sep());
-        assert_eq!(k.key_tag(), key_tag(&w));
         assert_eq!(
             Dnskey::from_rdata(&w[..4]),
             Err(RdataError::Short("public key"))
@@ -1107,7 +1132,7 @@ mod tests {
              DRD99WYwYqUSdjMmmAphXdvxegXd/M5+X7OrzKBaMbCVdFLUUh6DhweJBjEVv5f2wwjM9Xzc\
              nOf+EPbtG9DMBmADjFDc2w/rljwvFw=="
         );
-        assert_eq!(key.key_tag(), 60485);
+        assert_eq!(key_tag(&key.to_rdata()), 60485);
         // RFC 4034 §3.3, with the type in lower case, the inception in
         // seconds and the signer as "@".
         round_trip!(

@@ -170,7 +170,11 @@ pub fn parse_ttl(s: &str) -> Option<u32> {
                 'w' => 604_800,
                 _ => return None,
             };
+            // n <= u32::MAX and the total stays below 2^31, so no overflow.
             total += n.take()? * mult;
+            if total > 0x7fff_ffff {
+                return None;
+            }
         }
     }
     total += n.unwrap_or(0);
@@ -183,6 +187,18 @@ pub fn parse_ttl(s: &str) -> Option<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parse_ttl_bounds_without_overflow() {
+        assert_eq!(parse_ttl("2147483647"), Some(0x7fff_ffff));
+        assert_eq!(parse_ttl("2147483648"), None);
+        assert_eq!(parse_ttl("3550w"), Some(3550 * 604_800));
+        assert_eq!(parse_ttl("3551w"), None);
+        // A long token whose units would overflow a u64 sum: refused early.
+        assert_eq!(parse_ttl(&"4294967295w".repeat(7000)), None);
+        assert_eq!(parse_ttl("1h1h"), Some(7200));
+        assert_eq!(parse_ttl(""), None);
+    }
 
     #[test]
     fn rfc4034_section_3_2_time_format() {

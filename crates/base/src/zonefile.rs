@@ -32,9 +32,15 @@ use std::path::{Path, PathBuf};
 pub struct Entry {
     /// Line the record starts on (1-based).
     pub line: usize,
+    /// Owner: as written, `@`, or the previous record's for a blank owner
+    /// (RFC 1035 §5.1), made absolute.
     pub owner: Name,
+    /// TTL in seconds: as written, else `$TTL`, else the last TTL written,
+    /// else (a first SOA without any) the SOA minimum.
     pub ttl: u32,
+    /// Class code as written, else the previous record's (IN at first).
     pub class: u16,
+    /// Type code, from its mnemonic or `TYPEnnn` (RFC 3597 §5).
     pub rtype: u16,
     /// RDATA fields as written; quoted strings keep their quotes.
     pub rdata: Vec<String>,
@@ -52,16 +58,24 @@ impl Entry {
 /// A zone file that cannot be read: the file, the line and what is wrong.
 #[derive(Debug, thiserror::Error)]
 pub enum ZoneFileError {
+    /// The file could not be read (or is not UTF-8).
     #[error("{path}: cannot read: {error}")]
     Read {
+        /// The file.
         path: PathBuf,
+        /// Why it could not be read.
         #[source]
         error: std::io::Error,
     },
+    /// A record or directive that does not parse.
     #[error("{path}:{line}: {problem}")]
     Syntax {
+        /// The file, as given (for [`parse_str`], only a label).
         path: PathBuf,
+        /// The line (1-based): where the record or directive starts, or where
+        /// the unbalanced parenthesis or the unclosed quoted string is.
         line: usize,
+        /// What is wrong.
         problem: Problem,
     },
 }
@@ -69,30 +83,48 @@ pub enum ZoneFileError {
 /// What is wrong on a line.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Problem {
+    /// A `$INCLUDE` directive, which this reader refuses.
     #[error("$INCLUDE is not supported: import one file at a time")]
     Include,
+    /// A `$` directive other than `$ORIGIN`, `$TTL` and `$INCLUDE`.
     #[error("unknown directive {0} (RFC 1035 §5.1)")]
     UnknownDirective(String),
+    /// `$ORIGIN` or `$TTL` (named here) without its argument.
     #[error("{0} needs an argument")]
     MissingArgument(&'static str),
+    /// A `)` without its `(`, or a `(` still open at the end of the file.
     #[error("unbalanced parentheses (RFC 1035 §5.1)")]
     Parenthesis,
+    /// A quoted string still open at the end of the file.
     #[error("unterminated quoted string")]
     Quote,
+    /// A record with a blank owner before any record had an owner.
     #[error("blank owner but no previous record (RFC 1035 §5.1)")]
     NoPreviousOwner,
+    /// A relative name (or `@`), given here, with no `$ORIGIN` in effect.
     #[error("relative name {0:?} but no $ORIGIN")]
     NoOrigin(String),
+    /// A name that is not a valid domain name.
     #[error("bad name {text:?}: {error}")]
-    Name { text: String, error: NameError },
+    Name {
+        /// The name as written.
+        text: String,
+        /// Why it is not a name.
+        error: NameError,
+    },
+    /// A TTL, given here, that does not parse or is above 2^31 - 1.
     #[error("bad TTL {0:?} (RFC 2181 §8: 0 to 2147483647)")]
     Ttl(String),
+    /// A record that ends before its type.
     #[error("no record type")]
     MissingType,
+    /// A type, given here, that is neither a mnemonic nor `TYPEnnn`.
     #[error("unknown record type {0:?}")]
     UnknownType(String),
+    /// A record without a TTL, with no `$TTL` or earlier TTL to take.
     #[error("no TTL given and no $TTL before it (RFC 2308 §4)")]
     NoTtl,
+    /// RDATA that does not parse.
     #[error(transparent)]
     Rdata(#[from] RdataError),
 }
@@ -100,22 +132,40 @@ pub enum Problem {
 /// RDATA that does not parse.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RdataError {
+    /// The wrong number of RDATA fields for the type.
     #[error("{rtype}: {got} fields, expected {expected}")]
     FieldCount {
+        /// The record's type mnemonic.
         rtype: String,
+        /// How many the type takes, as text (`"1"`, `"1 or more"`).
         expected: &'static str,
+        /// How many there were.
         got: usize,
     },
+    /// One field that does not parse as what it should be.
     #[error("{rtype}: bad {field} {value:?}")]
     Field {
+        /// The record's type mnemonic.
         rtype: String,
+        /// Which field (`"address"`, `"exchange"`, ...).
         field: &'static str,
+        /// The field as written.
         value: String,
     },
+    /// A type with no presentation-format parser here, not written as `\#`.
     #[error("{rtype}: no presentation-format parser here; write it as \\# (RFC 3597 §5)")]
-    Unsupported { rtype: String },
+    Unsupported {
+        /// The record's type mnemonic.
+        rtype: String,
+    },
+    /// RFC 3597 `\# length hex` whose length is not the hex data's.
     #[error("\\# says {declared} octets but the data has {actual} (RFC 3597 §5)")]
-    GenericLength { declared: usize, actual: usize },
+    GenericLength {
+        /// The length written, in octets.
+        declared: usize,
+        /// The octets the hex data holds.
+        actual: usize,
+    },
 }
 
 /// Read and parse the zone file at `path`. `origin` is the initial
@@ -290,7 +340,7 @@ pub struct LexedLine {
 /// of a line (a quoted string, an escaped newline) goes on on the next line,
 /// with the newline in it.
 #[derive(Debug, Default)]
-pub struct Lexer {
+pub(crate) struct Lexer {
     line: usize,
     open: Option<Open>,
 }
@@ -307,12 +357,12 @@ struct Open {
 
 impl Lexer {
     /// A lexer before the first line.
-    pub fn new() -> Lexer {
+    pub(crate) fn new() -> Lexer {
         Lexer::default()
     }
 
     /// Lex the next physical line, given without its newline.
-    pub fn line(&mut self, l: &[u8]) -> LexedLine {
+    pub(crate) fn line(&mut self, l: &[u8]) -> LexedLine {
         self.line += 1;
         let mut out = LexedLine {
             line: self.line,
@@ -395,12 +445,12 @@ impl Lexer {
     }
 
     /// Whether a token goes on across the last newline.
-    pub fn is_open(&self) -> bool {
+    pub(crate) fn is_open(&self) -> bool {
         self.open.is_some()
     }
 
     /// The line a quoted string still open began on.
-    pub fn open_quote(&self) -> Option<usize> {
+    pub(crate) fn open_quote(&self) -> Option<usize> {
         self.open
             .as_ref()
             .filter(|o| o.in_quote)
@@ -408,7 +458,7 @@ impl Lexer {
     }
 
     /// The end of the input: the token still open, as it stands.
-    pub fn end(&mut self) -> Option<Lexeme> {
+    pub(crate) fn end(&mut self) -> Option<Lexeme> {
         self.open.take().map(|o| o.lexeme)
     }
 }
@@ -583,7 +633,7 @@ pub fn decode_name(text: &[u8]) -> Result<WrittenName, NameError> {
 }
 
 /// A name as written in the file: absolute, `@`, or relative to `origin`.
-pub fn name_in(text: &str, origin: Option<&Name>) -> Result<Name, Problem> {
+pub(crate) fn name_in(text: &str, origin: Option<&Name>) -> Result<Name, Problem> {
     Name::parse_relative(text, origin).map_err(|e| match e {
         RelativeNameError::NoOrigin => Problem::NoOrigin(text.to_string()),
         RelativeNameError::Name(error) => Problem::Name {

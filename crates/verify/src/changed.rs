@@ -9,6 +9,7 @@
 //! incremental versions that were never properly verified.)
 
 use crate::VerifyOptions;
+use crate::delegation::implausible_change;
 use crate::dnskey::{self, PublicKey, ZoneKey};
 use crate::name::Name;
 use crate::nsec3::nsec3_hash;
@@ -23,75 +24,189 @@ use tldns_zone::{SignedZone, nsec3_owner, nsec3_rdata};
 /// Why [`verify_changed`] refused a version. Each message cites the rule.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ChangedError {
+    /// The new SOA serial is not greater than the old one in RFC 1982
+    /// arithmetic.
     #[error("serial {new} is not greater than {old} (RFC 1982 §3.2, RFC 1996 §2)")]
-    Serial { old: u32, new: u32 },
+    Serial {
+        /// The last verified version's serial.
+        old: u32,
+        /// The new version's serial.
+        new: u32,
+    },
+    /// The origin, the SOA beyond its serial, the TTLs, or the apex NS,
+    /// DNSKEY or NSEC3PARAM RRset changed; an incremental version may not.
     #[error("the apex {what} changed in an incremental version; only the SOA may")]
-    Apex { what: &'static str },
+    Apex {
+        /// What changed (`"SOA or TTLs"`, `"NS RRset"`,
+        /// `"DNSKEY or NSEC3PARAM RRset"`).
+        what: &'static str,
+    },
+    /// A changed delegation's name is not exactly one label below the origin.
     #[error("{name} is not one label below the zone (Exhibit A §1)")]
-    NotSecondLevel { name: Name },
+    NotSecondLevel {
+        /// The delegation's name.
+        name: Name,
+    },
+    /// A changed delegation with an empty NS set.
     #[error("{name}: delegation without name servers (Exhibit A §1)")]
-    NoNameServers { name: Name },
+    NoNameServers {
+        /// The delegation's name.
+        name: Name,
+    },
+    /// A changed glue host that is not strictly below a delegation of the
+    /// new version.
     #[error("glue {name} is not below a published delegation (Exhibit A §1)")]
-    GlueWithoutDelegation { name: Name },
+    GlueWithoutDelegation {
+        /// The glue host.
+        name: Name,
+    },
+    /// A changed glue host that neither the apex NS set nor any of the
+    /// `users` delegations names.
     #[error("glue {name} is used by no delegation (Exhibit A §1)")]
-    OrphanGlue { name: Name },
+    OrphanGlue {
+        /// The glue host.
+        name: Name,
+    },
+    /// The delegation count changed by more than
+    /// [`VerifyOptions::max_delegation_change`] of the previous count.
     #[error(
-        "delegation count changed from {previous} to {current}, more than the limit {limit} (CONTRACT: .se 2009)"
+        "delegation count changed from {previous} to {current}, more than the limit {limit} (incident .se 2009, docs/architecture.md)"
     )]
     DelegationChange {
+        /// The previous version's count
+        /// ([`VerifyOptions::previous_delegations`], else the old version's).
         previous: usize,
+        /// The new version's count.
         current: usize,
+        /// The largest accepted relative change (0.1 = 10%).
         limit: f64,
     },
+    /// A changed delegation that needs an NSEC3 record has none (a secure
+    /// one always needs one; an insecure one unless the chain is Opt-Out).
     #[error("{name} has no NSEC3 (RFC 5155 §7.1)")]
-    Nsec3Missing { name: Name },
+    Nsec3Missing {
+        /// The delegation's name.
+        name: Name,
+    },
+    /// An NSEC3 record for a changed name that needs none: one that is no
+    /// delegation of the new version, or an insecure one in an Opt-Out chain.
     #[error("{name} has an NSEC3 but needs none (RFC 5155 §6, §7.1)")]
-    Nsec3Stray { name: Name },
+    Nsec3Stray {
+        /// The name whose hash the record has.
+        name: Name,
+    },
+    /// A changed delegation's NSEC3 record has the wrong type bitmap (NS,
+    /// plus DS and RRSIG when secure) or flags (the chain's Opt-Out).
     #[error(
         "{name} NSEC3: type bitmap or flags do not match the delegation (RFC 5155 §3.2, §3.1.2)"
     )]
-    Nsec3Types { name: Name },
+    Nsec3Types {
+        /// The delegation's name.
+        name: Name,
+    },
+    /// An NSEC3 record next to a change whose next hashed owner is not the
+    /// following hash of the chain.
     #[error("{owner} NSEC3: next hashed owner does not continue the chain (RFC 5155 §7.1)")]
-    Nsec3Chain { owner: Name },
+    Nsec3Chain {
+        /// The NSEC3 record's owner.
+        owner: Name,
+    },
+    /// The chain gained or lost records the changed names do not account for.
     #[error("NSEC3 chain has {found} records, the changes explain {expected} (RFC 5155 §7.1)")]
-    Nsec3Count { expected: usize, found: usize },
+    Nsec3Count {
+        /// The old chain's length plus the NSEC3 records added, less those
+        /// removed.
+        expected: usize,
+        /// The new chain's length.
+        found: usize,
+    },
+    /// An RRset checked (the SOA, and every RRset signed again) lacks a
+    /// signature by one of the zone keys' algorithms (RFC 6840 §5.11).
     #[error("{owner} {}: no valid RRSIG of algorithm {algorithm} (RFC 4035 §2.2, §5.3)", type_name(*.rtype))]
     MissingSignature {
+        /// The RRset's owner.
         owner: Name,
+        /// The RRset's type.
         rtype: u16,
+        /// The algorithm without a signature.
         algorithm: u8,
     },
+    /// An RRSIG that is malformed, does not match its RRset's type or TTL,
+    /// or that no zone key with its tag and algorithm validates.
     #[error("{owner} RRSIG over {} by key {key_tag} does not validate (RFC 4035 §5.3.3)", type_name(*.rtype))]
     BadSignature {
+        /// The RRset's owner.
         owner: Name,
+        /// The type of the RRset it should cover.
         rtype: u16,
+        /// The RRSIG's key tag (0 when the RDATA is too short to hold one).
         key_tag: u16,
     },
-    #[error("{owner} RRSIG over {} by key {key_tag}: outside its validity period at {now} (RFC 4034 §3.1.5, CONTRACT: .zm 2015)", type_name(*.rtype))]
-    SignatureTime {
+    /// An RRSIG whose signer, labels or original TTL do not fit the RRset
+    /// it covers ([`policy::check_fields`]).
+    #[error("{owner} RRSIG over {} by key {key_tag}: {problem:?} does not fit the RRset (RFC 4034 §3.1, RFC 4035 §5.3.1)", type_name(*.rtype))]
+    RrsigField {
+        /// The RRset's owner.
         owner: Name,
+        /// The type of the RRset it covers.
         rtype: u16,
+        /// The RRSIG's key tag.
         key_tag: u16,
+        /// Which field is wrong.
+        problem: policy::FieldProblem,
+    },
+    /// An RRSIG outside its validity period at [`VerifyOptions::now`]
+    /// ([`policy::validity`]).
+    #[error("{owner} RRSIG over {} by key {key_tag}: outside its validity period at {now} (RFC 4034 §3.1.5, incident .zm 2015, docs/architecture.md)", type_name(*.rtype))]
+    SignatureTime {
+        /// The RRset's owner.
+        owner: Name,
+        /// The RRset's type.
+        rtype: u16,
+        /// The RRSIG's key tag.
+        key_tag: u16,
+        /// The time checked against, unix seconds.
         now: u32,
     },
+    /// A changed delegation's DS RRset and the RRSIGs over it do not come
+    /// together.
     #[error("{name}: DS RRSIG without DS, or DS without RRSIG (RFC 4035 §2.2)")]
-    DsSignature { name: Name },
+    DsSignature {
+        /// The delegation's name.
+        name: Name,
+    },
+    /// An RRSIG by a zone key whose algorithm the acceptance [`policy`]
+    /// refuses.
     #[error("{owner} RRSIG over {}: algorithm {algorithm} is outside the acceptance policy (RFC 8624 §3.1)", type_name(*.rtype))]
     UnsupportedAlgorithm {
+        /// The RRset's owner.
         owner: Name,
+        /// The RRset's type.
         rtype: u16,
+        /// The RRSIG's algorithm.
         algorithm: u8,
     },
+    /// A zone key whose public key cannot be used: malformed, or an RSA
+    /// modulus below [`policy::MIN_RSA_MODULUS_BITS`].
     #[error("DNSKEY {key_tag}: {problem}")]
-    Key { key_tag: u16, problem: String },
+    Key {
+        /// The key's tag (RFC 4034 Appendix B).
+        key_tag: u16,
+        /// What is wrong with it.
+        problem: String,
+    },
 }
 
 /// What [`verify_changed`] checked.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ChangedReport {
+    /// Named delegations present in the new version and checked.
     pub delegations: usize,
+    /// Named glue hosts present in the new version and checked.
     pub glue: usize,
+    /// NSEC3 records whose link to the next hash was checked.
     pub nsec3_checked: usize,
+    /// RRSIG records verified.
     pub rrsigs_checked: usize,
 }
 
@@ -136,7 +251,7 @@ pub fn verify_changed(
             .unwrap_or(oz.content.delegations.len()),
         nz.content.delegations.len(),
     );
-    if prev > 0 && (cur as f64 - prev as f64).abs() / prev as f64 > opts.max_delegation_change {
+    if implausible_change(prev, cur, opts.max_delegation_change).is_some() {
         return Err(ChangedError::DelegationChange {
             previous: prev,
             current: cur,
@@ -186,7 +301,7 @@ pub fn verify_changed(
             what: "DNSKEY or NSEC3PARAM RRset",
         });
     }
-    let sigs = Signatures::new(&ns.dnskeys, opts.now)?;
+    let sigs = Signatures::new(&ns.dnskeys, origin, opts.now)?;
     for (t, s) in &ns.apex_sigs {
         if *t == rtype::SOA || os.apex_sigs.get(t) != Some(s) {
             let rd = match *t {
@@ -309,11 +424,13 @@ struct Signatures {
     keys: Vec<ZoneKey>,
     /// Every algorithm of the zone keys: each signs every RRset (RFC 6840 §5.11).
     algorithms: Vec<u8>,
+    /// The zone's origin, every signature's signer.
+    origin: Name,
     now: u32,
 }
 
 impl Signatures {
-    fn new(dnskeys: &[Vec<u8>], now: u32) -> Result<Signatures, ChangedError> {
+    fn new(dnskeys: &[Vec<u8>], origin: &Name, now: u32) -> Result<Signatures, ChangedError> {
         let mut keys = Vec::new();
         // The DNSKEY RRset is the last verified version's (checked by the
         // caller), so a key that does not parse was refused then; only the
@@ -335,6 +452,7 @@ impl Signatures {
         Ok(Signatures {
             keys,
             algorithms,
+            origin: origin.clone(),
             now,
         })
     }
@@ -364,8 +482,16 @@ impl Signatures {
                 .map_err(|_| bad(RrsigFields::parse(s).map_or(0, |f| f.key_tag)))?;
             let f = &sig.fields;
             let (key_tag, algorithm) = (f.key_tag, f.algorithm);
-            if f.type_covered != rt || f.original_ttl != ttl {
+            if f.type_covered != rt {
                 return Err(bad(key_tag));
+            }
+            if let Err(problem) = policy::check_fields(f, &sig.signer, owner, &self.origin, ttl) {
+                return Err(ChangedError::RrsigField {
+                    owner: owner.clone(),
+                    rtype: rt,
+                    key_tag,
+                    problem,
+                });
             }
             if policy::validity(f.inception, f.expiration, self.now) != Validity::Valid {
                 return Err(ChangedError::SignatureTime {

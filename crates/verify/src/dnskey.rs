@@ -1,5 +1,5 @@
-//! The apex DNSKEY RRset (RFC 4034 §2): unique key tags (CONTRACT: .de 2026),
-//! at least one SEP key, protocol 3, public keys in a form ring can verify
+//! The apex DNSKEY RRset (RFC 4034 §2): unique key tags (the .de 2026
+//! incident in docs/architecture.md), at least one SEP key, protocol 3, public keys in a form ring can verify
 //! with. Owns the key-tag computation and the public-key decoding; the
 //! signatures themselves are checked in `rrsig`.
 
@@ -9,7 +9,7 @@ use crate::rr::{Dnskey, alg};
 use ring::signature::{self, RsaPublicKeyComponents, UnparsedPublicKey};
 use std::collections::HashMap;
 
-pub use tldns_base::keytag::key_tag;
+pub(crate) use tldns_base::keytag::key_tag;
 
 /// A zone key ready to verify with.
 pub(crate) struct ZoneKey {

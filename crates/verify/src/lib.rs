@@ -29,6 +29,7 @@
 //! [`VerifyError`] naming the owner, the type and the rule broken.
 #![forbid(unsafe_code)]
 #![warn(unreachable_pub)]
+#![warn(missing_docs)]
 
 mod changed;
 mod content;
@@ -51,8 +52,6 @@ use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 pub use changed::{ChangedError, ChangedReport, verify_changed};
-pub use dnskey::key_tag;
-pub use nsec3::nsec3_hash;
 
 /// What the caller knows that the records do not say.
 #[derive(Debug, Clone, PartialEq)]
@@ -84,10 +83,13 @@ impl Default for VerifyOptions {
 /// What was checked, for logs and metrics.
 #[derive(Debug, Clone, PartialEq)]
 pub struct VerifyReport {
+    /// Records given, of every type.
     pub records: usize,
     /// RRSIG records whose signature was verified.
     pub rrsigs_checked: usize,
+    /// Delegations: names below the apex with an NS RRset.
     pub delegations: usize,
+    /// NSEC3 records in the chain.
     pub nsec3_records: usize,
     /// DNSKEY records at the apex.
     pub keys: usize,
@@ -117,201 +119,425 @@ impl VerifyReport {
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum VerifyError {
     // --- content (Exhibit A, RFC 1034/2181) ---
+    /// No SOA record at the apex (or no record there at all).
     #[error("no SOA at the apex {origin} (RFC 1035 §5.2, Exhibit A §1.1)")]
-    NoSoa { origin: Name },
+    NoSoa {
+        /// The zone's origin.
+        origin: Name,
+    },
+    /// More than one SOA record at the apex.
     #[error("{count} SOA records at the apex {origin}; exactly one allowed (RFC 1035 §5.2)")]
-    MultipleSoa { origin: Name, count: usize },
+    MultipleSoa {
+        /// The zone's origin.
+        origin: Name,
+        /// How many SOA records it has.
+        count: usize,
+    },
+    /// A record whose owner is not at or below the origin.
     #[error("{owner} is outside the zone {origin} (RFC 1034 §4.2)")]
-    OutOfZone { owner: Name, origin: Name },
+    OutOfZone {
+        /// The record's owner.
+        owner: Name,
+        /// The zone's origin.
+        origin: Name,
+    },
+    /// A record whose owner's first label is `*`.
     #[error("wildcard owner {owner}: no wildcards in a gTLD (Specification 6 §2.2)")]
-    Wildcard { owner: Name },
+    Wildcard {
+        /// The record's owner.
+        owner: Name,
+    },
+    /// An RRset of a type Exhibit A (or
+    /// [`VerifyOptions::allowed_extra_types`]) does not allow where it is, or an
+    /// SOA anywhere but the apex.
     #[error("{owner} {}: type not allowed {place} (Exhibit A §1)", type_name(*.rtype))]
     TypeNotAllowed {
+        /// The RRset's owner.
         owner: Name,
+        /// Its type.
         rtype: u16,
+        /// Where it is (`"at the apex"`, `"at a delegation"`, `"outside the apex"`, ...).
         place: &'static str,
     },
+    /// An RRset other than A/AAAA glue below a zone cut (an RRSIG there is
+    /// [`VerifyError::RrsigOverNonAuthoritative`]).
     #[error(
         "{owner} {} is below the delegation {delegation}: only A/AAAA glue allowed there (Exhibit A §1, RFC 1034 §4.2.1)",
         type_name(*.rtype)
     )]
     BelowDelegation {
+        /// The RRset's owner.
         owner: Name,
+        /// Its type.
         rtype: u16,
+        /// The delegation it is below.
         delegation: Name,
     },
+    /// Two records with the same owner, type and RDATA.
     #[error("{owner} {}: duplicate record (RFC 2181 §5)", type_name(*.rtype))]
-    DuplicateRecord { owner: Name, rtype: u16 },
+    DuplicateRecord {
+        /// The records' owner.
+        owner: Name,
+        /// Their type.
+        rtype: u16,
+    },
+    /// Records of one RRset (RRSIGs aside) with different TTLs.
     #[error("{owner} {}: records of one RRset with different TTLs (RFC 2181 §5.2)", type_name(*.rtype))]
-    TtlMismatch { owner: Name, rtype: u16 },
+    TtlMismatch {
+        /// The RRset's owner.
+        owner: Name,
+        /// Its type.
+        rtype: u16,
+    },
+    /// DNSKEY, RRSIG, NSEC3PARAM or NSEC3 RDATA that does not parse (an NSEC3
+    /// next hashed owner must be 20 octets, SHA-1).
     #[error("{owner} {}: malformed RDATA", type_name(*.rtype))]
-    BadRdata { owner: Name, rtype: u16 },
+    BadRdata {
+        /// The record's owner.
+        owner: Name,
+        /// Its type.
+        rtype: u16,
+    },
 
     // --- delegation count (.se 2009) ---
+    /// The delegation count moved from
+    /// [`VerifyOptions::previous_delegations`] by more than
+    /// [`VerifyOptions::max_delegation_change`]: |current - previous| /
+    /// max(previous, 1).
     #[error(
-        "delegation count changed from {previous} to {current} ({:.2}% > limit {:.2}%): implausible change, refusing (CONTRACT: .se 2009)",
+        "delegation count changed from {previous} to {current} ({:.2}% > limit {:.2}%): implausible change, refusing (incident .se 2009, docs/architecture.md)",
         .change * 100.0, .limit * 100.0
     )]
     DelegationChange {
+        /// The last published version's count.
         previous: usize,
+        /// This version's count (names below the apex with NS).
         current: usize,
+        /// The relative change (0.1 = 10%).
         change: f64,
+        /// The largest accepted relative change.
         limit: f64,
     },
 
     // --- DNSKEY (RFC 4034 §2, App. B) ---
+    /// No DNSKEY at the apex, where [`VerifyOptions::require_signed`] is set or
+    /// the zone holds RRSIG, NSEC, NSEC3 or NSEC3PARAM records.
     #[error("zone {origin} is not signed: no DNSKEY at the apex (Specification 6 §1.3)")]
-    Unsigned { origin: Name },
+    Unsigned {
+        /// The zone's origin.
+        origin: Name,
+    },
+    /// Two or more apex DNSKEYs share a key tag (RFC 4034 Appendix B); the
+    /// smallest such tag is reported.
     #[error(
-        "{count} DNSKEYs share key tag {key_tag}: key tags must be unique (RFC 4034 App. B, CONTRACT: .de 2026)"
+        "{count} DNSKEYs share key tag {key_tag}: key tags must be unique (RFC 4034 App. B, incident .de 2026, docs/architecture.md)"
     )]
-    KeyTagCollision { key_tag: u16, count: usize },
+    KeyTagCollision {
+        /// The shared key tag.
+        key_tag: u16,
+        /// How many DNSKEYs have it.
+        count: usize,
+    },
+    /// No DNSKEY has both the Zone Key and the SEP flag.
     #[error("no SEP key (flags 257) in the DNSKEY RRset (RFC 4034 §2.1.1, RFC 6781 §3.1)")]
     NoSepKey,
+    /// A DNSKEY whose protocol field is not 3.
     #[error("DNSKEY {key_tag}: protocol {protocol}, must be 3 (RFC 4034 §2.1.2)")]
-    DnskeyProtocol { key_tag: u16, protocol: u8 },
+    DnskeyProtocol {
+        /// The key's tag.
+        key_tag: u16,
+        /// Its protocol field.
+        protocol: u8,
+    },
+    /// An RSA key with a modulus below [`policy::MIN_RSA_MODULUS_BITS`].
     #[error(
         "DNSKEY {key_tag}: RSA modulus of {bits} bits, the policy requires at least {min} (RFC 8624 §3.1)"
     )]
     WeakKey {
+        /// The key's tag.
         key_tag: u16,
+        /// Its modulus size, in bits.
         bits: usize,
+        /// The smallest size the policy accepts, in bits.
         min: usize,
     },
+    /// A DNSKEY of an accepted algorithm whose public key does not parse
+    /// (RSA exponent and modulus, ECDSA point or Ed25519 key of the wrong size).
     #[error(
         "DNSKEY {key_tag} algorithm {algorithm}: malformed public key (RFC 3110, RFC 6605, RFC 8080)"
     )]
-    BadPublicKey { key_tag: u16, algorithm: u8 },
+    BadPublicKey {
+        /// The key's tag.
+        key_tag: u16,
+        /// Its algorithm.
+        algorithm: u8,
+    },
 
     // --- RRSIG (RFC 4034 §3, RFC 4035 §2.2, §5.3) ---
+    /// An authoritative RRset with no RRSIG.
     #[error("{owner} {}: no RRSIG (RFC 4035 §2.2)", type_name(*.rtype))]
-    MissingSignature { owner: Name, rtype: u16 },
+    MissingSignature {
+        /// The RRset's owner.
+        owner: Name,
+        /// Its type.
+        rtype: u16,
+    },
+    /// An authoritative RRset with RRSIGs, but none by `algorithm`, an algorithm
+    /// of the zone keys: each signs every RRset.
     #[error(
         "{owner} {}: not signed with algorithm {algorithm} of the DNSKEY RRset (RFC 4035 §2.2, RFC 6840 §5.11)",
         type_name(*.rtype)
     )]
     MissingAlgorithm {
+        /// The RRset's owner.
         owner: Name,
+        /// Its type.
         rtype: u16,
+        /// The algorithm without a signature.
         algorithm: u8,
     },
+    /// No RRSIG over the DNSKEY RRset is by a SEP key.
     #[error("DNSKEY RRset not signed by a SEP key (RFC 6781 §3.1, Specification 6 §1.3)")]
     DnskeyNotSignedBySep,
+    /// An RRSIG whose signature does not verify with its key over the RRset's
+    /// signed data (RFC 4034 §3.1.8.1).
     #[error("{owner} RRSIG over {}: RRSIG by key {key_tag} does not validate (RFC 4035 §5.3.3)", type_name(*.rtype))]
     BadSignature {
+        /// The RRset's owner.
         owner: Name,
+        /// The type it covers.
         rtype: u16,
+        /// The signing key's tag.
         key_tag: u16,
+        /// The RRSIG's algorithm.
         algorithm: u8,
     },
+    /// An RRSIG whose key tag and algorithm match no zone key (Zone Key flag
+    /// set) of the apex DNSKEY RRset.
     #[error(
         "{owner} RRSIG over {}: no zone key with tag {key_tag} algorithm {algorithm} in the DNSKEY RRset (RFC 4035 §5.3.1)",
         type_name(*.rtype)
     )]
     UnknownKey {
+        /// The RRset's owner.
         owner: Name,
+        /// The type it covers.
         rtype: u16,
+        /// The RRSIG's key tag.
         key_tag: u16,
+        /// The RRSIG's algorithm.
         algorithm: u8,
     },
+    /// An RRSIG by a zone key whose algorithm the acceptance [`policy`]
+    /// refuses.
     #[error("{owner} RRSIG over {}: unsupported algorithm {algorithm} (RFC 8624)", type_name(*.rtype))]
     UnsupportedAlgorithm {
+        /// The RRset's owner.
         owner: Name,
+        /// The type it covers.
         rtype: u16,
+        /// The algorithm.
         algorithm: u8,
     },
+    /// An RRSIG whose inception is after [`VerifyOptions::now`]
+    /// ([`policy::validity`]).
     #[error(
         "{owner} RRSIG over {} by key {key_tag}: not valid before {inception}, now {now} (RFC 4034 §3.1.5)",
         type_name(*.rtype)
     )]
     SignatureNotYetValid {
+        /// The RRset's owner.
         owner: Name,
+        /// The type it covers.
         rtype: u16,
+        /// The signing key's tag.
         key_tag: u16,
+        /// The RRSIG's inception, unix seconds (RFC 1982 arithmetic).
         inception: u32,
+        /// The time checked against, unix seconds.
         now: u32,
     },
+    /// An RRSIG whose expiration is at or before [`VerifyOptions::now`]
+    /// ([`policy::validity`]).
     #[error(
-        "{owner} RRSIG over {} by key {key_tag}: expired at {expiration}, now {now} (RFC 4034 §3.1.5, CONTRACT: .zm 2015)",
+        "{owner} RRSIG over {} by key {key_tag}: expired at {expiration}, now {now} (RFC 4034 §3.1.5, incident .zm 2015, docs/architecture.md)",
         type_name(*.rtype)
     )]
     SignatureExpired {
+        /// The RRset's owner.
         owner: Name,
+        /// The type it covers.
         rtype: u16,
+        /// The signing key's tag.
         key_tag: u16,
+        /// The RRSIG's expiration, unix seconds (RFC 1982 arithmetic).
         expiration: u32,
+        /// The time checked against, unix seconds.
         now: u32,
     },
+    /// An RRSIG whose Labels field is not the owner's label count (the zone
+    /// has no wildcards, so they must be equal).
     #[error("{owner} RRSIG over {}: labels {labels}, owner has {expected} (RFC 4034 §3.1.3)", type_name(*.rtype))]
     RrsigLabels {
+        /// The RRset's owner.
         owner: Name,
+        /// The type it covers.
         rtype: u16,
+        /// The RRSIG's Labels field.
         labels: u8,
+        /// The owner's label count, root excluded.
         expected: usize,
     },
+    /// An RRSIG whose Original TTL field, or whose own TTL, is not the
+    /// RRset's TTL.
     #[error("{owner} RRSIG over {}: original TTL {original}, RRset TTL {ttl} (RFC 4034 §3.1.4)", type_name(*.rtype))]
     RrsigOriginalTtl {
+        /// The RRset's owner.
         owner: Name,
+        /// The type it covers.
         rtype: u16,
+        /// The TTL that differs: the Original TTL field if it does, else the
+        /// RRSIG record's TTL.
         original: u32,
+        /// The RRset's TTL.
         ttl: u32,
     },
+    /// An RRSIG whose Signer's Name is not the origin.
     #[error("{owner} RRSIG over {}: signer {signer}, must be the zone apex (RFC 4035 §5.3.1)", type_name(*.rtype))]
     RrsigSigner {
+        /// The RRset's owner.
         owner: Name,
+        /// The type it covers.
         rtype: u16,
+        /// The RRSIG's Signer's Name.
         signer: Name,
     },
+    /// An RRSIG over data the zone is not authoritative for: a delegation's
+    /// NS RRset, glue, or anything below a zone cut.
     #[error(
         "{owner} RRSIG over {}: delegation NS and glue must not be signed (RFC 4035 §2.2)",
         type_name(*.rtype)
     )]
-    RrsigOverNonAuthoritative { owner: Name, rtype: u16 },
+    RrsigOverNonAuthoritative {
+        /// The RRSIG's owner.
+        owner: Name,
+        /// The type it covers.
+        rtype: u16,
+    },
+    /// An RRSIG covering a type with no RRset at its owner (or covering RRSIG).
     #[error("{owner} RRSIG over {}: no such RRset at the owner (RFC 4035 §2.2)", type_name(*.rtype))]
-    RrsigWithoutRrset { owner: Name, rtype: u16 },
+    RrsigWithoutRrset {
+        /// The RRSIG's owner.
+        owner: Name,
+        /// The type it covers.
+        rtype: u16,
+    },
 
     // --- NSEC3 (RFC 5155) ---
+    /// Not exactly one NSEC3PARAM record at the apex.
     #[error(
         "{count} NSEC3PARAM records at the apex, exactly one required (RFC 5155 §4, Specification 6 §1.3)"
     )]
-    Nsec3ParamCount { count: usize },
+    Nsec3ParamCount {
+        /// How many there are.
+        count: usize,
+    },
+    /// An NSEC3PARAM with a hash algorithm other than 1 (SHA-1) or non-zero
+    /// flags.
     #[error("NSEC3PARAM hash algorithm {algorithm} flags {flags}: must be 1 and 0 (RFC 5155 §4.1)")]
-    Nsec3ParamValue { algorithm: u8, flags: u8 },
+    Nsec3ParamValue {
+        /// Its hash algorithm.
+        algorithm: u8,
+        /// Its flags.
+        flags: u8,
+    },
+    /// An NSEC3 whose hash algorithm, iterations or salt are not the
+    /// NSEC3PARAM's.
     #[error(
         "{owner} NSEC3: hash algorithm, iterations or salt differ from NSEC3PARAM (RFC 5155 §7.1)"
     )]
-    Nsec3ParamMismatch { owner: Name },
+    Nsec3ParamMismatch {
+        /// The NSEC3 record's owner.
+        owner: Name,
+    },
+    /// An NSEC3 with a flag other than Opt-Out set.
     #[error("{owner} NSEC3: flags {flags}, only opt-out (1) is defined (RFC 5155 §3.1.2)")]
-    Nsec3Flags { owner: Name, flags: u8 },
+    Nsec3Flags {
+        /// The NSEC3 record's owner.
+        owner: Name,
+        /// Its flags.
+        flags: u8,
+    },
+    /// An NSEC3 whose Opt-Out flag differs from that of the first record of
+    /// the chain (in hash order).
     #[error("{owner} NSEC3: opt-out flag differs from the rest of the chain (RFC 5155 §6)")]
-    Nsec3OptOutMixed { owner: Name },
+    Nsec3OptOutMixed {
+        /// The NSEC3 record's owner.
+        owner: Name,
+    },
+    /// An NSEC3 whose owner is not one base32hex label of a 20-octet hash
+    /// directly below the origin.
     #[error("{owner}: NSEC3 owner is not <base32hex SHA-1 hash>.<origin> (RFC 5155 §3)")]
-    Nsec3Owner { owner: Name },
+    Nsec3Owner {
+        /// The NSEC3 record's owner.
+        owner: Name,
+    },
+    /// More than one NSEC3 record at one owner.
     #[error("{owner}: more than one NSEC3 for the same hash (RFC 5155 §7.1)")]
-    Nsec3Duplicate { owner: Name },
+    Nsec3Duplicate {
+        /// Their owner.
+        owner: Name,
+    },
+    /// An NSEC3 whose next hashed owner is not the hash that follows it in
+    /// the chain (the last must point at the first).
     #[error(
         "{owner} NSEC3: next hashed owner {next}, chain continues at {expected} (RFC 5155 §7.1)"
     )]
     Nsec3Chain {
+        /// The NSEC3 record's owner.
         owner: Name,
+        /// Its next hashed owner, base32hex.
         next: String,
+        /// The hash that follows it in the chain, base32hex.
         expected: String,
     },
+    /// A name that needs an NSEC3 record has none: the apex, a secure
+    /// delegation, another authoritative name or an empty non-terminal.
     #[error("{name} has no NSEC3 (expected owner {hashed}) (RFC 5155 §7.1)")]
-    Nsec3Missing { name: Name, hashed: Name },
+    Nsec3Missing {
+        /// The name.
+        name: Name,
+        /// The owner its NSEC3 record would have.
+        hashed: Name,
+    },
+    /// An insecure delegation without an NSEC3 whose covering NSEC3 does not
+    /// have the Opt-Out flag.
     #[error(
         "insecure delegation {name} has no NSEC3 and the NSEC3 covering it has no opt-out (RFC 5155 §7.1)"
     )]
-    Nsec3OptOutMissing { name: Name },
+    Nsec3OptOutMissing {
+        /// The delegation's name.
+        name: Name,
+    },
+    /// An NSEC3 whose hash is that of no name of the zone.
     #[error("{owner} NSEC3 matches no name of the zone (RFC 5155 §7.1)")]
-    Nsec3Stray { owner: Name },
+    Nsec3Stray {
+        /// The NSEC3 record's owner.
+        owner: Name,
+    },
+    /// An NSEC3 whose type bitmap is not the types at its name (NS and the
+    /// authoritative types, plus RRSIG when any are signed).
     #[error(
         "{owner} NSEC3 for {name}: type bitmap [{found}], types at the name [{expected}] (RFC 5155 §3.2, RFC 4035 §2.3)"
     )]
     Nsec3Bitmap {
+        /// The NSEC3 record's owner.
         owner: Name,
+        /// The name it matches.
         name: Name,
+        /// The types in its bitmap, mnemonics separated by spaces.
         found: String,
+        /// The types at the name, in the same form.
         expected: String,
     },
 }

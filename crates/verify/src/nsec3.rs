@@ -9,8 +9,9 @@ use super::{Index, Place, VerifyError, par_map};
 use crate::name::Name;
 use crate::rr::{Nsec3, Nsec3param, base32hex_lower, bitmap_from_types, bitmap_to_text, rtype};
 use std::collections::HashMap;
+use tldns_base::nsec3::nsec3_owner_hash;
 
-pub use tldns_base::nsec3::nsec3_hash;
+pub(crate) use tldns_base::nsec3::nsec3_hash;
 
 #[derive(Debug)]
 pub(super) struct Summary {
@@ -69,7 +70,7 @@ pub(super) fn check(z: &Index<'_>, threads: usize) -> Result<Summary, VerifyErro
                 owner: owner.clone(),
             });
         }
-        let hash = owner_hash(owner, z.origin).ok_or_else(|| VerifyError::Nsec3Owner {
+        let hash = nsec3_owner_hash(owner, z.origin).ok_or_else(|| VerifyError::Nsec3Owner {
             owner: owner.clone(),
         })?;
         let bad = || VerifyError::BadRdata {
@@ -188,16 +189,6 @@ pub(super) fn check(z: &Index<'_>, threads: usize) -> Result<Summary, VerifyErro
         records: links.len(),
         hashes: hashes.len(),
     })
-}
-
-/// The hash an NSEC3 owner name carries: `<base32hex>.<origin>`.
-fn owner_hash(owner: &Name, origin: &Name) -> Option<[u8; 20]> {
-    if owner.parent().as_ref() != Some(origin) {
-        return None;
-    }
-    let label = owner.first_label()?.to_ascii_uppercase();
-    let raw = data_encoding::BASE32HEX_NOPAD.decode(&label).ok()?;
-    raw.try_into().ok()
 }
 
 /// The apex, every delegation (optional when it has no DS: opt-out), every

@@ -1,10 +1,12 @@
 //! The acceptance policy, written once: which DNSSEC algorithms a version
-//! may be signed with, how large an RSA key must be, and when a signature
-//! is inside its validity period. The whole-version check ([`crate::verify`])
+//! may be signed with, how large an RSA key must be, which fields an RRSIG
+//! must carry for the RRset it covers, and when a signature is inside its
+//! validity period. The whole-version check ([`crate::verify`])
 //! and the changed-part check ([`crate::verify_changed`]) both apply it;
 //! nothing else in the verifier decides these questions.
 
-use tldns_base::rr::alg;
+use tldns_base::name::Name;
+use tldns_base::rr::{RrsigFields, alg};
 use tldns_base::serial::Serial;
 
 /// Algorithms a signature may use (RFC 8624 §3.1: MUST or RECOMMENDED for
@@ -34,6 +36,46 @@ pub fn modulus_bits(n: &[u8]) -> usize {
     }
 }
 
+/// Which field of an RRSIG does not fit the RRset it covers
+/// ([`check_fields`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldProblem {
+    /// The signer's name is not the zone's origin (RFC 4035 §5.3.1).
+    Signer,
+    /// The labels field is not the owner's label count (RFC 4034 §3.1.3;
+    /// a TLD zone holds no wildcard, so no signature may claim one).
+    Labels {
+        /// The owner's label count.
+        expected: usize,
+    },
+    /// The original TTL is not the RRset's TTL (RFC 4034 §3.1.4).
+    OriginalTtl,
+}
+
+/// The fields of an RRSIG by `signer` over `owner`'s RRset of TTL `ttl`, in
+/// the zone `origin`, checked in this order: signer, labels, original TTL.
+/// The type covered, the key and the validity period are the caller's, since
+/// it finds the RRset and the key by them.
+pub fn check_fields(
+    f: &RrsigFields,
+    signer: &Name,
+    owner: &Name,
+    origin: &Name,
+    ttl: u32,
+) -> Result<(), FieldProblem> {
+    if signer != origin {
+        return Err(FieldProblem::Signer);
+    }
+    let expected = owner.label_count();
+    if f.labels as usize != expected {
+        return Err(FieldProblem::Labels { expected });
+    }
+    if f.original_ttl != ttl {
+        return Err(FieldProblem::OriginalTtl);
+    }
+    Ok(())
+}
+
 /// Where `now` falls relative to a signature's validity period.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Validity {
@@ -43,7 +85,8 @@ pub enum Validity {
     NotYetValid,
     /// now >= expiration: a signature expiring exactly now is already
     /// expired, since a resolver that receives it a moment later must
-    /// reject it (RFC 4034 §3.1.5, CONTRACT: .zm 2015).
+    /// reject it (RFC 4034 §3.1.5; the .zm 2015 incident in
+    /// docs/architecture.md).
     Expired,
 }
 
@@ -63,6 +106,35 @@ pub fn validity(inception: u32, expiration: u32, now: u32) -> Validity {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn fields(labels: u8, original_ttl: u32) -> RrsigFields {
+        RrsigFields {
+            type_covered: tldns_base::rr::rtype::A,
+            algorithm: alg::ECDSAP256SHA256,
+            labels,
+            original_ttl,
+            expiration: 200,
+            inception: 100,
+            key_tag: 1,
+        }
+    }
+
+    #[test]
+    fn rfc4034_section_3_1_rrsig_fields() {
+        let origin: Name = "example.".parse().unwrap();
+        let owner: Name = "ns1.dom.example.".parse().unwrap();
+        let ok = check_fields(&fields(3, 3600), &origin, &owner, &origin, 3600);
+        assert_eq!(ok, Ok(()));
+        let other: Name = "other.".parse().unwrap();
+        let signer = check_fields(&fields(3, 3600), &other, &owner, &origin, 3600);
+        assert_eq!(signer, Err(FieldProblem::Signer));
+        for labels in [0, 2, 4] {
+            let r = check_fields(&fields(labels, 3600), &origin, &owner, &origin, 3600);
+            assert_eq!(r, Err(FieldProblem::Labels { expected: 3 }));
+        }
+        let ttl = check_fields(&fields(3, 3599), &origin, &owner, &origin, 3600);
+        assert_eq!(ttl, Err(FieldProblem::OriginalTtl));
+    }
 
     #[test]
     fn rfc4034_section_3_1_5_validity_boundaries() {

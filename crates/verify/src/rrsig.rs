@@ -8,7 +8,7 @@
 use super::dnskey::{PublicKey, ZoneKey, zone_algorithms};
 use super::{Index, VerifyError, par_map};
 use crate::name::Name;
-use crate::policy::{self, Validity};
+use crate::policy::{self, FieldProblem, Validity};
 use crate::rr::{Rrsig, RrsigFields, Soa, read_name, rtype};
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -85,30 +85,39 @@ pub(super) fn check(
                 });
             }
             let set = &z.rrsets[set_i];
-            if &signer != z.origin {
-                return Err(VerifyError::RrsigSigner {
-                    owner: owner.clone(),
-                    rtype: covered,
-                    signer,
-                });
+            match policy::check_fields(&fields, &signer, owner, z.origin, set.ttl) {
+                Ok(()) => {}
+                Err(FieldProblem::Signer) => {
+                    return Err(VerifyError::RrsigSigner {
+                        owner: owner.clone(),
+                        rtype: covered,
+                        signer,
+                    });
+                }
+                Err(FieldProblem::Labels { expected }) => {
+                    return Err(VerifyError::RrsigLabels {
+                        owner: owner.clone(),
+                        rtype: covered,
+                        labels,
+                        expected,
+                    });
+                }
+                Err(FieldProblem::OriginalTtl) => {
+                    return Err(VerifyError::RrsigOriginalTtl {
+                        owner: owner.clone(),
+                        rtype: covered,
+                        original,
+                        ttl: set.ttl,
+                    });
+                }
             }
-            // RFC 4034 §3.1.3; no wildcards in the zone, so exactly the count.
-            let expected = owner.label_count();
-            if labels as usize != expected {
-                return Err(VerifyError::RrsigLabels {
-                    owner: owner.clone(),
-                    rtype: covered,
-                    labels,
-                    expected,
-                });
-            }
-            // RFC 4034 §3: the RRSIG's TTL and its original TTL field both
-            // match the covered RRset's TTL.
-            if original != set.ttl || r.ttl != set.ttl {
+            // RFC 4034 §3: the RRSIG record's own TTL matches the covered
+            // RRset's TTL too.
+            if r.ttl != set.ttl {
                 return Err(VerifyError::RrsigOriginalTtl {
                     owner: owner.clone(),
                     rtype: covered,
-                    original: if original != set.ttl { original } else { r.ttl },
+                    original: r.ttl,
                     ttl: set.ttl,
                 });
             }

@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use tldns_base::keytag::key_tag;
+use tldns_base::nsec3::nsec3_hash;
 
 /// 2026-01-01T00:00:00Z, between the fixed inception and expiration below.
 const NOW: u32 = 1_767_225_600;
@@ -250,7 +252,7 @@ fn throughput_on_ldns_signed_zone() {
     );
 }
 
-/// CONTRACT: .se 2022, a signer published bad signatures.
+/// The .se 2022 incident (docs/architecture.md): a signer published bad signatures.
 #[test]
 fn corrupted_rrsig_names_owner_and_type() {
     let Some(z) = ecdsa_zone() else { return };
@@ -389,7 +391,7 @@ fn signature_over_delegation_ns_or_glue_is_refused() {
     );
 }
 
-/// CONTRACT: .de 2026. A second DNSKEY whose RDATA differs but whose tag
+/// The .de 2026 incident (docs/architecture.md). A second DNSKEY whose RDATA differs but whose tag
 /// is the same: the flags gain the SEP bit (+1 on an odd octet) and one odd
 /// octet of the key loses 1, so the App. B sum is unchanged.
 #[test]
@@ -509,7 +511,7 @@ fn non_glue_below_delegation_and_wildcards_are_refused() {
     ));
 }
 
-/// CONTRACT: .se 2009, reject implausible changes.
+/// The .se 2009 incident (docs/architecture.md): reject implausible changes.
 #[test]
 fn delegation_count_change_se_2009() {
     let Some(z) = ecdsa_zone() else { return };
@@ -535,7 +537,7 @@ fn delegation_count_change_se_2009() {
     }
 }
 
-/// CONTRACT: .zm 2015, signatures expired.
+/// The .zm 2015 incident (docs/architecture.md): signatures expired.
 #[test]
 fn validity_window_uses_serial_arithmetic() {
     let Some(z) = ecdsa_zone() else { return };

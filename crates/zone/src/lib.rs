@@ -21,6 +21,7 @@
 //! without any path to the signer.
 #![forbid(unsafe_code)]
 #![warn(unreachable_pub)]
+#![warn(missing_docs)]
 
 pub mod records;
 use std::collections::BTreeMap;
@@ -47,11 +48,15 @@ pub struct Delegation {
 /// Addresses of an in-zone name server.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Glue {
+    /// IPv4 addresses, published as A records (sorted, unique).
     pub a: Vec<Ipv4Addr>,
+    /// IPv6 addresses, published as AAAA records (sorted, unique).
     pub aaaa: Vec<Ipv6Addr>,
 }
 
 impl Glue {
+    /// Add an address to [`Glue::a`] or [`Glue::aaaa`], keeping the list
+    /// sorted and unique (an address already there is not added again).
     pub fn push(&mut self, ip: IpAddr) {
         match ip {
             IpAddr::V4(v4) => {
@@ -69,6 +74,7 @@ impl Glue {
         }
     }
 
+    /// Whether the host has no address at all.
     pub fn is_empty(&self) -> bool {
         self.a.is_empty() && self.aaaa.is_empty()
     }
@@ -77,6 +83,7 @@ impl Glue {
 /// What the policy allows below the apex: delegations and their glue.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Content {
+    /// Delegations by registered name, in canonical order.
     pub delegations: Map<Name, Delegation>,
     /// Glue by host name; every host is below a published delegation and
     /// used by at least one delegation (or by the apex NS set).
@@ -86,12 +93,18 @@ pub struct Content {
 /// TTLs of the records the zone holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Ttls {
+    /// The apex SOA record, in seconds.
     pub soa: u32,
+    /// NS RRsets, at the apex and at every delegation, in seconds.
     pub ns: u32,
+    /// DS RRsets and the RRSIGs over them, in seconds.
     pub ds: u32,
+    /// Glue A and AAAA records, in seconds.
     pub glue: u32,
+    /// The apex DNSKEY RRset, in seconds.
     pub dnskey: u32,
-    /// NSEC3 and NSEC3PARAM: min(SOA TTL, SOA minimum) (RFC 5155 §3, RFC 9077).
+    /// NSEC3 and NSEC3PARAM, in seconds: the configured value, by default
+    /// min(SOA TTL, SOA minimum) (RFC 5155 §3, RFC 9077).
     pub nsec3: u32,
 }
 
@@ -111,18 +124,28 @@ impl Ttls {
 /// The unsigned zone: apex plus content.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Zone {
+    /// The TLD's name: the apex, owner of the SOA, apex NS and DNSKEY.
     pub origin: Name,
+    /// The apex SOA; its serial is the version's ([`Zone::serial`]).
     pub soa: Soa,
+    /// The apex NS RRset's name servers (sorted, unique).
     pub apex_ns: Vec<Name>,
+    /// TTLs of every kind of record the zone holds.
     pub ttl: Ttls,
+    /// Delegations and glue below the apex.
     pub content: Content,
 }
 
 /// NSEC3PARAM (RFC 5155 §4).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Nsec3Param {
+    /// Additional SHA-1 iterations (RFC 5155 §3.1.3).
     pub iterations: u16,
+    /// Salt, empty for none (RFC 5155 §3.1.5).
     pub salt: Vec<u8>,
+    /// Whether the chain uses Opt-Out (RFC 5155 §6): its NSEC3 records carry
+    /// the flag and insecure delegations may have none. Not in the
+    /// NSEC3PARAM RDATA, whose flags are 0.
     pub opt_out: bool,
 }
 
@@ -183,6 +206,8 @@ impl Nsec3 {
         self.0[..20].try_into().expect("20 octets")
     }
 
+    /// NSEC3 flags (RFC 5155 §3.1.2); 0x01 ([`tldns_base::rr::Nsec3::OPT_OUT`])
+    /// is Opt-Out.
     #[inline]
     pub fn flags(&self) -> u8 {
         self.0[20]
@@ -225,6 +250,7 @@ impl Nsec3 {
         Nsec3::new::<&[u8]>(next, flags, types, &[])
     }
 
+    /// The same record with `sigs` (RRSIG RDATA) in place of its signatures.
     pub fn with_sigs<S: AsRef<[u8]>>(&self, sigs: &[S]) -> Nsec3 {
         Nsec3::new(*self.next(), self.flags(), self.types(), sigs)
     }
@@ -264,6 +290,7 @@ impl<'a> Iterator for Nsec3Sigs<'a> {
 pub struct Dnssec {
     /// DNSKEY RDATA published at the apex.
     pub dnskeys: Vec<Vec<u8>>,
+    /// The chain's hash parameters, published as the apex NSEC3PARAM.
     pub nsec3param: Nsec3Param,
     /// RRSIG RDATA per apex RRset type (SOA, NS, DNSKEY, NSEC3PARAM).
     pub apex_sigs: BTreeMap<u16, Vec<Vec<u8>>>,
@@ -277,11 +304,14 @@ pub struct Dnssec {
 /// A version ready to publish: the zone and, when signed, its DNSSEC data.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SignedZone {
+    /// The unsigned zone.
     pub zone: Zone,
+    /// Keys, NSEC3 chain and signatures; `None` for an unsigned version.
     pub dnssec: Option<Dnssec>,
 }
 
 impl Zone {
+    /// The SOA serial (RFC 1982 arithmetic).
     pub fn serial(&self) -> u32 {
         self.soa.serial
     }
@@ -308,6 +338,7 @@ impl Zone {
         out
     }
 
+    /// The apex SOA record.
     pub fn soa_record(&self) -> Record {
         Record::new(
             self.origin.clone(),
@@ -317,6 +348,7 @@ impl Zone {
         )
     }
 
+    /// Append the apex NS records to `out`.
     pub fn apex_ns_records(&self, out: &mut Vec<Record>) {
         for ns in &self.apex_ns {
             out.push(Record::new(
@@ -370,6 +402,7 @@ impl Zone {
 }
 
 impl SignedZone {
+    /// The SOA serial of the version (RFC 1982 arithmetic).
     pub fn serial(&self) -> u32 {
         self.zone.serial()
     }

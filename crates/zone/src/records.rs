@@ -15,6 +15,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::sync::Arc;
 use tldns_base::name::Name;
+use tldns_base::nsec3::nsec3_owner_hash;
 use tldns_base::rr::{
     Dnskey, Ds, Nsec3param, Record, RrsigFields, Soa, default_ttl, read_name, rtype, type_name,
 };
@@ -22,31 +23,79 @@ use tldns_base::rr::{
 /// Why records do not make a zone of this model.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RecordsError {
+    /// No SOA record at the apex (the origin, given here).
     #[error("no SOA at the apex {0} (RFC 1035 §5.2)")]
     NoSoa(Name),
+    /// More than one SOA record at the apex (how many, given here).
     #[error("{0} SOA records at the apex; a zone has exactly one (RFC 1035 §5.2)")]
     ManySoa(usize),
+    /// A record outside the zone, or of a type not allowed at its owner
+    /// (NSEC3 and the RRSIGs over it only at a hashed owner below the apex).
     #[error("{owner} {rtype}: not allowed in a TLD zone (registry agreement Exhibit A §1)")]
-    NotAllowed { owner: Name, rtype: String },
+    NotAllowed {
+        /// The record's owner.
+        owner: Name,
+        /// The record's type mnemonic.
+        rtype: String,
+    },
+    /// RDATA that does not parse as its type, or that the model cannot hold
+    /// (an NSEC3PARAM or NSEC3 whose hash algorithm is not SHA-1).
     #[error("{owner} {rtype}: malformed RDATA")]
-    Rdata { owner: Name, rtype: String },
+    Rdata {
+        /// The record's owner.
+        owner: Name,
+        /// The record's type mnemonic.
+        rtype: String,
+    },
+    /// A TTL other than the one the first record of its kind had.
     #[error(
         "{owner} {rtype}: TTL {ttl}, but {expected} elsewhere; the model keeps one TTL per kind of record"
     )]
     Ttl {
+        /// The record's owner.
         owner: Name,
+        /// The record's type mnemonic.
         rtype: String,
+        /// Its TTL, in seconds.
         ttl: u32,
+        /// The TTL of the records of its kind read before it, in seconds.
         expected: u32,
     },
+    /// A DS RRset at a name with no NS RRset.
     #[error("{owner}: DS without NS (RFC 4035 §2.4: DS only at a delegation)")]
-    DsWithoutNs { owner: Name },
+    DsWithoutNs {
+        /// The DS RRset's owner.
+        owner: Name,
+    },
+    /// An NSEC3 record whose iterations or salt are not the NSEC3PARAM's.
     #[error("{owner}: NSEC3 parameters differ from the apex NSEC3PARAM (RFC 5155 §4)")]
-    Nsec3Param { owner: Name },
+    Nsec3Param {
+        /// The NSEC3 record's owner.
+        owner: Name,
+    },
+    /// DNSKEY, NSEC3PARAM or NSEC3 records, but not exactly one NSEC3PARAM.
     #[error("DNSSEC records without one NSEC3PARAM at the apex (RFC 5155 §4)")]
     NoNsec3Param,
+    /// An RRSIG the model has no place for: over a type it keeps no
+    /// signatures for (only the apex SOA, NS, DNSKEY and NSEC3PARAM, DS and
+    /// NSEC3 have them), over a DS or NSEC3 RRset that is not there, or in a
+    /// zone without DNSSEC records.
     #[error("{owner}: RRSIG over {covered} where the model keeps none")]
-    StraySig { owner: Name, covered: String },
+    StraySig {
+        /// The RRSIG's owner.
+        owner: Name,
+        /// The mnemonic of the type it covers.
+        covered: String,
+    },
+    /// More RRSIGs over one NSEC3 record than the model holds (255; one per
+    /// signing key is what a zone has).
+    #[error("{owner}: {count} RRSIGs over one NSEC3, more than 255")]
+    TooManySigs {
+        /// The NSEC3 record's owner.
+        owner: Name,
+        /// How many RRSIGs cover it.
+        count: usize,
+    },
 }
 
 fn same_ttl(slot: &mut Option<u32>, r: &Record) -> Result<(), RecordsError> {
@@ -77,16 +126,6 @@ fn ns_target(r: &Record) -> Result<Name, RecordsError> {
         Some((n, end)) if end == r.rdata.len() => Ok(n),
         _ => Err(rdata_err(r)),
     }
-}
-
-/// The raw hash of an NSEC3 owner `<base32hex>.<origin>`.
-fn nsec3_hash_of(owner: &Name, origin: &Name) -> Option<[u8; 20]> {
-    if owner.parent().as_ref() != Some(origin) {
-        return None;
-    }
-    let label = owner.first_label()?.to_ascii_uppercase();
-    let raw = data_encoding::BASE32HEX_NOPAD.decode(&label).ok()?;
-    raw.try_into().ok()
 }
 
 /// RRSIG's type covered (RFC 4034 §3.1); its fixed fields must be there.
@@ -196,7 +235,7 @@ impl SignedZone {
                 }
                 rtype::NSEC3 => {
                     same_ttl(&mut ttl.nsec3, r)?;
-                    let h = nsec3_hash_of(&r.owner, origin).ok_or_else(not_allowed)?;
+                    let h = nsec3_owner_hash(&r.owner, origin).ok_or_else(not_allowed)?;
                     nsec3.insert(h, r);
                 }
                 rtype::RRSIG => {
@@ -207,7 +246,7 @@ impl SignedZone {
                             .or_default()
                             .push(r.rdata.clone()),
                         rtype::NSEC3 => {
-                            let h = nsec3_hash_of(&r.owner, origin).ok_or_else(not_allowed)?;
+                            let h = nsec3_owner_hash(&r.owner, origin).ok_or_else(not_allowed)?;
                             nsec3_sigs.entry(h).or_default().push(r.rdata.clone());
                         }
                         _ => {
@@ -278,15 +317,15 @@ impl SignedZone {
                     });
                 }
                 param.opt_out |= d.opt_out();
-                chain.insert(
-                    hash,
-                    Nsec3::new(
-                        next,
-                        d.flags,
-                        &d.types,
-                        &nsec3_sigs.remove(&hash).unwrap_or_default(),
-                    ),
-                );
+                let sigs = nsec3_sigs.remove(&hash).unwrap_or_default();
+                // The packed record counts its signatures in one octet.
+                if sigs.len() > usize::from(u8::MAX) {
+                    return Err(RecordsError::TooManySigs {
+                        owner: r.owner.clone(),
+                        count: sigs.len(),
+                    });
+                }
+                chain.insert(hash, Nsec3::new(next, d.flags, &d.types, &sigs));
             }
             if let Some(h) = nsec3_sigs.keys().next() {
                 return Err(RecordsError::StraySig {

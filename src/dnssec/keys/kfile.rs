@@ -23,7 +23,7 @@ use ring::rand::SystemRandom;
 use ring::signature::{self, EcdsaKeyPair, Ed25519KeyPair, KeyPair, RsaKeyPair};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use tldns_base::fs::write_atomic_with;
+use tldns_base::fs::write_new_durably;
 use tldns_base::time::{civil_from_days, format_timestamp, parse_timestamp};
 
 impl SigningKey {
@@ -269,25 +269,11 @@ fn read_text(path: &Path) -> Result<String, KeyError> {
     })
 }
 
-/// Write a new key file durably and atomically with permission `mode`
-/// (0600 for the private half); refuses to replace an existing file, as a
-/// key's files are written once.
+/// Write a new key file durably with permission `mode` (0600 for the
+/// private half) from its creation; refuses to replace an existing file, as
+/// a key's files are written once.
 fn write_new(path: &Path, data: &[u8], mode: u32) -> Result<(), KeyError> {
-    use std::io::Write as _;
-    use std::os::unix::fs::PermissionsExt;
-    if path.exists() {
-        return Err(KeyError::Io {
-            path: path.to_path_buf(),
-            error: std::io::ErrorKind::AlreadyExists.into(),
-        });
-    }
-    write_atomic_with(path, |f| {
-        // The mode is set before the first byte is written: the private
-        // half is never readable by others, not even as a temporary file.
-        f.set_permissions(std::fs::Permissions::from_mode(mode))?;
-        f.write_all(data)
-    })
-    .map_err(|e| KeyError::Io {
+    write_new_durably(path, mode, data).map_err(|e| KeyError::Io {
         path: e.path,
         error: e.error,
     })

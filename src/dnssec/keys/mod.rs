@@ -41,59 +41,103 @@ pub const KSK: u16 = Dnskey::ZONE | Dnskey::SEP;
 /// Why a key could not be read, written or made.
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
+    /// A key file or the key directory could not be read, created or written.
     #[error("{path}: {error}")]
     Io {
+        /// The file or directory.
         path: PathBuf,
+        /// The I/O error.
         error: std::io::Error,
     },
+    /// A K-file is not in BIND's format, or lacks what the algorithm needs.
     #[error("{path}:{line}: {what}")]
     Syntax {
+        /// The file.
         path: PathBuf,
+        /// The line, from 1; 0 when the problem is not on one line.
         line: usize,
+        /// What is wrong.
         what: &'static str,
     },
+    /// The key's algorithm is not one tldns signs with.
     #[error("{path}: algorithm {algorithm} is not supported (8, 13 and 15 are)")]
-    UnsupportedAlgorithm { path: PathBuf, algorithm: u8 },
+    UnsupportedAlgorithm {
+        /// The `.private` file.
+        path: PathBuf,
+        /// Its algorithm number.
+        algorithm: u8,
+    },
+    /// ring refused the private key material.
     #[error("{path}: key rejected by ring: {reason}")]
-    Rejected { path: PathBuf, reason: String },
+    Rejected {
+        /// The `.private` file.
+        path: PathBuf,
+        /// ring's reason.
+        reason: String,
+    },
+    /// An ECDSA key has no `.key` file, from which its public point comes.
     #[error(
         "{path}: the public key file is needed for an ECDSA key (the private file holds only the scalar)"
     )]
-    MissingPublicKey { path: PathBuf },
+    MissingPublicKey {
+        /// The `.key` file looked for.
+        path: PathBuf,
+    },
+    /// The `.key` file's algorithm or public key is not the private key's.
     #[error("{public}: public key does not match {private}")]
-    PublicKeyMismatch { public: PathBuf, private: PathBuf },
+    PublicKeyMismatch {
+        /// The `.key` file.
+        public: PathBuf,
+        /// The `.private` file.
+        private: PathBuf,
+    },
+    /// A key in the zone's key directory is for another owner.
     #[error("{path}: key is for {found}, not {expected}")]
     WrongOwner {
+        /// The `.private` file.
         path: PathBuf,
+        /// The key's owner.
         found: Name,
+        /// The zone.
         expected: Name,
     },
+    /// Two keys of the zone share a key tag (or generation kept drawing
+    /// tags already taken, when `first` and `second` are the same).
     #[error(
         "key tag {tag} is used by both {first} and {second}: validators could pick the wrong key (RFC 4034 §5.2 key tags are not unique)"
     )]
     DuplicateTag {
+        /// The shared tag.
         tag: u16,
+        /// The key that had it first.
         first: PathBuf,
+        /// The key that has it too.
         second: PathBuf,
     },
-    #[error("{path}: {what}")]
-    Wrote { path: PathBuf, what: &'static str },
+    /// An RSA key was asked for and no external keygen tool is installed.
     #[error(
         "RSA keys are made by dnssec-keygen or ldns-keygen and neither is installed (ring cannot generate RSA keys)"
     )]
     RsaGenerator,
+    /// The external keygen tool failed.
     #[error("{tool} failed: {status}: {stderr}")]
     Tool {
+        /// `dnssec-keygen` or `ldns-keygen`.
         tool: &'static str,
+        /// Its exit status.
         status: std::process::ExitStatus,
+        /// What it wrote to stderr, trimmed.
         stderr: String,
     },
+    /// A DS digest type other than SHA-256 (2) or SHA-384 (4) was asked for.
     #[error(
         "DS digest type {0} is not supported (2 = SHA-256 per RFC 4509, 4 = SHA-384 per RFC 6605)"
     )]
     UnsupportedDigest(u8),
+    /// Key generation was asked for an algorithm other than 8, 13 or 15.
     #[error("algorithm {0} cannot be generated (8, 13 and 15 can)")]
     CannotGenerate(u8),
+    /// The system random number generator (or ring's key generation) failed.
     #[error("random number generator failed")]
     Random,
 }
@@ -101,6 +145,7 @@ pub enum KeyError {
 /// Timing metadata, as BIND keeps it (seconds since the epoch).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct KeyTiming {
+    /// When the key was made (informational: it changes no state).
     pub created: Option<u64>,
     /// In the DNSKEY RRset from then on.
     pub publish: Option<u64>,
@@ -171,6 +216,7 @@ enum Secret {
 /// A DNSSEC key with its private half.
 #[derive(Clone)]
 pub struct SigningKey {
+    /// The zone the key is for (the DNSKEY owner).
     pub owner: Name,
     /// 256 (ZSK) or 257 (KSK or CSK).
     pub flags: u16,
@@ -180,6 +226,7 @@ pub struct SigningKey {
     pub public_key: Vec<u8>,
     /// RFC 4034 Appendix B, computed from the DNSKEY RDATA.
     pub key_tag: u16,
+    /// Publish, activate and retire times (BIND's metadata).
     pub timing: KeyTiming,
     /// Where it was read from or written to: `dir/K<zone>+<alg>+<tag>` (no extension).
     pub file: Option<PathBuf>,
@@ -206,10 +253,12 @@ impl SigningKey {
         dnskey_rdata(self.flags, self.algorithm, &self.public_key)
     }
 
+    /// Whether the SEP flag is set: a KSK or CSK (RFC 4034 §2.1.1).
     pub fn is_sep(&self) -> bool {
         self.flags & Dnskey::SEP != 0
     }
 
+    /// What the key does at `now` (Unix seconds), by its timing.
     pub fn state(&self, now: u64) -> KeyState {
         self.timing.state(now)
     }
