@@ -117,6 +117,15 @@ fn crate_paths_reads_plain_and_grouped_imports() {
     assert_eq!(got, ["a", "b", "c", "f", "g"]);
 }
 
+/// The modules that reach themselves.
+fn on_a_cycle(edges: &BTreeMap<String, BTreeSet<String>>) -> Vec<String> {
+    edges
+        .keys()
+        .filter(|m| reaches(edges, m, m))
+        .cloned()
+        .collect()
+}
+
 fn reaches(edges: &BTreeMap<String, BTreeSet<String>>, from: &str, to: &str) -> bool {
     let mut seen = BTreeSet::new();
     let mut todo = vec![from.to_string()];
@@ -137,11 +146,7 @@ fn reaches(edges: &BTreeMap<String, BTreeSet<String>>, from: &str, to: &str) -> 
 fn no_import_cycle_between_top_level_modules() {
     let edges = imports();
     assert!(edges.len() > 10, "modules not found: {edges:?}");
-    let cycles: Vec<String> = edges
-        .keys()
-        .filter(|m| reaches(&edges, m, m))
-        .cloned()
-        .collect();
+    let cycles = on_a_cycle(&edges);
     assert!(
         cycles.is_empty(),
         "modules on an import cycle: {cycles:?}\n{edges:#?}"
@@ -164,11 +169,7 @@ fn no_import_cycle_inside_any_crate() {
     for dir in names {
         let edges = imports_of(&dir.join("src"));
         assert!(!edges.is_empty(), "no modules found in {}", dir.display());
-        let cycles: Vec<String> = edges
-            .keys()
-            .filter(|m| reaches(&edges, m, m))
-            .cloned()
-            .collect();
+        let cycles = on_a_cycle(&edges);
         assert!(
             cycles.is_empty(),
             "{}: modules on an import cycle: {cycles:?}\n{edges:#?}",

@@ -32,15 +32,7 @@ pub fn write_atomic_with(
     path: &Path,
     fill: impl FnOnce(&mut File) -> io::Result<()>,
 ) -> Result<(), WriteError> {
-    let err = |p: &Path| {
-        let p = p.to_path_buf();
-        move |error| WriteError { path: p, error }
-    };
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    std::fs::create_dir_all(&dir).map_err(err(&dir))?;
+    let dir = create_parent(path)?;
     let tmp = temp_path(path);
     let result = (|| {
         let mut f = File::create(&tmp).map_err(err(&tmp))?;
@@ -64,15 +56,7 @@ pub fn write_atomic_with(
 /// the directory is fsynced. Creates the directory if need be.
 pub fn write_new_durably(path: &Path, mode: u32, bytes: &[u8]) -> Result<(), WriteError> {
     use std::os::unix::fs::OpenOptionsExt;
-    let err = |p: &Path| {
-        let p = p.to_path_buf();
-        move |error| WriteError { path: p, error }
-    };
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    std::fs::create_dir_all(&dir).map_err(err(&dir))?;
+    let dir = create_parent(path)?;
     let tmp = temp_path(path);
     // A temporary file left by a crash of this same process id is stale.
     let _ = std::fs::remove_file(&tmp);
@@ -91,6 +75,22 @@ pub fn write_new_durably(path: &Path, mode: u32, bytes: &[u8]) -> Result<(), Wri
     let _ = std::fs::remove_file(&tmp);
     result?;
     sync_dir(&dir)
+}
+
+/// The error of a step on `p`.
+fn err(p: &Path) -> impl FnOnce(io::Error) -> WriteError {
+    let p = p.to_path_buf();
+    move |error| WriteError { path: p, error }
+}
+
+/// The directory `path` is in (`.` for a bare file name), created if need be.
+fn create_parent(path: &Path) -> Result<PathBuf, WriteError> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&dir).map_err(err(&dir))?;
+    Ok(dir)
 }
 
 /// fsync a directory, so a rename in it survives a crash.
