@@ -20,6 +20,8 @@ sed -e "s|\"mobile.reserved.txt\"|\"$PWD/zones/mobile.reserved.txt\"|" \
     -e "s|keys-dir = \"../keys\"|keys-dir = \"$WORK/keys\"|" \
     -e "s|^enabled = true|enabled = $ENABLED|" \
     zones/mobile.toml > "$CFG"
+# tldns makes keys only when told to: the first ones, once.
+ls "$WORK"/keys/*.private >/dev/null 2>&1 || "$BIN" --config "$CFG" keys generate >/dev/null
 if [ ! -f "$WORK/srs-$N.sqlite" ]; then
   /usr/bin/time -f "seed: %e s wall, %M KB peak RSS" "$BIN" --config "$CFG" --db "$DB" srs seed --domains "$N"
 fi

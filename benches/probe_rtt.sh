@@ -30,6 +30,8 @@ sed -e "s#\"mobile.reserved.txt\"#\"$PWD/zones/mobile.reserved.txt\"#" \
     -e "s#keys-dir = \"../keys\"#keys-dir = \"$W/keys\"#" \
     -e "s#127.0.0.1:5353#127.0.0.1:$PORT#" -e "/metrics-listen/d" \
     zones/mobile.toml > "$W/mobile.toml"
+# tldns makes keys only when told to: the zone's first ones.
+"$BIN" --config "$W/mobile.toml" keys generate >/dev/null
 DB="sqlite://$W/srs.sqlite"
 T() { "$BIN" --config "$W/mobile.toml" --db "$DB" "$@"; }
 T srs init >/dev/null

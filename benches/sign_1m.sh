@@ -26,6 +26,8 @@ mkcfg() { # mkcfg NAME ENABLED OPTOUT
 mkcfg unsigned false false
 mkcfg signed true false
 mkcfg optout true true
+# tldns makes keys only when told to: the first ones, once.
+ls "$WORK"/keys/*.private >/dev/null 2>&1 || "$BIN" --config "$WORK/signed.toml" keys generate >/dev/null
 [ -f "$WORK/srs-$N.sqlite" ] || "$BIN" --config "$WORK/unsigned.toml" --db "$DB" srs seed --domains "$N"
 
 measure() { # measure LABEL CMD...  -> "wall cpu rss_mb"

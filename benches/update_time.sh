@@ -30,6 +30,8 @@ sed -e "s|\"mobile.reserved.txt\"|\"$PWD/zones/mobile.reserved.txt\"|" \
     -e "s|listen = \[\"127.0.0.1:5353\"\]|listen = [\"127.0.0.1:$PORT\"]|" \
     -e "/^metrics-listen/d" \
     zones/mobile.toml > "$CFG"
+# tldns makes keys only when told to: the first ones, once.
+ls "$WORK"/keys/*.private >/dev/null 2>&1 || "$BIN" --config "$CFG" keys generate >/dev/null
 # No CZDS export during the measurement.
 python3 - "$CFG" <<'EOF'
 import sys, re

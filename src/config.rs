@@ -359,15 +359,23 @@ pub struct DnssecConfig {
     /// `[ttl] soa` and `[soa] minimum` (RFC 5155 §3, RFC 9077 §3).
     pub nsec3_ttl: Option<u32>,
     /// `signature-validity-days`: RRSIG expiration minus signing time, before
-    /// jitter; default 14.
+    /// jitter; default 21.
     pub signature_validity_days: u32,
     /// `inception-backdate-secs`: RRSIG inception this long before signing
     /// time, for validators with slow clocks; default 3600.
     pub inception_backdate_secs: u32,
-    /// Re-sign when a signature has less than this left. Default 7.
+    /// Re-sign when a signature has less than this left. Default 14; at
+    /// least the SOA expire (a secondary serves what it has for that long),
+    /// and below the validity less the jitter.
     pub refresh_days: u32,
     /// Spread of expiration times, so signatures don't all expire at once. Default 24.
     pub jitter_hours: u32,
+    /// `parent-ds-file`: the DS RRset the parent holds for the zone (DS
+    /// records in zone-file syntax). When set, a version is published only
+    /// if its DNSKEY RRset is signed by a key one of them names (the
+    /// chain-of-trust gate); when not, by a key that signed the last
+    /// published version's. Default: none.
+    pub parent_ds_file: Option<PathBuf>,
 }
 
 impl Default for DnssecConfig {
@@ -384,10 +392,11 @@ impl Default for DnssecConfig {
             nsec3_salt: String::new(),
             nsec3_opt_out: false,
             nsec3_ttl: None,
-            signature_validity_days: 14,
+            signature_validity_days: 21,
             inception_backdate_secs: 3600,
-            refresh_days: 7,
+            refresh_days: 14,
             jitter_hours: 24,
+            parent_ds_file: None,
         }
     }
 }
@@ -577,6 +586,30 @@ impl Config {
         if ![8, 13, 15].contains(&zone.dnssec.algorithm) {
             return Err(invalid("algorithm", "supported: 8, 13, 15".into()));
         }
+        let d = &zone.dnssec;
+        if d.enabled {
+            let refresh = u64::from(d.refresh_days) * 86_400;
+            if refresh < u64::from(zone.soa.expire) {
+                return Err(invalid(
+                    "refresh-days",
+                    format!(
+                        "{} days is less than [soa] expire ({} s): a secondary that lost the primary serves the zone that long, so signatures must be replaced while they have at least that left (RFC 6781 §4.4.3)",
+                        d.refresh_days, zone.soa.expire
+                    ),
+                ));
+            }
+            let shortest = (u64::from(d.signature_validity_days) * 86_400)
+                .saturating_sub(u64::from(d.jitter_hours) * 3600);
+            if shortest <= refresh {
+                return Err(invalid(
+                    "signature-validity-days",
+                    format!(
+                        "{} days less the {} h jitter is not more than refresh-days ({}): every signature would be due for refresh as soon as it is made",
+                        d.signature_validity_days, d.jitter_hours, d.refresh_days
+                    ),
+                ));
+            }
+        }
         let nsec3_salt = data_encoding::HEXLOWER_PERMISSIVE
             .decode(zone.dnssec.nsec3_salt.as_bytes())
             .map_err(|e| invalid("nsec3-salt", format!("not hex: {e}")))?;
@@ -673,6 +706,24 @@ addresses = ["127.0.0.1"]
         assert_eq!(c.origin.to_string(), "mobile.");
         assert!(c.zone.dnssec.enabled);
         assert_eq!(c.zone.server.edns_max_payload, 1232);
+    }
+
+    #[test]
+    fn signatures_must_outlive_the_soa_expire_and_not_be_due_at_once() {
+        let short = format!("{GOOD}[dnssec]\nrefresh-days = 7\n");
+        let e = Config::parse(Path::new("z.toml"), &short)
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("z.toml:15: refresh-days:"), "{e}");
+        assert!(e.contains("expire (1209600 s)"), "{e}");
+        let due = format!("{GOOD}[dnssec]\nsignature-validity-days = 15\n");
+        let e = Config::parse(Path::new("z.toml"), &due)
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("z.toml:15: signature-validity-days:"), "{e}");
+        // Unsigned zones have no signatures to keep.
+        let off = format!("{GOOD}[dnssec]\nenabled = false\nrefresh-days = 1\n");
+        Config::parse(Path::new("z.toml"), &off).unwrap();
     }
 
     #[test]

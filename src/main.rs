@@ -418,6 +418,27 @@ async fn run_async(cli: Cli) -> Result<()> {
                 )
                 .await?;
             }
+            // The demo is its own operator: a zone it never published gets
+            // its first keys here, as `tldns keys generate` makes them.
+            let dir = config.resolve(&config.zone.dnssec.keys_dir);
+            if config.zone.dnssec.enabled
+                && tldns::pipeline::load_keys(&config).is_err()
+                && !tldns::pipeline::state::StateFile::new(
+                    &config.resolve(&config.zone.state_dir),
+                    &config.origin,
+                )
+                .path()
+                .exists()
+            {
+                for k in tldns::dnssec::keys::KeyStore::generate(
+                    &dir,
+                    &config.origin,
+                    &config.zone.dnssec,
+                    unix_now(),
+                )? {
+                    info!(key = %k.base_name(), "demo: made the zone's first key");
+                }
+            }
             let mut config = config;
             config.zone.server.listen = vec![SocketAddr::from(([127, 0, 0, 1], port))];
             serve(config, srs, Some(port)).await

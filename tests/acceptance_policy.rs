@@ -115,6 +115,41 @@ fn rfc4034_section_3_1_5_incremental_signature_expiring_now_is_not_published() {
             );
         }
 
+        // What the chain of trust and the secondaries need, planted the
+        // same way: a signature that expires before the SOA expire from now
+        // (a secondary could serve it expired, .zm 2015), one by a key tag
+        // no DNSKEY has, and two DNSKEYs with one tag (.de 2026). Each is
+        // refused on both paths, by its own rule.
+        let expire = p.config.zone.soa.expire;
+        for plant in ["sig-short-life", "sig-unknown-tag", "dnskey-tag-twin"] {
+            std::fs::write(&fault, plant).unwrap();
+            let inc = apply_changes(&mut p, &current).await.unwrap_err();
+            let full = match p.build().await {
+                Err(BuildError::Verify(e)) => e,
+                other => panic!("{plant}: a full build with it was accepted: {other:?}"),
+            };
+            use tldns::verify::VerifyError as V;
+            let ok = match plant {
+                "sig-short-life" => {
+                    matches!(&inc, IncrementalError::Verify(ChangedError::Full(V::SignatureTooShort { needed, .. })) if *needed == expire)
+                        && matches!(&full, V::SignatureTooShort { needed, expiration, now, .. } if *needed == expire && *expiration == now + expire - 1)
+                }
+                "sig-unknown-tag" => {
+                    matches!(
+                        &inc,
+                        IncrementalError::Verify(ChangedError::Full(V::UnknownKey { .. }))
+                    ) && matches!(&full, V::UnknownKey { .. })
+                }
+                _ => {
+                    matches!(
+                        &inc,
+                        IncrementalError::Verify(ChangedError::KeyTagCollision { count: 2, .. })
+                    ) && matches!(&full, V::KeyTagCollision { count: 2, .. })
+                }
+            };
+            assert!(ok, "{plant}: incremental: {inc}; full: {full}");
+        }
+
         // Without the plant the same change goes through.
         std::fs::write(&fault, "").unwrap();
         let inc = apply_changes(&mut p, &current).await.unwrap().unwrap();

@@ -4,7 +4,7 @@
 
 mod common;
 use common::*;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 use tldns::config::Config;
 use tldns::pipeline::Pipeline;
@@ -157,56 +157,9 @@ fn unbound_validates_our_answers() {
     let with_ds: Vec<&str> = with_ds.lines().collect();
     let without_ds: Vec<&str> = names.lines().filter(|n| !with_ds.contains(n)).collect();
 
-    let uport = free_port();
-    let conf = dir.path().join("unbound.conf");
-    let anchors: String = ds
-        .iter()
-        .map(|d| format!("  trust-anchor: \"{}\"\n", d.replace('\t', " ")))
-        .collect();
-    std::fs::write(
-        &conf,
-        format!(
-            "server:\n  interface: 127.0.0.1\n  port: {uport}\n  do-not-query-localhost: no\n  username: \"\"\n  chroot: \"\"\n  directory: \"{d}\"\n  pidfile: \"{d}/unbound.pid\"\n  use-syslog: no\n  logfile: \"{d}/unbound.log\"\n  verbosity: 1\n  val-log-level: 2\n  module-config: \"validator iterator\"\n  qname-minimisation: no\n  aggressive-nsec: no\n  harden-referral-path: no\n  target-fetch-policy: \"0 0 0 0 0\"\n  do-ip6: no\n{anchors}stub-zone:\n  name: \"mobile.\"\n  stub-addr: 127.0.0.1@{port}\nremote-control:\n  control-enable: no\n",
-            d = dir.path().display(),
-            port = s.port
-        ),
-    )
-    .unwrap();
-    struct Kill(std::process::Child);
-    impl Drop for Kill {
-        fn drop(&mut self) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
-    let _unbound = Kill(
-        Command::new("unbound")
-            .args(["-d", "-c", conf.to_str().unwrap()])
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let ask = |name: &str, t: &str| -> String {
-        let out = Command::new("dig")
-            .args([
-                "@127.0.0.1",
-                "-p",
-                &uport.to_string(),
-                "+dnssec",
-                "+time=5",
-                "+tries=1",
-                name,
-                t,
-            ])
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    };
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while Instant::now() < deadline && status(&ask("mobile", "SOA")).is_empty() {
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    let log = || std::fs::read_to_string(dir.path().join("unbound.log")).unwrap_or_default();
+    let unbound = common::unbound::Unbound::start(dir.path(), &ds, "mobile.", s.port);
+    let ask = |name: &str, t: &str| unbound.ask(name, t);
+    let log = || unbound.log();
     let secure = |name: &str, t: &str, want: &str| {
         let out = ask(name, t);
         assert_eq!(status(&out), want, "{name} {t}:\n{out}\n{}", log());

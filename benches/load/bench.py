@@ -76,6 +76,9 @@ def prepare(size, work, binary, base_port):
         t = time.time()
         run(tl + ["srs", "seed", "--domains", str(size), "--seed", "1"], stdout=subprocess.DEVNULL)
         (d / "seeded").write_text(f"{time.time() - t:.1f} s\n")
+    # tldns makes keys only when told to: the zone's first ones, once.
+    if not any((d / "keys").glob("*.private")):
+        run(tl + ["keys", "generate"], stdout=subprocess.DEVNULL)
     zonefile = d / "mobile.zone"
     if not zonefile.exists():
         log(f"building, signing and exporting the {size}-domain zone (tldns export)")

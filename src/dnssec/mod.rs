@@ -8,6 +8,7 @@
 //! and, for RSA key generation, an external keygen tool).
 //!
 //! - [`keys`]: the key model (timing, state, DS), K-files, generation.
+//! - [`parent`]: what the parent vouches for (its DS RRset), the gate's anchors.
 //! - [`nsec3`]: the NSEC3 hash (RFC 5155 §5) and which names the chain holds.
 //! - [`rrsig`]: the signed data (RFC 4034 §3.1.8.1, §6) and signing/checking.
 //! - [`signer`]: the zone signer, the incremental updater, the refresher.
@@ -20,6 +21,7 @@
 
 pub mod keys;
 pub mod nsec3;
+pub mod parent;
 pub mod rrsig;
 pub mod signer;
 

@@ -10,10 +10,15 @@
 //!   SEP keys: a CSK is simply a SEP key without a ZSK beside it.
 //! - Never delegation NS RRsets nor glue (RFC 4035 §2.2).
 //!
-//! Signature times: inception = now − backdate; expiration = now + validity
-//! ± jitter, the jitter a fixed function of owner and type, so expirations
-//! spread out over the jitter window and signing twice at the same `now`
-//! gives the same times (and, with Ed25519, the same bytes).
+//! Signature times: inception = now − backdate. A signature renewed
+//! because it was due expires at now + validity ± jitter; one made for an
+//! RRset that had none (a first signing, a changed delegation) at a point
+//! spread over the whole refresh cycle, from the refresh window plus an
+//! hour to validity + jitter (as BIND's `sig-validity-interval` spreads
+//! new signatures), so refreshes come a few at a time rather than all at
+//! once. Each offset is a fixed function of owner and type, so signing
+//! twice at the same `now` gives the same times (and, with Ed25519, the
+//! same bytes).
 //!
 //! Three entry points: [`sign_zone`] (everything, on all cores),
 //! [`update_delegations`] (edit a signed version in place for changed
@@ -217,6 +222,48 @@ struct Signers<'a> {
     zsk: Vec<&'a SigningKey>,
 }
 
+impl Signers<'_> {
+    /// (algorithm, key tag) of the keys that sign the zone's data, sorted.
+    fn zsk_tags(&self) -> Vec<(u8, u16)> {
+        tags(&self.zsk)
+    }
+
+    /// (algorithm, key tag) of the keys that sign the DNSKEY RRset, sorted.
+    fn ksk_tags(&self) -> Vec<(u8, u16)> {
+        tags(&self.ksk)
+    }
+}
+
+fn tags(ks: &[&SigningKey]) -> Vec<(u8, u16)> {
+    let mut t: Vec<(u8, u16)> = ks.iter().map(|k| (k.algorithm, k.key_tag)).collect();
+    t.sort_unstable();
+    t
+}
+
+/// Whether an RRset's signatures `sigs` must be made again at `now`: one
+/// does not parse, one has less than `refresh_secs` left, or their
+/// (algorithm, key tag)s are not exactly `want` (a key became active or
+/// inactive).
+fn due(
+    sigs: &mut dyn Iterator<Item = &[u8]>,
+    want: &[(u8, u16)],
+    now: u32,
+    refresh_secs: u32,
+) -> bool {
+    let mut have = Vec::with_capacity(want.len());
+    for r in sigs {
+        let Some(f) = RrsigFields::parse(r).ok() else {
+            return true;
+        };
+        if (f.expiration.wrapping_sub(now) as i32) < refresh_secs as i32 {
+            return true;
+        }
+        have.push((f.algorithm, f.key_tag));
+    }
+    have.sort_unstable();
+    have != want
+}
+
 fn signers<'a>(origin: &Name, keys: &'a [SigningKey], now: u32) -> Result<Signers<'a>, SignError> {
     let now64 = now as u64;
     for k in keys {
@@ -276,7 +323,14 @@ struct Clock {
     inception: u32,
     validity: u32,
     jitter: u32,
+    refresh: u32,
+    /// A first signing: expirations over the whole refresh cycle.
+    spread: bool,
 }
+
+/// The shortest life a spread-out first signature gets beyond the refresh
+/// window: it is not due for an hour.
+const SPREAD_MARGIN_SECS: u32 = 3600;
 
 impl Clock {
     fn new(params: &SignParams, now: u32) -> Clock {
@@ -285,12 +339,45 @@ impl Clock {
             inception: now.wrapping_sub(params.inception_backdate_secs),
             validity: params.validity_secs,
             jitter: params.jitter_secs,
+            refresh: params.refresh_secs,
+            spread: false,
         }
+    }
+
+    fn spread(self, spread: bool) -> Clock {
+        Clock { spread, ..self }
+    }
+
+    /// The expiration of a signature made now over (owner, type): the
+    /// spread one for a first signing ([`Clock::fresh_expiration`]), else
+    /// now + validity ± jitter ([`Clock::renewed_expiration`]).
+    fn expiration(&self, owner: &[u8], rtype: u16) -> u32 {
+        if self.spread && rtype != rtype::SOA {
+            self.fresh_expiration(owner, rtype)
+        } else {
+            self.renewed_expiration(owner, rtype)
+        }
+    }
+
+    /// A first signing's: now + refresh window + [`SPREAD_MARGIN_SECS`] up
+    /// to now + validity + jitter, fixed per (owner, type). Signatures all
+    /// made at once would all come due within the jitter of each other;
+    /// spread over the cycle, about 1/(validity − refresh) of them come due
+    /// in each hour, and each keeps its place in the cycle when renewed. The
+    /// SOA, signed again in every version, is never spread.
+    fn fresh_expiration(&self, owner: &[u8], rtype: u16) -> u32 {
+        let lo = self.refresh.saturating_add(SPREAD_MARGIN_SECS) as u64;
+        let hi = self.validity as u64 + self.jitter as u64;
+        if hi <= lo {
+            return self.renewed_expiration(owner, rtype);
+        }
+        let life = lo + fnv1a(owner, rtype) % (hi - lo + 1);
+        self.now.wrapping_add(life as u32)
     }
 
     /// now + validity + offset, offset in [−min(jitter, validity/2), +jitter],
     /// fixed per (owner, type). RRSIG times are serial numbers (RFC 4034 §3.1.5).
-    fn expiration(&self, owner: &[u8], rtype: u16) -> u32 {
+    fn renewed_expiration(&self, owner: &[u8], rtype: u16) -> u32 {
         let down = self.jitter.min(self.validity / 2) as u64;
         let span = down + self.jitter as u64 + 1;
         let offset = (fnv1a(owner, rtype) % span) as i64 - down as i64;
@@ -459,11 +546,133 @@ pub fn sign_dnssec(
     params: &SignParams,
     now: u32,
 ) -> Result<Dnssec, SignError> {
+    sign_dnssec_reusing(zone, keys, params, now, None).map(|(d, _)| d)
+}
+
+/// What [`sign_dnssec_reusing`] made and kept.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ReuseStats {
+    /// RRsets whose signatures were taken over from the previous version.
+    pub reused: usize,
+    /// RRsets signed now (new, changed, or due).
+    pub signed: usize,
+}
+
+/// The signatures of the previous version an RRset may keep: the same
+/// RRset (RDATA and TTL), signed by exactly the keys that sign now, and
+/// none due for refresh ([`due`]).
+struct Reuse<'p> {
+    prev: &'p SignedZone,
+    dnssec: &'p Dnssec,
+    /// The NSEC3 chain has the same parameters and TTL: its RRs may keep theirs.
+    nsec3: bool,
+    zsk: Vec<(u8, u16)>,
+    ksk: Vec<(u8, u16)>,
+    now: u32,
+    refresh: u32,
+}
+
+impl<'p> Reuse<'p> {
+    fn new(
+        prev: &'p SignedZone,
+        zone: &Zone,
+        s: &Signers,
+        param: &Nsec3Param,
+        params: &SignParams,
+        now: u32,
+    ) -> Option<Reuse<'p>> {
+        let dnssec = prev.dnssec.as_ref()?;
+        (prev.zone.origin == zone.origin).then(|| Reuse {
+            prev,
+            dnssec,
+            nsec3: dnssec.nsec3param == *param && prev.zone.ttl.nsec3 == zone.ttl.nsec3,
+            zsk: s.zsk_tags(),
+            ksk: s.ksk_tags(),
+            now,
+            refresh: params.refresh_secs,
+        })
+    }
+
+    fn keep(&self, sigs: &mut dyn Iterator<Item = &[u8]>, want: &[(u8, u16)]) -> bool {
+        !due(sigs, want, self.now, self.refresh)
+    }
+
+    /// The previous NSEC3 RR at `hash`, if it equals `n3` (unsigned) and its
+    /// signatures may stay.
+    fn nsec3(&self, hash: &[u8; 20], n3: &Nsec3) -> Option<Nsec3> {
+        let p = self.dnssec.nsec3.get(hash).filter(|_| self.nsec3)?;
+        (p.next() == n3.next()
+            && p.flags() == n3.flags()
+            && p.types() == n3.types()
+            && self.keep(&mut p.sigs(), &self.zsk))
+        .then(|| p.clone())
+    }
+
+    /// The previous signatures over the DS RRset of `name`, if it was `ds`.
+    fn ds(&self, zone: &Zone, name: &Name, ds: &[crate::rr::Ds]) -> Option<Vec<Vec<u8>>> {
+        let same = self.prev.zone.ttl.ds == zone.ttl.ds
+            && self
+                .prev
+                .zone
+                .content
+                .delegations
+                .get(name)
+                .is_some_and(|d| d.ds == ds);
+        let sigs = self.dnssec.ds_sigs.get(name).filter(|_| same)?;
+        self.keep(&mut sigs.iter().map(Vec::as_slice), &self.zsk)
+            .then(|| sigs.clone())
+    }
+
+    /// The previous signatures over the apex RRset `rt`, if it is unchanged.
+    /// The SOA never is (its serial moves with every version).
+    fn apex(
+        &self,
+        zone: &Zone,
+        rt: u16,
+        param: &Nsec3Param,
+        dnskeys: &[Vec<u8>],
+    ) -> Option<Vec<Vec<u8>>> {
+        let (p, d) = (&self.prev.zone, self.dnssec);
+        let same = p.ttl.apex(rt) == zone.ttl.apex(rt)
+            && match rt {
+                rtype::NS => p.apex_ns == zone.apex_ns,
+                rtype::DNSKEY => d.dnskeys == dnskeys,
+                rtype::NSEC3PARAM => d.nsec3param == *param,
+                _ => false,
+            };
+        let sigs = d.apex_sigs.get(&rt).filter(|_| same)?;
+        let want = if rt == rtype::DNSKEY {
+            &self.ksk
+        } else {
+            &self.zsk
+        };
+        self.keep(&mut sigs.iter().map(Vec::as_slice), want)
+            .then(|| sigs.clone())
+    }
+}
+
+/// [`sign_dnssec`], keeping every signature of `previous` (the published
+/// version) that is still good for its RRset: the same RDATA and TTL, made
+/// by exactly the keys that sign now, and not due for refresh. So a full
+/// build of an unchanged SRS changes only the SOA and what was due, and a
+/// secondary's IXFR carries only that. Signatures made with no previous
+/// one to keep get an expiration spread over the whole refresh cycle
+/// ([`Clock::fresh_expiration`]), so their refreshes spread out too.
+pub fn sign_dnssec_reusing(
+    zone: &Zone,
+    keys: &[SigningKey],
+    params: &SignParams,
+    now: u32,
+    previous: Option<&SignedZone>,
+) -> Result<(Dnssec, ReuseStats), SignError> {
     let s = signers(&zone.origin, keys, now)?;
     check_zone(zone)?;
-    let clock = Clock::new(params, now);
+    let param0 = params.nsec3param();
+    let reuse = previous.and_then(|p| Reuse::new(p, zone, &s, &param0, params, now));
+    // A first signing spreads expirations over the refresh cycle.
+    let clock = Clock::new(params, now).spread(reuse.is_none());
     let threads = params.threads();
-    let param = params.nsec3param();
+    let param = param0;
     let bm = Bitmaps::new();
 
     // RFC 5155 §7.1: the names the chain holds, with their type bitmaps.
@@ -503,11 +712,19 @@ pub fn sign_dnssec(
         })
         .collect();
     drop(hashed);
-    let sigs = par_map(&chain, threads, |(h, n3)| {
-        sign_nsec3(zone, h, n3, &param, &s, &clock)
+    let signed = par_map(&chain, threads, |(h, n3)| {
+        if let Some(kept) = reuse.as_ref().and_then(|r| r.nsec3(h, n3)) {
+            return Ok((kept, true));
+        }
+        Ok((
+            n3.with_sigs(&sign_nsec3(zone, h, n3, &param, &s, &clock)?),
+            false,
+        ))
     })?;
-    for ((_, n3), sig) in chain.iter_mut().zip(sigs) {
-        *n3 = n3.with_sigs(&sig);
+    let mut stats = ReuseStats::default();
+    for ((_, n3), (sig, kept)) in chain.iter_mut().zip(signed) {
+        *n3 = sig;
+        stats.count(kept);
     }
 
     let secure: Vec<(&Name, &[crate::rr::Ds])> = zone
@@ -518,25 +735,52 @@ pub fn sign_dnssec(
         .map(|(n, d)| (n, d.ds.as_slice()))
         .collect();
     let ds_sigs = par_map(&secure, threads, |(name, ds)| {
-        sign_ds(zone, name, ds, &s, &clock)
+        if let Some(kept) = reuse.as_ref().and_then(|r| r.ds(zone, name, ds)) {
+            return Ok((kept, true));
+        }
+        Ok((sign_ds(zone, name, ds, &s, &clock)?, false))
     })?;
     let ds_sigs: BTreeMap<Name, Vec<Vec<u8>>> = secure
         .iter()
         .zip(ds_sigs)
-        .map(|((n, _), sig)| ((*n).clone(), sig))
+        .map(|((n, _), (sig, kept))| {
+            stats.count(kept);
+            ((*n).clone(), sig)
+        })
         .collect();
 
     let mut apex_sigs = BTreeMap::new();
     for rt in [rtype::SOA, rtype::NS, rtype::DNSKEY, rtype::NSEC3PARAM] {
-        apex_sigs.insert(rt, sign_apex(zone, rt, &param, &s, &clock)?);
+        let kept = reuse
+            .as_ref()
+            .and_then(|r| r.apex(zone, rt, &param, &s.dnskeys));
+        stats.count(kept.is_some());
+        let sigs = match kept {
+            Some(k) => k,
+            None => sign_apex(zone, rt, &param, &s, &clock)?,
+        };
+        apex_sigs.insert(rt, sigs);
     }
-    Ok(Dnssec {
-        dnskeys: s.dnskeys,
-        nsec3param: param,
-        apex_sigs,
-        ds_sigs: ds_sigs.into_iter().collect(),
-        nsec3: chain.into_iter().collect(),
-    })
+    Ok((
+        Dnssec {
+            dnskeys: s.dnskeys,
+            nsec3param: param,
+            apex_sigs,
+            ds_sigs: ds_sigs.into_iter().collect(),
+            nsec3: chain.into_iter().collect(),
+        },
+        stats,
+    ))
+}
+
+impl ReuseStats {
+    fn count(&mut self, kept: bool) {
+        if kept {
+            self.reused += 1;
+        } else {
+            self.signed += 1;
+        }
+    }
 }
 
 /// Empty non-terminals that need an NSEC3 RR: ancestors of chained
@@ -596,7 +840,9 @@ pub fn update_delegations(
     if param != signed.nsec3param {
         return Err(SignError::ParamsChanged);
     }
-    let clock = Clock::new(params, now);
+    // What changed is signed as a first signing is: at a place of its own
+    // in the refresh cycle.
+    let clock = Clock::new(params, now).spread(true);
     let bm = Bitmaps::new();
     let o = &zone.origin;
     let mut stats = UpdateStats::default();
@@ -718,25 +964,9 @@ pub fn refresh(
     }
     let clock = Clock::new(params, now);
     let mut stats = RefreshStats::default();
-    let tags = |ks: &[&SigningKey]| {
-        let mut t: Vec<(u8, u16)> = ks.iter().map(|k| (k.algorithm, k.key_tag)).collect();
-        t.sort_unstable();
-        t
-    };
-    let (zsk_tags, ksk_tags) = (tags(&s.zsk), tags(&s.ksk));
+    let (zsk_tags, ksk_tags) = (s.zsk_tags(), s.ksk_tags());
     let due = |sigs: &mut dyn Iterator<Item = &[u8]>, want: &[(u8, u16)]| -> bool {
-        let mut have = Vec::with_capacity(want.len());
-        for r in sigs {
-            let Some(f) = RrsigFields::parse(r).ok() else {
-                return true;
-            };
-            if (f.expiration.wrapping_sub(now) as i32) < params.refresh_secs as i32 {
-                return true;
-            }
-            have.push((f.algorithm, f.key_tag));
-        }
-        have.sort_unstable();
-        have != want
+        due(sigs, want, now, params.refresh_secs)
     };
 
     if s.dnskeys != signed.dnskeys {

@@ -3,7 +3,8 @@
 //!
 //! Owns the serve loop's policy: a full build at start, on
 //! [`Command::Reload`] and on a schedule ([`FULL_REBUILD_EVERY`]), which
-//! also renews every signature; in between, only what the SRS journal says
+//! renews the signatures that are due and keeps every other one of the
+//! published version (so its IXFR is the SOA and what was due); in between, only what the SRS journal says
 //! changed ([`Strategy::Incremental`]). It wakes when the SRS commits
 //! (PostgreSQL LISTEN), on a journal poll (SQLite, which cannot notify) and
 //! on the configured reload timer; a build that failed is not retried on
@@ -34,7 +35,8 @@ pub const JOURNAL_POLL: Duration = Duration::from_millis(50);
 pub const RETRY_FAILED_AFTER: Duration = Duration::from_secs(60);
 
 /// How often the daemon builds and verifies in full although incremental
-/// updates could go on (a fraction of the signature refresh window).
+/// updates could go on, renewing what is due (a small fraction of the
+/// signature refresh window, which is at least the SOA expire).
 pub const FULL_REBUILD_EVERY: Duration = Duration::from_secs(6 * 3600);
 
 /// What the daemon is told to do.

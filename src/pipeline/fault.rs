@@ -10,7 +10,11 @@
 //! policy refuses, RFC 4034 §3.1.5), `sig-wrong-labels` (the same with a
 //! labels field one above the owner's count, RFC 4034 §3.1.3) or
 //! `sig-wrong-signer` (the same with a signer name other than the origin,
-//! RFC 4035 §5.3.1), the
+//! RFC 4035 §5.3.1), `sig-short-life` (the same, expiring one second before
+//! the SOA expire from now: a secondary could serve it expired),
+//! `sig-unknown-tag` (the same, with a key tag one above its key's: a tag
+//! no DNSKEY has) or `dnskey-tag-twin` (a second DNSKEY with the key tag of
+//! the first, RFC 4034 Appendix B), the
 //! fault is applied after signing and before verification, in full and
 //! incremental builds alike. The file is read at every build, so a test
 //! can make a running server produce one bad version.
@@ -58,7 +62,16 @@ pub(super) fn inject(
                 sec.nsec3.remove(&h);
             }
         }
-        "sig-expires-now" | "sig-wrong-labels" | "sig-wrong-signer" => {
+        "dnskey-tag-twin" => {
+            if let Some(first) = sec.dnskeys.first() {
+                let twin = tag_twin(first);
+                sec.dnskeys.push(twin);
+                sec.dnskeys.sort();
+            }
+        }
+        "sig-expires-now" | "sig-wrong-labels" | "sig-wrong-signer" | "sig-short-life"
+        | "sig-unknown-tag" => {
+            let expire = z.zone.soa.expire;
             let soa = z.zone.soa.to_rdata();
             let origin = &z.zone.origin;
             let wrong_signer = Name::parse("wrong-signer.invalid.").expect("a valid name");
@@ -68,14 +81,16 @@ pub(super) fn inject(
                         continue;
                     };
                     let mut signer = origin;
-                    match fault {
-                        "sig-expires-now" => f.expiration = now,
-                        "sig-wrong-labels" => f.labels += 1,
-                        _ => signer = &wrong_signer,
-                    }
                     let key = keys
                         .iter()
                         .find(|k| k.key_tag == f.key_tag && k.algorithm == f.algorithm);
+                    match fault {
+                        "sig-expires-now" => f.expiration = now,
+                        "sig-wrong-labels" => f.labels += 1,
+                        "sig-short-life" => f.expiration = now.wrapping_add(expire - 1),
+                        "sig-unknown-tag" => f.key_tag = f.key_tag.wrapping_add(1),
+                        _ => signer = &wrong_signer,
+                    }
                     let (mut rdata, data) =
                         crate::dnssec::rrsig::signature_data(&f, signer, origin, &[&soa]);
                     if let Some(k) = key
@@ -91,6 +106,23 @@ pub(super) fn inject(
     }
     tracing::warn!(fault, "TLDNS_FAULT: injected a fault for testing");
     z
+}
+
+/// DNSKEY RDATA other than `rdata` with the same key tag: RFC 4034
+/// Appendix B sums the RDATA as 16-bit words, so one less in one odd octet
+/// of the public key and one more in another keeps the tag.
+#[cfg(feature = "fault-injection")]
+fn tag_twin(rdata: &[u8]) -> Vec<u8> {
+    let mut twin = rdata.to_vec();
+    if let Some(i) = (5..twin.len())
+        .step_by(2)
+        .find(|&i| twin[i] > 0 && twin[i] < 255)
+        && let Some(j) = (i + 2..twin.len()).step_by(2).find(|&j| twin[j] < 255)
+    {
+        twin[i] -= 1;
+        twin[j] += 1;
+    }
+    twin
 }
 
 /// Without the feature: the version as it is.

@@ -1,10 +1,11 @@
 //! The full strategy: every row of one SRS snapshot through policy, the
 //! zone assembled from scratch, all of it signed and all of it verified.
-//! The daemon makes one at start, on reload and on a schedule (which also
-//! renews every signature); [`super::incremental`] edits versions between.
+//! The daemon makes one at start, on reload and on a schedule (which
+//! renews the signatures that are due and keeps the rest);
+//! [`super::incremental`] edits versions between.
 
 use super::{BuildError, Built, Pipeline, Timings, fault};
-use crate::dnssec::signer::{SignParams, sign_zone};
+use crate::dnssec::signer::{SignParams, sign_dnssec_reusing};
 use crate::policy;
 use crate::serial::next_serial;
 use crate::verify::verify;
@@ -13,8 +14,20 @@ use std::sync::Arc;
 use std::time::Instant;
 
 impl Pipeline {
-    /// Build a new version from the SRS as it is now.
+    /// Build a new version from the SRS as it is now, every signature made
+    /// anew (the first version, `tldns build`/`verify`/`export`).
     pub async fn build(&mut self) -> Result<Built, BuildError> {
+        self.build_on(None).await
+    }
+
+    /// Build a new version from the SRS as it is now, keeping each
+    /// signature of `previous` (the published version) that is still good
+    /// for its RRset ([`crate::dnssec::signer::sign_dnssec_reusing`]); the
+    /// whole version is verified all the same.
+    pub async fn build_on(
+        &mut self,
+        previous: Option<Arc<SignedZone>>,
+    ) -> Result<Built, BuildError> {
         let t0 = Instant::now();
         let snapshot = self.srs.snapshot().await?;
         let t_snap = t0.elapsed();
@@ -28,8 +41,24 @@ impl Pipeline {
         let signed = if dcfg.enabled {
             let keys = self.keys.clone();
             let params = SignParams::from_config(dcfg, &self.config.nsec3_salt);
-            tokio::task::spawn_blocking(move || sign_zone(&zone, &keys, &params, now as u32))
-                .await??
+            let (dnssec, stats) = tokio::task::spawn_blocking(move || {
+                sign_dnssec_reusing(&zone, &keys, &params, now as u32, previous.as_deref()).map(
+                    |(d, stats)| {
+                        (
+                            SignedZone {
+                                zone,
+                                dnssec: Some(d),
+                            },
+                            stats,
+                        )
+                    },
+                )
+            })
+            .await??;
+            metrics::counter!("tldns_signatures_reused_total").increment(stats.reused as u64);
+            metrics::counter!("tldns_rrsets_signed_total").increment(stats.signed as u64);
+            tracing::info!(reused = stats.reused, signed = stats.signed, "signed");
+            dnssec
         } else {
             SignedZone { zone, dnssec: None }
         };

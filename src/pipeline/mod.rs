@@ -28,8 +28,10 @@ pub mod state;
 
 use crate::config::Config;
 use crate::dnssec::keys::{KeyStore, SigningKey};
+use crate::dnssec::parent::{read_ds_file, signing_ksks};
 use crate::index::{Index, Options};
 use crate::policy::{Lists, PolicyError, Report};
+use crate::rr::Ds;
 use crate::srs::{Srs, SrsError};
 use crate::store::{Current, Served};
 use crate::verify::VerifyOptions;
@@ -52,9 +54,25 @@ pub enum BuildError {
     /// The zone's state file could not be read or written.
     #[error("zone state: {0}")]
     State(#[from] StateError),
-    /// The signing keys could not be loaded or generated.
+    /// The signing keys could not be loaded.
     #[error("keys: {0}")]
     Keys(#[from] crate::dnssec::keys::KeyError),
+    /// Signing is on and the keys directory holds no key of the zone.
+    /// tldns makes keys only when told to (`tldns keys generate`): keys
+    /// made on their own for a zone a parent already vouches for would
+    /// break its chain of trust (.fj 2022, .ru 2024).
+    #[error(
+        "keys: {dir} holds no key of {zone}; make the first ones with `tldns keys generate`, or restore the zone's keys (new keys would match no DS at the parent)"
+    )]
+    NoKeys {
+        /// The keys directory.
+        dir: std::path::PathBuf,
+        /// The zone.
+        zone: crate::name::Name,
+    },
+    /// The parent's DS RRset (`parent-ds-file`) could not be read.
+    #[error("{0}")]
+    Parent(#[from] crate::dnssec::parent::ParentError),
     /// The signer refused the zone or its keys.
     #[error("signing: {0}")]
     Sign(#[from] crate::dnssec::signer::SignError),
@@ -120,6 +138,12 @@ pub struct Pipeline {
     last_delegations: Option<usize>,
     last_journal_seq: Option<i64>,
     keys: Vec<SigningKey>,
+    /// What the DNSKEY RRset of each version must be signed by a key of
+    /// ([`crate::dnssec::parent`]); `None`: not checked.
+    trust_anchors: Option<Vec<Ds>>,
+    /// Whether the anchors are the parent's (configured), not the last
+    /// published version's keys.
+    anchors_from_parent: bool,
     /// Fixed "now" for tests (signature times, serials); `None`: the clock.
     clock: Option<u64>,
     /// What [`incremental`] keeps between incremental versions.
@@ -133,20 +157,34 @@ impl Pipeline {
         let lists = Lists::load(&config)?;
         let state = StateFile::new(&config.resolve(&config.zone.state_dir), &config.origin);
         let stored = state.load()?;
-        let keys = if config.zone.dnssec.enabled {
-            load_or_generate_keys(&config)?
+        let dnssec = &config.zone.dnssec;
+        let keys = if dnssec.enabled {
+            load_keys(&config)?
         } else {
             Vec::new()
         };
+        let parent = match (&dnssec.parent_ds_file, dnssec.enabled) {
+            (Some(f), true) => Some(read_ds_file(&config.resolve(f), &config.origin)?),
+            _ => None,
+        };
+        let anchors_from_parent = parent.is_some();
+        let trust_anchors = parent.or_else(|| {
+            stored
+                .as_ref()
+                .map(|s| s.ksk_ds.clone())
+                .filter(|ds| dnssec.enabled && !ds.is_empty())
+        });
         Ok(Pipeline {
             config,
             srs,
             lists,
             state,
-            last_serial: stored.map(|s| s.serial),
+            last_serial: stored.as_ref().map(|s| s.serial),
             last_delegations: None,
-            last_journal_seq: stored.and_then(|s| s.journal_seq),
+            last_journal_seq: stored.as_ref().and_then(|s| s.journal_seq),
             keys,
+            trust_anchors,
+            anchors_from_parent,
             clock: None,
             incremental: Default::default(),
         })
@@ -156,6 +194,9 @@ impl Pipeline {
     /// (after a configuration reload).
     pub fn inherit(&mut self, old: &Pipeline) {
         self.last_delegations = old.last_delegations;
+        if !self.anchors_from_parent && old.trust_anchors.is_some() {
+            self.trust_anchors = old.trust_anchors.clone();
+        }
         self.last_journal_seq = old.last_journal_seq;
         if let Some(s) = old.last_serial
             && self
@@ -190,12 +231,28 @@ impl Pipeline {
     /// What the verifier is told that the records do not say, for a
     /// version checked at `now`: one definition for both strategies.
     pub(crate) fn verify_options(&self, now: u64, require_signed: bool) -> VerifyOptions {
-        crate::zone::verify_options(
-            &self.config.zone.policy,
-            now as u32,
-            self.last_delegations,
-            require_signed,
-        )
+        let signed = self.config.zone.dnssec.enabled;
+        VerifyOptions {
+            trust_anchors: self.trust_anchors.clone().filter(|_| signed),
+            // A secondary that lost us serves each signature up to the SOA
+            // expire after its last refresh.
+            min_signature_life: if signed {
+                self.config.zone.soa.expire
+            } else {
+                0
+            },
+            ..crate::zone::verify_options(
+                &self.config.zone.policy,
+                now as u32,
+                self.last_delegations,
+                require_signed,
+            )
+        }
+    }
+
+    /// The trust anchors the next version is held to (see [`VerifyOptions::trust_anchors`]).
+    pub fn trust_anchors(&self) -> Option<&[Ds]> {
+        self.trust_anchors.as_deref()
     }
 
     /// The serial of the last published version (from the state file
@@ -207,12 +264,13 @@ impl Pipeline {
     /// The next version by `strategy`, on top of `current` (the published
     /// version, needed for [`Strategy::Incremental`]). `Ok(None)`: the
     /// journal holds nothing new. An incremental version that cannot be
-    /// made is built in full instead; a version that fails any step is an
-    /// error and is not published.
+    /// made is built in full instead, keeping the signatures of `current`
+    /// that are still good ([`Pipeline::build_on`]); a version that fails
+    /// any step is an error and is not published.
     pub async fn next(
         &mut self,
         strategy: Strategy,
-        current: Option<&SignedZone>,
+        current: Option<&Arc<SignedZone>>,
     ) -> Result<Option<Built>, BuildError> {
         if let (Strategy::Incremental, Some(cur)) = (strategy, current) {
             match incremental::apply_changes(self, cur).await {
@@ -227,7 +285,7 @@ impl Pipeline {
                 Err(e) => tracing::info!(reason = %e, "no incremental update; building in full"),
             }
         }
-        self.build().await.map(Some)
+        self.build_on(current.cloned()).await.map(Some)
     }
 
     /// Record `built` as the last published version without serving it
@@ -236,10 +294,15 @@ impl Pipeline {
     /// after this never re-uses the serial.
     pub fn commit(&mut self, built: &Built) -> Result<(), BuildError> {
         let serial = built.zone.serial();
+        let ksk_ds = signing_ksks(&built.zone);
         self.state.store(&ZoneState {
             serial,
             journal_seq: Some(built.journal_seq),
+            ksk_ds: ksk_ds.clone(),
         })?;
+        if !self.anchors_from_parent && !ksk_ds.is_empty() {
+            self.trust_anchors = Some(ksk_ds);
+        }
         self.last_serial = Some(serial);
         self.last_delegations = Some(built.zone.zone.content.delegations.len());
         self.last_journal_seq = Some(built.journal_seq);
@@ -291,27 +354,20 @@ impl Pipeline {
     }
 }
 
-/// The zone's keys; when there are none, generate them by the configured
-/// policy (as Knot DNS does) and say so in the log.
-pub fn load_or_generate_keys(config: &Config) -> Result<Vec<SigningKey>, BuildError> {
+/// The zone's keys from its keys directory. None there is an error
+/// ([`BuildError::NoKeys`]): keys are made only by `tldns keys generate`.
+pub fn load_keys(config: &Config) -> Result<Vec<SigningKey>, BuildError> {
     let dir = config.resolve(&config.zone.dnssec.keys_dir);
     let keys = if dir.exists() {
         KeyStore::load(&dir, &config.origin)?
     } else {
         Vec::new()
     };
-    if !keys.is_empty() {
-        return Ok(keys);
-    }
-    let keys = KeyStore::generate(&dir, &config.origin, &config.zone.dnssec, unix_now())?;
-    for k in &keys {
-        tracing::info!(
-            tag = k.key_tag,
-            algorithm = k.algorithm,
-            sep = k.is_sep(),
-            dir = %dir.display(),
-            "generated a signing key (the zone had none)"
-        );
+    if keys.is_empty() {
+        return Err(BuildError::NoKeys {
+            dir,
+            zone: config.origin.clone(),
+        });
     }
     Ok(keys)
 }

@@ -1,5 +1,7 @@
-//! The durable state of one zone: the serial of the last published version
-//! and the SRS journal position it includes, together in one file,
+//! The durable state of one zone: the serial of the last published version,
+//! the SRS journal position it includes and the DS of the keys that signed
+//! its DNSKEY RRset (the trust anchors of the next version when no parent DS
+//! is configured, [`crate::dnssec::parent`]), together in one file,
 //! `<state-dir>/<zone>.state`, written before the version is swapped in
 //! and read when the pipeline starts. One source of truth: a restart never
 //! goes backwards (RFC 1982 serials only increase) and knows which journal
@@ -9,13 +11,16 @@
 //! header line naming the format and its version:
 //!
 //! ```text
-//! tldns-zone-state 1
+//! tldns-zone-state 2
 //! serial 2024061501
 //! journal-seq 81234
+//! ksk-ds 12345 13 2 49fd46e6c4b45c55d4ac69cbd3cd34ac1afe51de0d8e1aa8f5e0d1e1a5c0b7a9
 //! ```
 //!
 //! `journal-seq` is absent when the position is unknown (state upgraded
-//! from an old `<zone>.serial`). Unknown keys are refused, as in the
+//! from an old `<zone>.serial`); `ksk-ds` (key tag, algorithm, digest type,
+//! hex digest) is repeated per key and absent for an unsigned zone. Version
+//! 1 files (no `ksk-ds`) are read too. Unknown keys are refused, as in the
 //! configuration: a file this version cannot fully read is not guessed at.
 //!
 //! Upgrade: when there is no `<zone>.state`, the files older versions wrote
@@ -26,21 +31,25 @@
 //! Owns the file and its format; knows nothing of how versions are built.
 
 use crate::name::Name;
+use crate::rr::Ds;
 use crate::serial::serial_gt;
 use std::path::{Path, PathBuf};
 
 /// The header's first word.
 const MAGIC: &str = "tldns-zone-state";
-/// The format version this code writes and reads.
-pub const FORMAT_VERSION: u32 = 1;
+/// The format version this code writes (it reads this one and 1).
+pub const FORMAT_VERSION: u32 = 2;
 
 /// What the last published version was.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ZoneState {
     /// Its SOA serial.
     pub serial: u32,
     /// The SRS journal position it includes; `None` if unknown.
     pub journal_seq: Option<i64>,
+    /// The DS (SHA-256) of each key whose RRSIG over the DNSKEY RRset it
+    /// holds; empty when unsigned or unknown (older files).
+    pub ksk_ds: Vec<Ds>,
 }
 
 /// Why the zone state could not be read or written.
@@ -70,7 +79,7 @@ pub enum StateError {
         text: String,
     },
     /// The file is of another format version than [`FORMAT_VERSION`].
-    #[error("{path}: format version {found}; this tldns reads version {FORMAT_VERSION}")]
+    #[error("{path}: format version {found}; this tldns reads versions 1 to {FORMAT_VERSION}")]
     Version {
         /// The file.
         path: PathBuf,
@@ -117,7 +126,13 @@ impl StateFile {
         };
         let legacy = self.load_legacy()?;
         Ok(match (state, legacy) {
-            (Some(s), Some(l)) if tldns_base::serial::serial_gt(l.serial, s.serial) => Some(l),
+            // The legacy files know no keys: the anchors stay the state file's.
+            (Some(s), Some(l)) if tldns_base::serial::serial_gt(l.serial, s.serial) => {
+                Some(ZoneState {
+                    ksk_ds: s.ksk_ds,
+                    ..l
+                })
+            }
             (Some(s), _) => Some(s),
             (None, l) => l,
         })
@@ -155,6 +170,7 @@ impl StateFile {
             found = Some(ZoneState {
                 serial,
                 journal_seq: None,
+                ksk_ds: Vec::new(),
             });
         }
         let path = self.with_extension("position");
@@ -171,6 +187,7 @@ impl StateFile {
                 _ => Some(ZoneState {
                     serial,
                     journal_seq: Some(seq),
+                    ksk_ds: Vec::new(),
                 }),
             };
         }
@@ -195,7 +212,30 @@ fn format(s: &ZoneState) -> String {
     if let Some(seq) = s.journal_seq {
         t.push_str(&format!("journal-seq {seq}\n"));
     }
+    for d in &s.ksk_ds {
+        t.push_str(&format!(
+            "ksk-ds {} {} {} {}\n",
+            d.key_tag,
+            d.algorithm,
+            d.digest_type,
+            data_encoding::HEXLOWER.encode(&d.digest)
+        ));
+    }
     t
+}
+
+/// `<tag> <algorithm> <digest-type> <hex>`.
+fn parse_ds(value: &str) -> Option<Ds> {
+    let mut f = value.split_whitespace();
+    let ds = Ds {
+        key_tag: f.next()?.parse().ok()?,
+        algorithm: f.next()?.parse().ok()?,
+        digest_type: f.next()?.parse().ok()?,
+        digest: data_encoding::HEXLOWER_PERMISSIVE
+            .decode(f.next()?.as_bytes())
+            .ok()?,
+    };
+    f.next().is_none().then_some(ds)
 }
 
 fn parse(path: &Path, text: &str) -> Result<ZoneState, StateError> {
@@ -209,7 +249,7 @@ fn parse(path: &Path, text: &str) -> Result<ZoneState, StateError> {
     let header = lines.next().map_or("", |(_, l)| l);
     match header.split_once(' ') {
         Some((MAGIC, v)) => match v.trim().parse::<u32>() {
-            Ok(FORMAT_VERSION) => {}
+            Ok(1..=FORMAT_VERSION) => {}
             Ok(found) => {
                 return Err(StateError::Version {
                     path: path.to_path_buf(),
@@ -220,7 +260,7 @@ fn parse(path: &Path, text: &str) -> Result<ZoneState, StateError> {
         },
         _ => return Err(bad(1, "not a tldns zone state file", header)),
     }
-    let (mut serial, mut journal_seq) = (None, None);
+    let (mut serial, mut journal_seq, mut ksk_ds) = (None, None, Vec::new());
     for (n, line) in lines {
         if line.trim().is_empty() {
             continue;
@@ -243,6 +283,10 @@ fn parse(path: &Path, text: &str) -> Result<ZoneState, StateError> {
                         .map_err(|_| bad(n, "not a journal position", line))?,
                 )
             }
+            "ksk-ds" => ksk_ds.push(
+                parse_ds(value)
+                    .ok_or_else(|| bad(n, "not a DS (tag, algorithm, digest type, hex)", line))?,
+            ),
             _ => return Err(bad(n, "unknown key", line)),
         }
     }
@@ -250,6 +294,7 @@ fn parse(path: &Path, text: &str) -> Result<ZoneState, StateError> {
     Ok(ZoneState {
         serial,
         journal_seq,
+        ksk_ds,
     })
 }
 
@@ -275,12 +320,18 @@ mod tests {
         let s = ZoneState {
             serial: 42,
             journal_seq: Some(7),
+            ksk_ds: vec![Ds {
+                key_tag: 12345,
+                algorithm: 13,
+                digest_type: 2,
+                digest: vec![0xab, 0x01],
+            }],
         };
         f.store(&s).unwrap();
         assert_eq!(StateFile::new(&d, &origin()).load().unwrap(), Some(s));
         assert_eq!(
             std::fs::read_to_string(d.join("mobile.state")).unwrap(),
-            "tldns-zone-state 1\nserial 42\njournal-seq 7\n"
+            "tldns-zone-state 2\nserial 42\njournal-seq 7\nksk-ds 12345 13 2 ab01\n"
         );
         std::fs::remove_dir_all(&d).unwrap();
     }
@@ -298,7 +349,8 @@ mod tests {
             f.load().unwrap(),
             Some(ZoneState {
                 serial: 2000000005,
-                journal_seq: None
+                journal_seq: None,
+                ksk_ds: Vec::new(),
             })
         );
         std::fs::write(d.join("mobile.serial"), "2000000003\n").unwrap();
@@ -306,17 +358,19 @@ mod tests {
             f.load().unwrap(),
             Some(ZoneState {
                 serial: 2000000004,
-                journal_seq: Some(99)
+                journal_seq: Some(99),
+                ksk_ds: Vec::new(),
             })
         );
         let s = ZoneState {
             serial: 2000000006,
             journal_seq: Some(100),
+            ksk_ds: Vec::new(),
         };
         f.store(&s).unwrap();
         assert!(!d.join("mobile.serial").exists());
         assert!(!d.join("mobile.position").exists());
-        assert_eq!(f.load().unwrap(), Some(s));
+        assert_eq!(f.load().unwrap(), Some(s.clone()));
 
         // An older tldns ran after the state file was written (a rollback)
         // and went on to a greater serial: its files win, so the serial
@@ -325,6 +379,7 @@ mod tests {
         let rolled_back = ZoneState {
             serial: 2000000009,
             journal_seq: Some(120),
+            ksk_ds: Vec::new(),
         };
         assert_eq!(f.load().unwrap(), Some(rolled_back));
         std::fs::write(d.join("mobile.position"), "2000000001 50\n").unwrap();
@@ -334,10 +389,17 @@ mod tests {
 
     #[test]
     fn refuses_what_it_cannot_read() {
+        assert!(matches!(
+            parse(
+                Path::new("x.state"),
+                "tldns-zone-state 2\nserial 1\nksk-ds 1 13 2\n"
+            ),
+            Err(StateError::Parse { line: 3, .. })
+        ));
         let p = Path::new("x.state");
         assert!(matches!(
-            parse(p, "tldns-zone-state 2\nserial 1\n"),
-            Err(StateError::Version { found: 2, .. })
+            parse(p, "tldns-zone-state 3\nserial 1\n"),
+            Err(StateError::Version { found: 3, .. })
         ));
         assert!(matches!(
             parse(p, "42\n"),
@@ -355,7 +417,8 @@ mod tests {
             parse(p, "tldns-zone-state 1\nserial 9\n").unwrap(),
             ZoneState {
                 serial: 9,
-                journal_seq: None
+                journal_seq: None,
+                ksk_ds: Vec::new(),
             }
         );
     }

@@ -33,6 +33,8 @@ pub fn verify_options(
             .filter_map(|t| crate::rr::type_from_str(t))
             .collect(),
         require_signed,
+        trust_anchors: None,
+        min_signature_life: 0,
     }
 }
 
@@ -155,7 +157,13 @@ keys-dir = {keys:?}
             zone: zone.clone(),
             dnssec: None,
         });
-        let keys = crate::pipeline::load_or_generate_keys(&cfg).unwrap();
+        let keys = crate::dnssec::keys::KeyStore::generate(
+            &cfg.resolve(&cfg.zone.dnssec.keys_dir),
+            &cfg.origin,
+            &cfg.zone.dnssec,
+            tldns_base::time::unix_now(),
+        )
+        .unwrap();
         let params =
             crate::dnssec::signer::SignParams::from_config(&cfg.zone.dnssec, &cfg.nsec3_salt);
         let signed = crate::dnssec::signer::sign_zone(

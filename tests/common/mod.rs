@@ -4,6 +4,7 @@
 
 pub mod daemon;
 pub mod testdb;
+pub mod unbound;
 
 use std::net::{SocketAddr, TcpListener, UdpSocket};
 use std::path::{Path, PathBuf};
@@ -95,7 +96,22 @@ pub fn write_config(dir: &Path, port: u16, dnssec: bool, extra: &str) -> PathBuf
         .replace("[export]\n", "[export]\nenabled = false\n");
     let path = dir.join("mobile.toml");
     std::fs::write(&path, format!("{text}\n{extra}")).unwrap();
+    if dnssec {
+        first_keys(&path);
+    }
     path
+}
+
+/// The zone's first keys, made as `tldns keys generate` makes them (tldns
+/// never makes keys on its own): the operator's first step for a new zone.
+pub fn first_keys(config: &Path) {
+    let c = tldns::config::Config::load(config).unwrap();
+    let dir = c.resolve(&c.zone.dnssec.keys_dir);
+    if tldns::dnssec::keys::KeyStore::load(&dir, &c.origin).is_ok_and(|k| !k.is_empty()) {
+        return;
+    }
+    tldns::dnssec::keys::KeyStore::generate(&dir, &c.origin, &c.zone.dnssec, 1_700_000_000)
+        .unwrap();
 }
 
 pub fn tldns() -> Command {
@@ -248,6 +264,8 @@ pub fn section(dig_out: &str, name: &str) -> Vec<(String, String, String)> {
 #[allow(dead_code)]
 pub fn copy_test_key(dir: &Path) {
     let keys = dir.join("keys");
+    // It replaces the keys the configuration's first step made.
+    let _ = std::fs::remove_dir_all(&keys);
     std::fs::create_dir_all(&keys).unwrap();
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("keys/test/ed25519");
     for e in std::fs::read_dir(src).unwrap() {

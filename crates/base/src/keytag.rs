@@ -1,4 +1,6 @@
-//! The DNSKEY key tag (RFC 4034 Appendix B), once.
+//! The DNSKEY key tag (RFC 4034 Appendix B) and the DS digest (RFC 4034
+//! §5.1.4), once each: the signer, the verifier and the `keys` command use
+//! these.
 
 /// Key tag of DNSKEY RDATA (RFC 4034 Appendix B; B.1 for algorithm 1).
 pub fn key_tag(rdata: &[u8]) -> u16 {
@@ -21,6 +23,21 @@ pub fn key_tag(rdata: &[u8]) -> u16 {
     }
     ac += (ac >> 16) & 0xffff;
     (ac & 0xffff) as u16
+}
+
+/// The DS digest of DNSKEY RDATA `dnskey` owned by the name whose wire form
+/// is `owner_wire` (RFC 4034 §5.1.4: digest over owner | RDATA); `None` for
+/// a digest type other than SHA-256 (2, RFC 4509) and SHA-384 (4, RFC 6605).
+pub fn ds_digest(owner_wire: &[u8], dnskey: &[u8], digest_type: u8) -> Option<Vec<u8>> {
+    let alg = match digest_type {
+        2 => &ring::digest::SHA256,
+        4 => &ring::digest::SHA384,
+        _ => return None,
+    };
+    let mut ctx = ring::digest::Context::new(alg);
+    ctx.update(owner_wire);
+    ctx.update(dnskey);
+    Some(ctx.finish().as_ref().to_vec())
 }
 
 #[cfg(test)]

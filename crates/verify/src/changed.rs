@@ -195,6 +195,21 @@ pub enum ChangedError {
         /// What is wrong with it.
         problem: String,
     },
+    /// Two DNSKEYs share a key tag (RFC 4034 Appendix B): a signature by
+    /// that tag names no one key.
+    #[error(
+        "{count} DNSKEYs share key tag {key_tag}: key tags must be unique (RFC 4034 App. B, incident .de 2026)"
+    )]
+    KeyTagCollision {
+        /// The shared key tag.
+        key_tag: u16,
+        /// How many DNSKEYs have it.
+        count: usize,
+    },
+    /// The chain-of-trust gate or the signature-life rule refused the
+    /// version (the same checks as the full verifier's).
+    #[error("{0}")]
+    Full(#[from] crate::VerifyError),
 }
 
 /// What [`verify_changed`] checked.
@@ -296,12 +311,31 @@ pub fn verify_changed(
     let (Some(os), Some(ns)) = (&old.dnssec, &new.dnssec) else {
         return Ok(report);
     };
+    // The keys first: a key tag two DNSKEYs share is named as such, not
+    // as a changed RRset.
+    let sigs = Signatures::new(&ns.dnskeys, origin, opts)?;
     if os.dnskeys != ns.dnskeys || os.nsec3param != ns.nsec3param {
         return Err(ChangedError::Apex {
             what: "DNSKEY or NSEC3PARAM RRset",
         });
     }
-    let sigs = Signatures::new(&ns.dnskeys, origin, opts.now)?;
+    if let Some(anchors) = &opts.trust_anchors {
+        // The DNSKEY RRSIGs were verified: now if they changed (below), or
+        // when the version they come from was.
+        let by: Vec<usize> = ns
+            .apex_sigs
+            .get(&rtype::DNSKEY)
+            .into_iter()
+            .flatten()
+            .filter_map(|r| RrsigFields::parse(r).ok())
+            .filter_map(|f| {
+                sigs.keys
+                    .iter()
+                    .position(|k| k.tag == f.key_tag && k.algorithm == f.algorithm)
+            })
+            .collect();
+        dnskey::trusted(origin, &sigs.keys, &by, anchors)?;
+    }
     for (t, s) in &ns.apex_sigs {
         if *t == rtype::SOA || os.apex_sigs.get(t) != Some(s) {
             let rd = match *t {
@@ -427,10 +461,24 @@ struct Signatures {
     /// The zone's origin, every signature's signer.
     origin: Name,
     now: u32,
+    /// [`VerifyOptions::min_signature_life`].
+    min_life: u32,
 }
 
 impl Signatures {
-    fn new(dnskeys: &[Vec<u8>], origin: &Name, now: u32) -> Result<Signatures, ChangedError> {
+    fn new(
+        dnskeys: &[Vec<u8>],
+        origin: &Name,
+        opts: &VerifyOptions,
+    ) -> Result<Signatures, ChangedError> {
+        let mut tags: Vec<u16> = dnskeys.iter().map(|rd| dnskey::key_tag(rd)).collect();
+        tags.sort_unstable();
+        if let Some(w) = tags.windows(2).find(|w| w[0] == w[1]) {
+            return Err(ChangedError::KeyTagCollision {
+                key_tag: w[0],
+                count: tags.iter().filter(|t| **t == w[0]).count(),
+            });
+        }
         let mut keys = Vec::new();
         // The DNSKEY RRset is the last verified version's (checked by the
         // caller), so a key that does not parse was refused then; only the
@@ -453,7 +501,8 @@ impl Signatures {
             keys,
             algorithms,
             origin: origin.clone(),
-            now,
+            now: opts.now,
+            min_life: opts.min_signature_life,
         })
     }
 
@@ -501,11 +550,31 @@ impl Signatures {
                     now: self.now,
                 });
             }
+            if !policy::lasts(f.expiration, self.now, self.min_life) {
+                return Err(crate::VerifyError::SignatureTooShort {
+                    owner: owner.clone(),
+                    rtype: rt,
+                    key_tag,
+                    expiration: f.expiration,
+                    now: self.now,
+                    needed: self.min_life,
+                }
+                .into());
+            }
             let candidates: Vec<&ZoneKey> = self
                 .keys
                 .iter()
                 .filter(|k| k.tag == key_tag && k.algorithm == algorithm)
                 .collect();
+            if candidates.is_empty() {
+                return Err(crate::VerifyError::UnknownKey {
+                    owner: owner.clone(),
+                    rtype: rt,
+                    key_tag,
+                    algorithm,
+                }
+                .into());
+            }
             if candidates
                 .iter()
                 .any(|k| matches!(k.public, PublicKey::Unsupported))

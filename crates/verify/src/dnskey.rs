@@ -4,15 +4,19 @@
 //! signatures themselves are checked in `rrsig`.
 
 use super::{Index, Rrset, VerifyError};
+use crate::name::Name;
 use crate::policy;
-use crate::rr::{Dnskey, alg};
+use crate::rr::{Dnskey, Ds, alg};
 use ring::signature::{self, RsaPublicKeyComponents, UnparsedPublicKey};
 use std::collections::HashMap;
 
+use tldns_base::keytag::ds_digest;
 pub(crate) use tldns_base::keytag::key_tag;
 
 /// A zone key ready to verify with.
 pub(crate) struct ZoneKey {
+    /// The DNSKEY RDATA, which a DS digests (RFC 4034 §5.1.4).
+    pub rdata: Vec<u8>,
     pub tag: u16,
     pub algorithm: u8,
     pub flags: u16,
@@ -33,6 +37,7 @@ impl ZoneKey {
     /// decoded under the acceptance policy ([`decode`]).
     pub(crate) fn new(dnskey: &Dnskey, tag: u16) -> Result<ZoneKey, KeyProblem> {
         Ok(ZoneKey {
+            rdata: dnskey.to_rdata(),
             tag,
             algorithm: dnskey.algorithm,
             flags: dnskey.flags,
@@ -114,6 +119,53 @@ pub(super) fn check(z: &Index<'_>, set: &Rrset) -> Result<Vec<ZoneKey>, VerifyEr
         return Err(VerifyError::NoSepKey);
     }
     Ok(keys)
+}
+
+/// The chain-of-trust gate: one of `signers` (indices into `keys`, the
+/// keys whose RRSIG over the DNSKEY RRset verified) is a zone key that one
+/// of `anchors` names: same key tag and algorithm, and a digest of a type
+/// this verifier computes (SHA-256, SHA-384) over owner and DNSKEY RDATA
+/// that matches (RFC 4034 §5.1.4, RFC 4509, RFC 6605 §4).
+pub(crate) fn trusted(
+    origin: &Name,
+    keys: &[ZoneKey],
+    signers: &[usize],
+    anchors: &[Ds],
+) -> Result<(), VerifyError> {
+    let vouched = |k: &ZoneKey| {
+        anchors.iter().any(|a| {
+            a.key_tag == k.tag
+                && a.algorithm == k.algorithm
+                && ds_digest(origin.wire(), &k.rdata, a.digest_type).is_some_and(|d| d == a.digest)
+        })
+    };
+    if signers
+        .iter()
+        .any(|&i| keys[i].is_zone_key() && vouched(&keys[i]))
+    {
+        return Ok(());
+    }
+    let list = |v: Vec<String>| {
+        if v.is_empty() {
+            "none".to_string()
+        } else {
+            v.join(", ")
+        }
+    };
+    Err(VerifyError::Untrusted {
+        anchors: list(
+            anchors
+                .iter()
+                .map(|a| format!("{}/{}/{}", a.key_tag, a.algorithm, a.digest_type))
+                .collect(),
+        ),
+        signers: list(
+            signers
+                .iter()
+                .map(|&i| format!("{}/{}", keys[i].tag, keys[i].algorithm))
+                .collect(),
+        ),
+    })
 }
 
 /// Why a DNSKEY's public key cannot be used.

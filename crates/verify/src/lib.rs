@@ -66,6 +66,16 @@ pub struct VerifyOptions {
     pub allowed_extra_types: Vec<u16>,
     /// Refuse an unsigned zone (Specification 6 §1.3: the zone is signed).
     pub require_signed: bool,
+    /// What the parent vouches for: the DS RRset it holds for the zone
+    /// (RFC 4034 §5), or, where that is not known, the key-signing keys of
+    /// the last published version. The DNSKEY RRset must be signed by a
+    /// key one of them names (the chain-of-trust gate).
+    /// `None`: no gate (a zone never published, with no parent DS given).
+    pub trust_anchors: Option<Vec<rr::Ds>>,
+    /// Every RRSIG must stay valid at least this many seconds after `now`:
+    /// the SOA expire, for which a secondary that lost the primary goes on
+    /// serving what it has (RFC 6781 §4.4.3). 0: not expired is enough.
+    pub min_signature_life: u32,
 }
 
 impl Default for VerifyOptions {
@@ -76,6 +86,8 @@ impl Default for VerifyOptions {
             max_delegation_change: 0.1,
             allowed_extra_types: Vec::new(),
             require_signed: true,
+            trust_anchors: None,
+            min_signature_life: 0,
         }
     }
 }
@@ -299,6 +311,36 @@ pub enum VerifyError {
     /// No RRSIG over the DNSKEY RRset is by a SEP key.
     #[error("DNSKEY RRset not signed by a SEP key (RFC 6781 §3.1, Specification 6 §1.3)")]
     DnskeyNotSignedBySep,
+    /// The chain-of-trust gate: no RRSIG over the DNSKEY RRset is by a key
+    /// that a trust anchor ([`VerifyOptions::trust_anchors`]) names.
+    #[error(
+        "the DNSKEY RRset is signed by no key the parent vouches for (DS {anchors}; signed by {signers}): validating resolvers would find the zone bogus (RFC 4035 §5.2, incidents .fj 2022 and .ru 2024)"
+    )]
+    Untrusted {
+        /// The trust anchors, `tag/algorithm/digest-type` each.
+        anchors: String,
+        /// The keys that do sign it, `tag/algorithm` each.
+        signers: String,
+    },
+    /// An RRSIG that expires before a secondary could stop serving it.
+    #[error(
+        "{owner} RRSIG over {} by key {key_tag}: expires at {expiration}, less than {needed} s (the SOA expire) after now {now}: a secondary could serve it expired (RFC 6781 §4.4.3, incident .zm 2015)",
+        type_name(*.rtype)
+    )]
+    SignatureTooShort {
+        /// The RRset's owner.
+        owner: Name,
+        /// The type it covers.
+        rtype: u16,
+        /// The RRSIG's key tag.
+        key_tag: u16,
+        /// Its expiration, unix seconds.
+        expiration: u32,
+        /// The time checked against.
+        now: u32,
+        /// The life it must have left ([`VerifyOptions::min_signature_life`]).
+        needed: u32,
+    },
     /// An RRSIG whose signature does not verify with its key over the RRset's
     /// signed data (RFC 4034 §3.1.8.1).
     #[error("{owner} RRSIG over {}: RRSIG by key {key_tag} does not validate (RFC 4035 §5.3.3)", type_name(*.rtype))]
@@ -587,7 +629,11 @@ pub fn verify(
     report.nsec3_records = n3.records;
     report.hashes_computed = n3.hashes;
     let t = Instant::now();
-    report.rrsigs_checked = rrsig::check(&zone, &keys, opts.now, threads)?;
+    let checked = rrsig::check(&zone, &keys, opts, threads)?;
+    report.rrsigs_checked = checked.verified;
+    if let Some(anchors) = &opts.trust_anchors {
+        dnskey::trusted(origin, &keys, &checked.dnskey_signers, anchors)?;
+    }
     report.signature_elapsed = t.elapsed();
     report.elapsed = start.elapsed();
     tracing::info!(

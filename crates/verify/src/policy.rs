@@ -103,6 +103,12 @@ pub fn validity(inception: u32, expiration: u32, now: u32) -> Validity {
     }
 }
 
+/// Whether a signature expiring at `expiration` is still valid `life`
+/// seconds after `now` (serial arithmetic, as [`validity`]).
+pub fn lasts(expiration: u32, now: u32, life: u32) -> bool {
+    life == 0 || i64::from(Serial(expiration).since(Serial(now))) >= i64::from(life)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

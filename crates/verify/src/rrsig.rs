@@ -6,7 +6,7 @@
 //! Keys come decoded from `dnskey`.
 
 use super::dnskey::{PublicKey, ZoneKey, zone_algorithms};
-use super::{Index, VerifyError, par_map};
+use super::{Index, VerifyError, VerifyOptions, par_map};
 use crate::name::Name;
 use crate::policy::{self, FieldProblem, Validity};
 use crate::rr::{Rrsig, RrsigFields, Soa, read_name, rtype};
@@ -24,14 +24,23 @@ struct Job {
     sig_at: usize,
 }
 
-/// Check every RRSIG and that every authoritative RRset is signed; returns
-/// the number of signatures verified.
+/// What [`check`] found.
+pub(super) struct Checked {
+    /// Signatures verified.
+    pub verified: usize,
+    /// The keys (indices into the key list) whose RRSIG over the DNSKEY
+    /// RRset verified.
+    pub dnskey_signers: Vec<usize>,
+}
+
+/// Check every RRSIG and that every authoritative RRset is signed.
 pub(super) fn check(
     z: &Index<'_>,
     keys: &[ZoneKey],
-    now: u32,
+    opts: &VerifyOptions,
     threads: usize,
-) -> Result<usize, VerifyError> {
+) -> Result<Checked, VerifyError> {
+    let now = opts.now;
     // RFC 4035 §5.3.1: only keys with the Zone Key flag validate RRsets.
     let mut by_tag: HashMap<(u16, u8), usize> = HashMap::new();
     for (i, k) in keys.iter().enumerate() {
@@ -157,6 +166,16 @@ pub(super) fn check(
                     });
                 }
             }
+            if !policy::lasts(expiration, now, opts.min_signature_life) {
+                return Err(VerifyError::SignatureTooShort {
+                    owner: owner.clone(),
+                    rtype: covered,
+                    key_tag,
+                    expiration,
+                    now,
+                    needed: opts.min_signature_life,
+                });
+            }
             if let Some(bit) = zone_algs.iter().position(|&a| a == algorithm) {
                 algs_seen[set_i] |= 1 << (bit % 64);
             }
@@ -220,7 +239,17 @@ pub(super) fn check(
             algorithm: j.fields.algorithm,
         });
     }
-    Ok(jobs.len())
+    let mut dnskey_signers: Vec<usize> = jobs
+        .iter()
+        .filter(|j| Some(j.rrset) == dnskey_set)
+        .map(|j| j.key)
+        .collect();
+    dnskey_signers.sort_unstable();
+    dnskey_signers.dedup();
+    Ok(Checked {
+        verified: jobs.len(),
+        dnskey_signers,
+    })
 }
 
 /// RFC 4034 §3.1.8.1: signed data = RRSIG RDATA without the signature (signer

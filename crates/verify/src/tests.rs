@@ -582,3 +582,92 @@ fn unsigned_zone_needs_permission() {
         Err(VerifyError::MultipleSoa { count: 2, .. })
     ));
 }
+
+/// The DS records (digest types 2 and 4) of the zone's SEP keys, and those
+/// of its ZSKs (which sign no DNSKEY RRset).
+fn ds_of(z: &[Record], sep: bool) -> Vec<crate::rr::Ds> {
+    z.iter()
+        .filter(|r| {
+            r.rtype == rtype::DNSKEY
+                && Dnskey::from_rdata(&r.rdata).is_ok_and(|k| k.is_sep() == sep)
+        })
+        .flat_map(|r| {
+            let k = Dnskey::from_rdata(&r.rdata).unwrap();
+            [2u8, 4].map(|digest_type| crate::rr::Ds {
+                key_tag: key_tag(&r.rdata),
+                algorithm: k.algorithm,
+                digest_type,
+                digest: tldns_base::keytag::ds_digest(r.owner.wire(), &r.rdata, digest_type)
+                    .unwrap(),
+            })
+        })
+        .collect()
+}
+
+/// The chain-of-trust gate (.fj 2022, .ru 2024): the DNSKEY RRset must be
+/// signed by a key a DS of the parent names, with the right digest.
+#[test]
+fn dnskey_rrset_must_be_signed_by_a_key_the_parent_vouches_for() {
+    let Some(z) = ecdsa_zone() else { return };
+    let with = |anchors: Vec<crate::rr::Ds>| {
+        verify(
+            z,
+            &origin(),
+            &VerifyOptions {
+                trust_anchors: Some(anchors),
+                ..opts()
+            },
+        )
+    };
+    let ksk = ds_of(z, true);
+    for ds in &ksk {
+        with(vec![ds.clone()]).unwrap_or_else(|e| panic!("digest {}: {e}", ds.digest_type));
+    }
+    // A DS of the ZSK: that key signs no DNSKEY RRset.
+    assert!(matches!(
+        with(ds_of(z, false)),
+        Err(VerifyError::Untrusted { .. })
+    ));
+    // The KSK's tag and algorithm with a digest of another key.
+    let mut forged = ksk[0].clone();
+    forged.digest[0] ^= 1;
+    assert!(matches!(
+        with(vec![forged]),
+        Err(VerifyError::Untrusted { .. })
+    ));
+    match with(Vec::new()) {
+        Err(e @ VerifyError::Untrusted { .. }) => {
+            assert!(e.to_string().contains("DS none"), "{e}")
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+/// A signature must outlive the SOA expire, for which a secondary that lost
+/// the primary goes on serving it (.zm 2015).
+#[test]
+fn signature_expiring_before_the_soa_expire_is_refused() {
+    let Some(z) = ecdsa_zone() else { return };
+    // The fixed expiration, 2035-01-01, less NOW.
+    let left = 2_051_222_400 - NOW;
+    let with = |life: u32| {
+        verify(
+            z,
+            &origin(),
+            &VerifyOptions {
+                min_signature_life: life,
+                ..opts()
+            },
+        )
+    };
+    with(left).unwrap();
+    match with(left + 1) {
+        Err(VerifyError::SignatureTooShort {
+            expiration, needed, ..
+        }) => {
+            assert_eq!(expiration, 2_051_222_400);
+            assert_eq!(needed, left + 1);
+        }
+        other => panic!("{other:?}"),
+    }
+}

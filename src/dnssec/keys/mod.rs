@@ -270,19 +270,14 @@ impl SigningKey {
 
     /// DS RDATA for the parent (RFC 4034 §5.1.4): digest over owner | DNSKEY RDATA.
     pub fn ds(&self, digest_type: u8) -> Result<Ds, KeyError> {
-        let alg = match digest_type {
-            2 => &ring::digest::SHA256,
-            4 => &ring::digest::SHA384,
-            other => return Err(KeyError::UnsupportedDigest(other)),
-        };
-        let mut ctx = ring::digest::Context::new(alg);
-        ctx.update(self.owner.wire());
-        ctx.update(&self.dnskey_rdata());
+        let digest =
+            tldns_base::keytag::ds_digest(self.owner.wire(), &self.dnskey_rdata(), digest_type)
+                .ok_or(KeyError::UnsupportedDigest(digest_type))?;
         Ok(Ds {
             key_tag: self.key_tag,
             algorithm: self.algorithm,
             digest_type,
-            digest: ctx.finish().as_ref().to_vec(),
+            digest,
         })
     }
 

@@ -257,11 +257,23 @@ fn signature_times_and_jitter() {
     for r in sec.nsec3.values() {
         let f = RrsigFields::parse(r.sigs().next().unwrap()).unwrap();
         assert_eq!(f.inception, NOW - p.inception_backdate_secs);
-        assert!(f.expiration >= NOW + p.validity_secs - p.jitter_secs);
+        // A first signing: spread over the refresh cycle.
+        assert!(f.expiration >= NOW + p.refresh_secs + 3600);
         assert!(f.expiration <= NOW + p.validity_secs + p.jitter_secs);
         exps.insert(f.expiration);
     }
     assert!(exps.len() > 5, "expirations spread: {exps:?}");
+    // Renewed (due) ones: validity ± jitter.
+    let mut sec = sec;
+    let later = NOW + 10 * 86_400;
+    refresh(&mut sec, &z, &keys(13, true), &p, later).unwrap();
+    for r in sec.nsec3.values() {
+        let f = RrsigFields::parse(r.sigs().next().unwrap()).unwrap();
+        if f.inception == later - p.inception_backdate_secs {
+            assert!(f.expiration >= later + p.validity_secs - p.jitter_secs);
+            assert!(f.expiration <= later + p.validity_secs + p.jitter_secs);
+        }
+    }
     // Same `now`, same times; Ed25519 also gives the same bytes.
     let k = keys(15, false);
     let a = sign_dnssec(&z, &k, &p, NOW).unwrap();
@@ -462,14 +474,17 @@ fn refresh_resigns_only_what_expires() {
     };
     let mut sec = sign_dnssec(&z, &k, &p, NOW).unwrap();
     let before = sec.clone();
+    // A first signing's expirations start an hour beyond the refresh
+    // window: half an hour on, nothing is due.
     assert_eq!(
-        refresh(&mut sec, &z, &k, &p, NOW + 86_400)
+        refresh(&mut sec, &z, &k, &p, NOW + 1800)
             .unwrap()
             .rrsets_signed,
         0
     );
     assert_eq!(sec, before);
-    // 6.5 days in, jitter ±1 day: some (not all) have less than 7 days left.
+    // 6.5 days in, expirations spread from 7 days and an hour to 15 days:
+    // some (not all) have less than 7 days left.
     let st = refresh(&mut sec, &z, &k, &p, NOW + 6 * 86_400 + 43_200).unwrap();
     let total = 4 + sec.ds_sigs.len() + sec.nsec3.len();
     assert!(

@@ -1,0 +1,161 @@
+//! Signatures refreshed, not replaced (issue: DNSSEC that runs for years):
+//! a full build keeps every signature of the published version that is
+//! still good, so an unchanged SRS gives an IXFR of the SOA and what was
+//! due; and over a simulated week of hourly refreshes no signature in the
+//! served zone comes within the refresh window, with the refreshes spread
+//! over the cycle rather than all at once.
+
+mod common;
+
+use common::{TempDir, free_port, write_config};
+use tldns::config::Config;
+use tldns::pipeline::Pipeline;
+use tldns::rr::{RrsigFields, rtype};
+use tldns::srs::Srs;
+use tldns::xfr::diff::diff;
+use tldns::zone::SignedZone;
+
+const T0: u64 = 1_780_000_000;
+const HOUR: u64 = 3600;
+
+/// A pipeline on a seeded SQLite SRS; `dnssec` replaces the `[dnssec]`
+/// timing lines of the demo configuration, `expire` the SOA expire.
+async fn pipeline(dir: &std::path::Path, timing: &str, expire: u32) -> Pipeline {
+    let cfg = write_config(dir, free_port(), true, "");
+    let text = std::fs::read_to_string(&cfg)
+        .unwrap()
+        .replace("expire = 1209600", &format!("expire = {expire}"))
+        .replace("signature-validity-days = 21\n", &format!("{timing}\n"))
+        .replace("refresh-days = 14\n", "")
+        .replace("jitter-hours = 24\n", "");
+    std::fs::write(&cfg, text).unwrap();
+    let config = Config::load(&cfg).unwrap();
+    let db = format!("sqlite://{}", dir.join("srs.sqlite").display());
+    let srs = Srs::connect(&db).await.unwrap();
+    srs.init().await.unwrap();
+    tldns::srs::seed(&srs, &config.origin, &config.apex_ns, 60, 3, false)
+        .await
+        .unwrap();
+    Pipeline::new(config, srs).await.unwrap()
+}
+
+/// Every RRSIG of the version: (covered type, owner text, expiration).
+fn expirations(z: &SignedZone) -> Vec<(u16, String, u32)> {
+    z.records()
+        .iter()
+        .filter(|r| r.rtype == rtype::RRSIG)
+        .map(|r| {
+            let f = RrsigFields::parse(&r.rdata).unwrap();
+            (f.type_covered, r.owner.to_string(), f.expiration)
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_full_build_of_an_unchanged_srs_changes_only_the_soa_and_what_was_due() {
+    let dir = TempDir::new("refresh-steady");
+    let mut p = pipeline(
+        dir.path(),
+        "signature-validity-days = 21\nrefresh-days = 14\njitter-hours = 24",
+        1_209_600,
+    )
+    .await;
+    p.set_clock(Some(T0));
+    let first = p.build().await.unwrap();
+    p.commit(&first).unwrap();
+    let sigs = expirations(&first.zone).len();
+    assert!(sigs > 50, "{sigs}");
+
+    // An hour later, nothing changed in the SRS: the IXFR is the SOA and
+    // its signature, nothing else.
+    p.set_clock(Some(T0 + HOUR));
+    let second = p.build_on(Some(first.zone.clone())).await.unwrap();
+    p.commit(&second).unwrap();
+    let d = diff(&first.zone, &second.zone);
+    let types = |rs: &[tldns::rr::Record]| -> Vec<(u16, u16)> {
+        rs.iter()
+            .map(|r| {
+                let covered = if r.rtype == rtype::RRSIG {
+                    RrsigFields::parse(&r.rdata).unwrap().type_covered
+                } else {
+                    0
+                };
+                (r.rtype, covered)
+            })
+            .collect()
+    };
+    assert_eq!(types(&d.removed), vec![(rtype::RRSIG, rtype::SOA)], "{d:?}");
+    assert_eq!(types(&d.added), vec![(rtype::RRSIG, rtype::SOA)], "{d:?}");
+
+    // Two days on, the signatures with less than the refresh window left
+    // (and only those) are made again: the IXFR carries them. The first
+    // signing spread its expirations from 14 days and an hour to 22 days,
+    // so about a quarter are due.
+    let now = T0 + 2 * 24 * HOUR;
+    let refresh = 14 * 24 * 3600;
+    let due: Vec<_> = expirations(&second.zone)
+        .into_iter()
+        .filter(|(t, _, e)| *t != rtype::SOA && (*e as u64) < now + refresh)
+        .collect();
+    assert!(
+        !due.is_empty() && due.len() < sigs / 2,
+        "{} of {sigs}",
+        due.len()
+    );
+    p.set_clock(Some(now));
+    let third = p.build_on(Some(second.zone.clone())).await.unwrap();
+    let d = diff(&second.zone, &third.zone);
+    let removed_sigs = d.removed.iter().filter(|r| r.rtype == rtype::RRSIG).count();
+    assert_eq!(removed_sigs, due.len() + 1, "the due ones and the SOA's");
+    assert_eq!(d.added.len(), d.removed.len());
+    assert!(d.removed.iter().all(|r| r.rtype == rtype::RRSIG));
+}
+
+/// A week of signature validity (3 days; refresh at 1 day left; SOA
+/// expire 1 hour), refreshed by a full build every hour over 7 days: after
+/// every build no signature has less than the refresh window left, and the
+/// refreshes spread out: no hour makes more than a few times the average.
+#[tokio::test]
+async fn a_simulated_week_of_hourly_refreshes_never_comes_within_the_window() {
+    let dir = TempDir::new("refresh-week");
+    let mut p = pipeline(
+        dir.path(),
+        "signature-validity-days = 3\nrefresh-days = 1\njitter-hours = 2",
+        3600,
+    )
+    .await;
+    let refresh = 24 * HOUR;
+    p.set_clock(Some(T0));
+    let mut cur = std::sync::Arc::new(p.build().await.unwrap().zone.as_ref().clone());
+    let total = expirations(&cur).len();
+    let mut per_hour = Vec::new();
+    for h in 1..=7 * 24 {
+        let now = T0 + h * HOUR;
+        p.set_clock(Some(now));
+        let next = p.build_on(Some(cur.clone())).await.unwrap();
+        p.commit(&next).unwrap();
+        for (t, owner, e) in expirations(&next.zone) {
+            assert!(
+                e as u64 >= now + refresh,
+                "hour {h}: {owner} RRSIG over type {t} expires at {e}, within the refresh window"
+            );
+        }
+        let d = diff(&cur, &next.zone);
+        let resigned = d.added.iter().filter(|r| r.rtype == rtype::RRSIG).count() - 1;
+        per_hour.push(resigned);
+        cur = next.zone.clone();
+    }
+    let sum: usize = per_hour.iter().sum();
+    // Each signature lives about validity - refresh = 2 days between
+    // renewals: over 7 days each is renewed about 3 times.
+    assert!(
+        sum >= 2 * total && sum <= 5 * total,
+        "{sum} renewals of {total}"
+    );
+    let average = sum as f64 / per_hour.len() as f64;
+    let worst = *per_hour.iter().max().unwrap();
+    assert!(
+        (worst as f64) <= 4.0 * average + 2.0,
+        "refreshes bunch up: {worst} in one hour, {average:.1} on average: {per_hour:?}"
+    );
+}

@@ -1,0 +1,275 @@
+//! The chain-of-trust gate (issue: DNSSEC that runs for years): a version
+//! is published only if its DNSKEY RRset is signed by a key the parent
+//! vouches for, and tldns never makes keys on its own. The incidents: .fj
+//! 2022 and .ru 2024 (a new key the parent did not vouch for).
+//!
+//! The anchors are the parent's DS RRset when the operator configures it
+//! (`parent-ds-file`), else the keys that signed the last published
+//! version (kept in the zone's state file, so a restart is held to them).
+
+mod common;
+
+use common::daemon::{daemon, serial};
+use common::{TempDir, first_keys, free_port, write_config};
+use std::path::Path;
+use tldns::config::Config;
+use tldns::dnssec::keys::KeyStore;
+use tldns::pipeline::daemon::{Outcome, ReloadError};
+use tldns::pipeline::{BuildError, Pipeline};
+use tldns::srs::Srs;
+use tldns::verify::VerifyError;
+
+/// The served version's DNSKEY RRset.
+fn dnskeys(current: &tldns::store::Current) -> Vec<Vec<u8>> {
+    current.load().zone.dnssec.as_ref().unwrap().dnskeys.clone()
+}
+
+/// Brand-new keys in the zone's keys directory, the old ones moved to
+/// `<keys>.old` (what a wrong or emptied keys directory looks like).
+fn replace_keys(cfg: &Path) -> std::path::PathBuf {
+    let c = Config::load(cfg).unwrap();
+    let dir = c.resolve(&c.zone.dnssec.keys_dir);
+    let old = dir.with_extension("old");
+    std::fs::rename(&dir, &old).unwrap();
+    first_keys(cfg);
+    old
+}
+
+#[tokio::test]
+async fn keys_no_one_vouches_for_are_never_published() {
+    let dir = TempDir::new("trust-continuity");
+    let (mut d, cfg) = daemon(dir.path(), true).await;
+    let current = d.current();
+    let keys_before = dnskeys(&current);
+    let published = serial(&current);
+    let keys_dir = dir.path().join("keys");
+
+    // An empty keys directory: the reload is refused, saying why, and the
+    // keys in use go on signing (a forced build publishes with them).
+    std::fs::rename(&keys_dir, dir.path().join("keys.away")).unwrap();
+    std::fs::create_dir_all(&keys_dir).unwrap();
+    match d.reload().await {
+        Err(ReloadError::Pipeline(e @ BuildError::NoKeys { .. })) => {
+            assert!(e.to_string().contains("tldns keys generate"), "{e}")
+        }
+        other => panic!("a pipeline without keys was made: {:?}", other.err()),
+    }
+    assert!(
+        KeyStore::load(&keys_dir, &tldns::name::Name::parse("mobile.").unwrap())
+            .unwrap()
+            .is_empty(),
+        "tldns made keys on its own"
+    );
+    assert!(matches!(d.step(true).await, Outcome::Published { .. }));
+    assert_eq!(dnskeys(&current), keys_before);
+    let published_again = serial(&current);
+    assert!(tldns::serial::serial_gt(published_again, published));
+
+    // Brand-new keys there (a wrong directory): they load, but no version
+    // signed by them is published; the last good one keeps serving.
+    std::fs::remove_dir_all(&keys_dir).unwrap();
+    first_keys(&cfg);
+    d.reload().await.unwrap();
+    assert_eq!(d.step(true).await, Outcome::Failed);
+    assert_eq!(serial(&current), published_again);
+    assert_eq!(dnskeys(&current), keys_before);
+
+    // A restart is held to the same anchors: they are in the state file.
+    let config = Config::load(&cfg).unwrap();
+    let db = format!("sqlite://{}", dir.path().join("srs.sqlite").display());
+    let mut p = Pipeline::new(config.clone(), Srs::connect(&db).await.unwrap())
+        .await
+        .unwrap();
+    assert_eq!(p.trust_anchors().map(<[_]>::len), Some(1));
+    match p.build().await {
+        Err(BuildError::Verify(e @ VerifyError::Untrusted { .. })) => {
+            let ksk = d.pipeline().trust_anchors().unwrap()[0].key_tag;
+            assert!(e.to_string().contains(&format!("DS {ksk}/")), "{e}");
+        }
+        other => panic!("a version signed by unvouched keys was built: {other:?}"),
+    }
+
+    // The zone's own keys back: it publishes again.
+    std::fs::remove_dir_all(&keys_dir).unwrap();
+    std::fs::rename(dir.path().join("keys.away"), &keys_dir).unwrap();
+    let mut p = Pipeline::new(config, Srs::connect(&db).await.unwrap())
+        .await
+        .unwrap();
+    let built = p.build().await.unwrap();
+    assert_eq!(built.zone.dnssec.as_ref().unwrap().dnskeys, keys_before);
+}
+
+/// `parent-ds-file`: what the parent holds decides, not the last version's
+/// keys: a DS of another key refuses the version; the DS of the new KSK
+/// (the parent updated, as after an emergency roll) lets it out.
+#[tokio::test]
+async fn the_parent_ds_file_is_the_gate() {
+    let dir = TempDir::new("trust-parent");
+    let cfg = write_config(dir.path(), free_port(), true, "");
+    let ds_file = dir.path().join("parent.ds");
+    let text = std::fs::read_to_string(&cfg).unwrap().replace(
+        "[dnssec]\n",
+        &format!("[dnssec]\nparent-ds-file = {:?}\n", ds_file),
+    );
+    std::fs::write(&cfg, text).unwrap();
+    let config = Config::load(&cfg).unwrap();
+    let db = format!("sqlite://{}", dir.path().join("srs.sqlite").display());
+    let srs = Srs::connect(&db).await.unwrap();
+    srs.init().await.unwrap();
+    tldns::srs::seed(&srs, &config.origin, &config.apex_ns, 20, 1, false)
+        .await
+        .unwrap();
+    let ds_of = |keys_dir: &Path| -> String {
+        KeyStore::load(keys_dir, &config.origin)
+            .unwrap()
+            .iter()
+            .filter(|k| k.is_sep())
+            .map(|k| k.ds_text(2, 86400).unwrap() + "\n")
+            .collect()
+    };
+
+    // No file yet: the configured gate cannot be passed without it.
+    match Pipeline::new(config.clone(), srs.clone()).await {
+        Err(BuildError::Parent(e)) => assert!(e.to_string().contains("parent.ds"), "{e}"),
+        other => panic!("no parent DS file, yet: {:?}", other.err()),
+    }
+
+    // Another zone key's DS (the parent holds someone else's key).
+    let other = TempDir::new("trust-parent-other");
+    let other_cfg = write_config(other.path(), free_port(), true, "");
+    let other_keys = Config::load(&other_cfg).unwrap();
+    std::fs::write(
+        &ds_file,
+        ds_of(&other_keys.resolve(&other_keys.zone.dnssec.keys_dir)),
+    )
+    .unwrap();
+    let mut p = Pipeline::new(config.clone(), srs.clone()).await.unwrap();
+    assert!(matches!(
+        p.build().await,
+        Err(BuildError::Verify(VerifyError::Untrusted { .. }))
+    ));
+
+    // The zone's own KSK: published.
+    let keys_dir = config.resolve(&config.zone.dnssec.keys_dir);
+    std::fs::write(&ds_file, ds_of(&keys_dir)).unwrap();
+    let mut p = Pipeline::new(config.clone(), srs.clone()).await.unwrap();
+    let built = p.build().await.unwrap();
+    p.commit(&built).unwrap();
+
+    // New keys, and the parent already holds the new KSK's DS: the state
+    // file's anchors (the old KSK) do not stand in the way of the parent's.
+    replace_keys(&cfg);
+    std::fs::write(&ds_file, ds_of(&keys_dir)).unwrap();
+    let mut p = Pipeline::new(config, srs).await.unwrap();
+    p.build().await.unwrap();
+}
+
+/// The same through a running `tldns serve`, with unbound validating
+/// through our DS: an emptied keys directory and then brand-new keys, each
+/// followed by SIGHUP, publish no new DNSKEY RRset, the log says why, and
+/// unbound goes on validating every answer (no SERVFAIL).
+#[test]
+fn a_wrong_keys_directory_never_reaches_a_validating_resolver() {
+    use common::unbound::Unbound;
+    use common::{Server, dig, flags, run_ok, section, status};
+    use std::process::Command;
+    use std::time::{Duration, Instant};
+    if !common::have_tool("unbound") || !common::have_tool("dig") {
+        return;
+    }
+    let dir = TempDir::new("trust-serve");
+    let port = free_port();
+    let cfg = write_config(dir.path(), port, true, "");
+    let c = cfg.to_str().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("srs.sqlite").display());
+    run_ok(&[
+        "--config",
+        c,
+        "--db",
+        &db,
+        "srs",
+        "seed",
+        "--domains",
+        "200",
+    ]);
+    let s = Server::start(&cfg, &db, port);
+    let ds: Vec<String> = run_ok(&["--config", c, "keys", "list"])
+        .lines()
+        .filter_map(|l| {
+            l.trim()
+                .strip_prefix("DS for the parent: ")
+                .map(String::from)
+        })
+        .collect();
+    assert_eq!(ds.len(), 1);
+    let u = Unbound::start(dir.path(), &ds, "mobile.", port);
+    let names: Vec<String> = run_ok(&["--config", c, "--db", &db, "srs", "list", "--limit", "40"])
+        .lines()
+        .map(String::from)
+        .collect();
+    let dnskeys = || {
+        let mut k: Vec<(String, String, String)> =
+            section(&dig(port, &["mobile", "DNSKEY"]), "ANSWER");
+        k.sort();
+        k
+    };
+    let before = dnskeys();
+    assert!(before.len() >= 2, "{before:?}");
+    let all_validate = |when: &str| {
+        for (i, name) in names.iter().enumerate() {
+            let (q, t) = if i % 2 == 0 {
+                (name.clone(), "DS")
+            } else {
+                (format!("nx{i}.mobile"), "A")
+            };
+            let out = u.ask(&q, t);
+            assert!(
+                status(&out) == "NOERROR" || status(&out) == "NXDOMAIN",
+                "{when}: {q} {t}:\n{out}\n{}",
+                u.log()
+            );
+            assert!(
+                flags(&out).contains(&"ad".to_string()),
+                "{when}: {q} {t} not validated:\n{out}"
+            );
+        }
+    };
+    all_validate("before");
+    let hup = |want: &str| {
+        let from = s.log().len();
+        Command::new("kill")
+            .args(["-HUP", &s.child.id().to_string()])
+            .status()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !s.log()[from..].contains(want) {
+            assert!(
+                Instant::now() < deadline,
+                "no {want:?} in the log:\n{}",
+                s.log()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+
+    // Emptied: the reload is refused, saying why.
+    let keys = dir.path().join("keys");
+    std::fs::rename(&keys, dir.path().join("keys.away")).unwrap();
+    std::fs::create_dir_all(&keys).unwrap();
+    hup("tldns keys generate");
+    assert_eq!(dnskeys(), before);
+    all_validate("keys directory emptied");
+
+    // Brand-new keys: they load, and the gate refuses every version
+    // signed by them.
+    std::fs::remove_dir_all(&keys).unwrap();
+    first_keys(&cfg);
+    hup("vouches for");
+    assert_eq!(dnskeys(), before);
+    all_validate("new keys");
+    assert!(
+        !u.log().contains("SERVFAIL") && !u.log().contains("validation failure"),
+        "{}",
+        u.log()
+    );
+}
