@@ -341,12 +341,18 @@ pub struct DnssecConfig {
     pub scheme: KeyScheme,
     /// RSA modulus size when algorithm is 8. Default 2048.
     pub rsa_bits: u32,
-    /// `ksk-lifetime-days`: intended KSK lifetime; default 0. Read but not acted
-    /// on: generated keys get no Inactive/Delete time (see `dnssec::keys`).
-    pub ksk_lifetime_days: u32,
-    /// `zsk-lifetime-days`: intended ZSK lifetime; default 90. Read but not acted
-    /// on, as `ksk-lifetime-days`.
-    pub zsk_lifetime_days: u32,
+    /// `ksk-lifetime` (a duration, [`Secs`]): intended KSK lifetime; 0 (the
+    /// default) for none. Read, not yet acted on: rollovers are to come.
+    /// `ksk-lifetime-days` is the older spelling, in days.
+    pub ksk_lifetime: Option<Secs>,
+    /// `ksk-lifetime-days`: see `ksk-lifetime`.
+    pub ksk_lifetime_days: Option<u32>,
+    /// `zsk-lifetime` (a duration): intended ZSK lifetime; default 90 days.
+    /// Read, not yet acted on, as `ksk-lifetime`. `zsk-lifetime-days` is the
+    /// older spelling.
+    pub zsk_lifetime: Option<Secs>,
+    /// `zsk-lifetime-days`: see `zsk-lifetime`.
+    pub zsk_lifetime_days: Option<u32>,
     /// Extra NSEC3 hash iterations (RFC 5155 §3.1.3); default 0, as RFC 9276
     /// §3.1 asks.
     pub nsec3_iterations: u16,
@@ -358,18 +364,28 @@ pub struct DnssecConfig {
     /// `nsec3-ttl`: TTL of NSEC3 and NSEC3PARAM records; default the smaller of
     /// `[ttl] soa` and `[soa] minimum` (RFC 5155 §3, RFC 9077 §3).
     pub nsec3_ttl: Option<u32>,
-    /// `signature-validity-days`: RRSIG expiration minus signing time, before
-    /// jitter; default 21.
-    pub signature_validity_days: u32,
+    /// `signature-validity` (a duration, [`Secs`]): RRSIG expiration minus
+    /// signing time for a renewed signature, before jitter; default 21
+    /// days. `signature-validity-days` is the older spelling, in days.
+    pub signature_validity: Option<Secs>,
+    /// `signature-validity-days`: see `signature-validity`.
+    pub signature_validity_days: Option<u32>,
     /// `inception-backdate-secs`: RRSIG inception this long before signing
     /// time, for validators with slow clocks; default 3600.
     pub inception_backdate_secs: u32,
-    /// Re-sign when a signature has less than this left. Default 14; at
-    /// least the SOA expire (a secondary serves what it has for that long),
-    /// and below the validity less the jitter.
-    pub refresh_days: u32,
-    /// Spread of expiration times, so signatures don't all expire at once. Default 24.
-    pub jitter_hours: u32,
+    /// `signature-refresh` (a duration): a signature with less than this
+    /// left is made again. Default 14 days; at least the SOA expire (a
+    /// secondary serves what it has for that long), and below the validity
+    /// less the jitter. `refresh-days` is the older spelling.
+    pub signature_refresh: Option<Secs>,
+    /// `refresh-days`: see `signature-refresh`.
+    pub refresh_days: Option<u32>,
+    /// `signature-jitter` (a duration): renewed expirations spread over ±
+    /// this, so signatures don't all expire at once. Default 24 hours.
+    /// `jitter-hours` is the older spelling.
+    pub signature_jitter: Option<Secs>,
+    /// `jitter-hours`: see `signature-jitter`.
+    pub jitter_hours: Option<u32>,
     /// `parent-ds-file`: the DS RRset the parent holds for the zone (DS
     /// records in zone-file syntax). When set, a version is published only
     /// if its DNSKEY RRset is signed by a key one of them names (the
@@ -386,17 +402,106 @@ impl Default for DnssecConfig {
             algorithm: 13,
             scheme: KeyScheme::KskZsk,
             rsa_bits: 2048,
-            ksk_lifetime_days: 0,
-            zsk_lifetime_days: 90,
+            ksk_lifetime: None,
+            ksk_lifetime_days: None,
+            zsk_lifetime: None,
+            zsk_lifetime_days: None,
             nsec3_iterations: 0,
             nsec3_salt: String::new(),
             nsec3_opt_out: false,
             nsec3_ttl: None,
-            signature_validity_days: 21,
+            signature_validity: None,
+            signature_validity_days: None,
             inception_backdate_secs: 3600,
-            refresh_days: 14,
-            jitter_hours: 24,
+            signature_refresh: None,
+            refresh_days: None,
+            signature_jitter: None,
+            jitter_hours: None,
             parent_ds_file: None,
+        }
+    }
+}
+
+impl DnssecConfig {
+    /// The signature validity in seconds (`signature-validity`).
+    pub fn validity_secs(&self) -> u32 {
+        pick(
+            self.signature_validity,
+            self.signature_validity_days,
+            86_400,
+            21 * 86_400,
+        )
+    }
+
+    /// The refresh window in seconds (`signature-refresh`).
+    pub fn refresh_secs(&self) -> u32 {
+        pick(
+            self.signature_refresh,
+            self.refresh_days,
+            86_400,
+            14 * 86_400,
+        )
+    }
+
+    /// The expiration jitter in seconds (`signature-jitter`).
+    pub fn jitter_secs(&self) -> u32 {
+        pick(self.signature_jitter, self.jitter_hours, 3600, 24 * 3600)
+    }
+
+    /// The intended ZSK lifetime in seconds (`zsk-lifetime`).
+    pub fn zsk_lifetime_secs(&self) -> u32 {
+        pick(
+            self.zsk_lifetime,
+            self.zsk_lifetime_days,
+            86_400,
+            90 * 86_400,
+        )
+    }
+
+    /// The intended KSK lifetime in seconds (`ksk-lifetime`); 0: none.
+    pub fn ksk_lifetime_secs(&self) -> u32 {
+        pick(self.ksk_lifetime, self.ksk_lifetime_days, 86_400, 0)
+    }
+}
+
+/// The duration given in its new spelling, else in its old one (`unit`
+/// seconds each), else `default`.
+fn pick(new: Option<Secs>, old: Option<u32>, unit: u32, default: u32) -> u32 {
+    match (new, old) {
+        (Some(Secs(s)), _) => s,
+        (None, Some(n)) => n.saturating_mul(unit),
+        (None, None) => default,
+    }
+}
+
+/// A duration in the configuration: an integer number of seconds, or a
+/// string with units as BIND and Knot write them (`"90d"`, `"2h30m"`,
+/// `"30s"`, `"1w"`; units s, m, h, d, w), at most 2^31 - 1 seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Secs(pub u32);
+
+impl<'de> Deserialize<'de> for Secs {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Secs, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Int(i64),
+            Text(String),
+        }
+        let bad = |what: &str| {
+            serde::de::Error::custom(format!(
+                "{what}: a duration is seconds or a number with units s, m, h, d, w (\"90d\", \"2h30m\")"
+            ))
+        };
+        match Raw::deserialize(d)? {
+            Raw::Int(n) => u32::try_from(n)
+                .ok()
+                .filter(|n| *n <= 0x7fff_ffff)
+                .map(Secs)
+                .ok_or_else(|| bad(&n.to_string())),
+            Raw::Text(t) => tldns_base::time::parse_ttl(t.trim())
+                .map(Secs)
+                .ok_or_else(|| bad(&t)),
         }
     }
 }
@@ -587,25 +692,49 @@ impl Config {
             return Err(invalid("algorithm", "supported: 8, 13, 15".into()));
         }
         let d = &zone.dnssec;
+        for (new, old) in [
+            ("signature-validity", "signature-validity-days"),
+            ("signature-refresh", "refresh-days"),
+            ("signature-jitter", "jitter-hours"),
+            ("zsk-lifetime", "zsk-lifetime-days"),
+            ("ksk-lifetime", "ksk-lifetime-days"),
+        ] {
+            if line_of_key(text, new) > 0 && line_of_key(text, old) > 0 {
+                return Err(invalid(
+                    old,
+                    format!("{new} says the same; give one of the two"),
+                ));
+            }
+        }
         if d.enabled {
-            let refresh = u64::from(d.refresh_days) * 86_400;
+            let refresh = u64::from(d.refresh_secs());
+            let refresh_key = if line_of_key(text, "refresh-days") > 0 {
+                "refresh-days"
+            } else {
+                "signature-refresh"
+            };
             if refresh < u64::from(zone.soa.expire) {
                 return Err(invalid(
-                    "refresh-days",
+                    refresh_key,
                     format!(
-                        "{} days is less than [soa] expire ({} s): a secondary that lost the primary serves the zone that long, so signatures must be replaced while they have at least that left (RFC 6781 §4.4.3)",
-                        d.refresh_days, zone.soa.expire
+                        "{refresh} s is less than [soa] expire ({} s): a secondary that lost the primary serves the zone that long, so signatures must be replaced while they have at least that left (RFC 6781 §4.4.3)",
+                        zone.soa.expire
                     ),
                 ));
             }
-            let shortest = (u64::from(d.signature_validity_days) * 86_400)
-                .saturating_sub(u64::from(d.jitter_hours) * 3600);
+            let shortest = u64::from(d.validity_secs()).saturating_sub(u64::from(d.jitter_secs()));
             if shortest <= refresh {
+                let key = if line_of_key(text, "signature-validity-days") > 0 {
+                    "signature-validity-days"
+                } else {
+                    "signature-validity"
+                };
                 return Err(invalid(
-                    "signature-validity-days",
+                    key,
                     format!(
-                        "{} days less the {} h jitter is not more than refresh-days ({}): every signature would be due for refresh as soon as it is made",
-                        d.signature_validity_days, d.jitter_hours, d.refresh_days
+                        "{} s less the {} s jitter is not more than the {refresh} s refresh window: every signature would be due for refresh as soon as it is made",
+                        d.validity_secs(),
+                        d.jitter_secs()
                     ),
                 ));
             }
@@ -716,6 +845,32 @@ addresses = ["127.0.0.1"]
             .to_string();
         assert!(e.starts_with("z.toml:15: refresh-days:"), "{e}");
         assert!(e.contains("expire (1209600 s)"), "{e}");
+        // Durations with units.
+        let units = format!(
+            "{GOOD}[dnssec]\nsignature-validity = \"30d\"\nsignature-refresh = \"2w\"\nsignature-jitter = \"1h30m\"\nzsk-lifetime = 7776000\n"
+        );
+        let c = Config::parse(Path::new("z.toml"), &units).unwrap();
+        let d = &c.zone.dnssec;
+        assert_eq!(
+            (d.validity_secs(), d.refresh_secs(), d.jitter_secs()),
+            (30 * 86_400, 14 * 86_400, 5400)
+        );
+        assert_eq!(
+            (d.zsk_lifetime_secs(), d.ksk_lifetime_secs()),
+            (90 * 86_400, 0)
+        );
+        let e = Config::parse(
+            Path::new("z.toml"),
+            &format!("{GOOD}[dnssec]\nsignature-refresh = \"2 weeks\"\n"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.starts_with("z.toml:15: signature-refresh:"), "{e}");
+        let both = format!("{GOOD}[dnssec]\nsignature-refresh = \"14d\"\nrefresh-days = 14\n");
+        let e = Config::parse(Path::new("z.toml"), &both)
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("z.toml:16: refresh-days:"), "{e}");
         let due = format!("{GOOD}[dnssec]\nsignature-validity-days = 15\n");
         let e = Config::parse(Path::new("z.toml"), &due)
             .unwrap_err()

@@ -25,9 +25,9 @@ async fn pipeline(dir: &std::path::Path, timing: &str, expire: u32) -> Pipeline 
     let text = std::fs::read_to_string(&cfg)
         .unwrap()
         .replace("expire = 1209600", &format!("expire = {expire}"))
-        .replace("signature-validity-days = 21\n", &format!("{timing}\n"))
-        .replace("refresh-days = 14\n", "")
-        .replace("jitter-hours = 24\n", "");
+        .replace("signature-validity = \"21d\"\n", &format!("{timing}\n"))
+        .replace("signature-refresh = \"14d\"\n", "")
+        .replace("signature-jitter = \"24h\"\n", "");
     std::fs::write(&cfg, text).unwrap();
     let config = Config::load(&cfg).unwrap();
     let db = format!("sqlite://{}", dir.join("srs.sqlite").display());
@@ -56,7 +56,7 @@ async fn a_full_build_of_an_unchanged_srs_changes_only_the_soa_and_what_was_due(
     let dir = TempDir::new("refresh-steady");
     let mut p = pipeline(
         dir.path(),
-        "signature-validity-days = 21\nrefresh-days = 14\njitter-hours = 24",
+        "signature-validity = \"21d\"\nsignature-refresh = \"14d\"\nsignature-jitter = \"24h\"",
         1_209_600,
     )
     .await;
@@ -111,7 +111,7 @@ async fn a_full_build_of_an_unchanged_srs_changes_only_the_soa_and_what_was_due(
     assert!(d.removed.iter().all(|r| r.rtype == rtype::RRSIG));
 }
 
-/// A week of signature validity (3 days; refresh at 1 day left; SOA
+/// A week of hourly refreshes (3 days of validity; refresh at 1 day left; SOA
 /// expire 1 hour), refreshed by a full build every hour over 7 days: after
 /// every build no signature has less than the refresh window left, and the
 /// refreshes spread out: no hour makes more than a few times the average.
@@ -120,7 +120,7 @@ async fn a_simulated_week_of_hourly_refreshes_never_comes_within_the_window() {
     let dir = TempDir::new("refresh-week");
     let mut p = pipeline(
         dir.path(),
-        "signature-validity-days = 3\nrefresh-days = 1\njitter-hours = 2",
+        "signature-validity = \"3d\"\nsignature-refresh = \"1d\"\nsignature-jitter = \"2h\"",
         3600,
     )
     .await;
@@ -158,4 +158,29 @@ async fn a_simulated_week_of_hourly_refreshes_never_comes_within_the_window() {
         (worst as f64) <= 4.0 * average + 2.0,
         "refreshes bunch up: {worst} in one hour, {average:.1} on average: {per_hour:?}"
     );
+}
+
+/// The expiry alarm (.zm 2015: a zone served on until its signatures
+/// expired): quiet while the daemon renews, sounding once the first
+/// signature to expire is well inside the refresh window (renewals
+/// stopped), quiet again once a build renews what is due.
+#[tokio::test]
+async fn the_expiry_alarm_sounds_when_renewals_stop() {
+    use common::daemon::daemon;
+    use tldns::pipeline::daemon::Outcome;
+    let dir = TempDir::new("refresh-alarm");
+    let (mut d, _) = daemon(dir.path(), true).await;
+    assert!(!d.expiry_alarm());
+    let e = d.pipeline().earliest_expiration().unwrap();
+    let now = tldns::time::unix_now();
+    // A first signing spreads from the 14-day window and an hour.
+    assert!(e as u64 >= now + 14 * 24 * HOUR, "{e}");
+    // Eight days without a renewal: 6 days left, inside the window.
+    d.pipeline_mut().set_clock(Some(now + 8 * 24 * HOUR));
+    assert!(d.expiry_alarm());
+    // A full build then renews what is due.
+    assert!(matches!(d.step(true).await, Outcome::Published { .. }));
+    assert!(!d.expiry_alarm());
+    let e = d.pipeline().earliest_expiration().unwrap() as u64;
+    assert!(e >= now + 8 * 24 * HOUR + 14 * 24 * HOUR, "{e}");
 }

@@ -66,10 +66,10 @@ impl SignParams {
             nsec3_iterations: cfg.nsec3_iterations,
             nsec3_salt: salt.to_vec(),
             opt_out: cfg.nsec3_opt_out,
-            validity_secs: cfg.signature_validity_days.saturating_mul(86_400),
+            validity_secs: cfg.validity_secs(),
             inception_backdate_secs: cfg.inception_backdate_secs,
-            jitter_secs: cfg.jitter_hours.saturating_mul(3600),
-            refresh_secs: cfg.refresh_days.saturating_mul(86_400),
+            jitter_secs: cfg.jitter_secs(),
+            refresh_secs: cfg.refresh_secs(),
             threads: 0,
         }
     }

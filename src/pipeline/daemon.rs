@@ -88,6 +88,8 @@ pub struct Daemon {
     /// After a failed build: the journal position it was made from, and
     /// when. The same state is not tried again before the retry time.
     failed: Option<(i64, Instant)>,
+    /// When the signature-expiry alarm was last logged (once an hour).
+    alarmed: Option<Instant>,
 }
 
 impl Daemon {
@@ -110,6 +112,7 @@ impl Daemon {
             on_published: None,
             last_full: Instant::now(),
             failed: None,
+            alarmed: None,
         })
     }
 
@@ -121,6 +124,45 @@ impl Daemon {
     /// The pipeline (and through it the configuration in effect).
     pub fn pipeline(&self) -> &Pipeline {
         &self.pipeline
+    }
+
+    /// The pipeline, to change (tests: its clock).
+    pub fn pipeline_mut(&mut self) -> &mut Pipeline {
+        &mut self.pipeline
+    }
+
+    /// The signature-expiry alarm, checked at every wake-up: whether the
+    /// first signature of the served zone to expire has less left than
+    /// the refresh window less two full-build periods. The full builds
+    /// renew what is due, so in a healthy daemon none ever gets there; it
+    /// does when builds keep failing (the .zm 2015 incident: the zone went
+    /// on being served until its signatures expired). Logged as an error
+    /// once an hour while it lasts; gauges
+    /// `tldns_signature_expiration_seconds_left` and
+    /// `tldns_signature_refresh_overdue` (0 or 1).
+    pub fn expiry_alarm(&mut self) -> bool {
+        let Some(e) = self.pipeline.earliest_expiration() else {
+            return false;
+        };
+        let now = self.pipeline.now() as u32;
+        let left = i64::from(e.wrapping_sub(now) as i32);
+        let refresh = i64::from(self.pipeline.config.zone.dnssec.refresh_secs());
+        let alarm = left < refresh - 2 * FULL_REBUILD_EVERY.as_secs() as i64;
+        metrics::gauge!("tldns_signature_expiration_seconds_left").set(left as f64);
+        metrics::gauge!("tldns_signature_refresh_overdue").set(f64::from(u8::from(alarm)));
+        if alarm
+            && self
+                .alarmed
+                .is_none_or(|t| t.elapsed() >= Duration::from_secs(3600))
+        {
+            error!(
+                earliest_expiration = e,
+                seconds_left = left,
+                "a signature in the served zone should have been renewed and was not (are builds failing?): it expires in {left} s"
+            );
+            self.alarmed = Some(Instant::now());
+        }
+        alarm
     }
 
     /// Call `f` after each version is swapped in.
@@ -205,6 +247,7 @@ impl Daemon {
     /// One wake-up: make and publish the next version if there is one.
     /// `forced`: a reload, built in full whatever the journal says.
     pub async fn step(&mut self, forced: bool) -> Outcome {
+        self.expiry_alarm();
         let full_due = self.last_full.elapsed() >= FULL_REBUILD_EVERY;
         if !forced && !full_due {
             match self.pipeline.srs_changed().await {

@@ -146,6 +146,10 @@ pub struct Pipeline {
     anchors_from_parent: bool,
     /// Fixed "now" for tests (signature times, serials); `None`: the clock.
     clock: Option<u64>,
+    /// The first expiration among the published version's signatures
+    /// (RFC 1982 order): all of them after a full build, the SOA's and the
+    /// earlier value after an incremental one.
+    earliest_expiration: Option<u32>,
     /// What [`incremental`] keeps between incremental versions.
     incremental: incremental::State,
 }
@@ -186,6 +190,7 @@ impl Pipeline {
             trust_anchors,
             anchors_from_parent,
             clock: None,
+            earliest_expiration: None,
             incremental: Default::default(),
         })
     }
@@ -194,6 +199,7 @@ impl Pipeline {
     /// (after a configuration reload).
     pub fn inherit(&mut self, old: &Pipeline) {
         self.last_delegations = old.last_delegations;
+        self.earliest_expiration = old.earliest_expiration;
         if !self.anchors_from_parent && old.trust_anchors.is_some() {
             self.trust_anchors = old.trust_anchors.clone();
         }
@@ -250,6 +256,12 @@ impl Pipeline {
         }
     }
 
+    /// The first expiration among the published version's signatures
+    /// (unix seconds), once this pipeline has published a signed version.
+    pub fn earliest_expiration(&self) -> Option<u32> {
+        self.earliest_expiration
+    }
+
     /// The trust anchors the next version is held to (see [`VerifyOptions::trust_anchors`]).
     pub fn trust_anchors(&self) -> Option<&[Ds]> {
         self.trust_anchors.as_deref()
@@ -302,6 +314,25 @@ impl Pipeline {
         })?;
         if !self.anchors_from_parent && !ksk_ds.is_empty() {
             self.trust_anchors = Some(ksk_ds);
+        }
+        if let Some(d) = &built.zone.dnssec {
+            let now = self.now() as u32;
+            // An incremental version made new signatures only, none earlier
+            // than the refresh window; the SOA's is made in every version.
+            let e = match (&built.incremental, self.earliest_expiration) {
+                (Some(_), Some(prev)) => {
+                    let soa = d.apex_sigs.values().flatten().map(Vec::as_slice);
+                    crate::zone::Dnssec::earliest(soa, now)
+                        .into_iter()
+                        .chain([prev])
+                        .min_by_key(|e| e.wrapping_sub(now) as i32)
+                }
+                _ => d.earliest_expiration(now),
+            };
+            self.earliest_expiration = e;
+            if let Some(e) = e {
+                metrics::gauge!("tldns_signature_expiration_earliest_seconds").set(e as f64);
+            }
         }
         self.last_serial = Some(serial);
         self.last_delegations = Some(built.zone.zone.content.delegations.len());

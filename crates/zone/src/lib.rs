@@ -301,6 +301,26 @@ pub struct Dnssec {
     pub nsec3: Map<[u8; 20], Nsec3>,
 }
 
+impl Dnssec {
+    /// The expiration of the signature that expires first, in RFC 1982
+    /// order from `now` (RFC 4034 §3.1.5): what the refresh must keep ahead
+    /// of. `None` when there is no readable signature.
+    pub fn earliest_expiration(&self, now: u32) -> Option<u32> {
+        let apex = self.apex_sigs.values().flatten().map(Vec::as_slice);
+        let ds = self.ds_sigs.values().flatten().map(Vec::as_slice);
+        let n3 = self.nsec3.values().flat_map(|n| n.sigs());
+        Self::earliest(apex.chain(ds).chain(n3), now)
+    }
+
+    /// The earliest expiration among `sigs` (RRSIG RDATA), as
+    /// [`Dnssec::earliest_expiration`].
+    pub fn earliest<'a>(sigs: impl Iterator<Item = &'a [u8]>, now: u32) -> Option<u32> {
+        sigs.filter_map(|s| tldns_base::rr::RrsigFields::parse(s).ok())
+            .map(|f| f.expiration)
+            .min_by_key(|e| e.wrapping_sub(now) as i32)
+    }
+}
+
 /// A version ready to publish: the zone and, when signed, its DNSSEC data.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SignedZone {
