@@ -622,10 +622,14 @@ async fn serve(config: Config, srs: Srs, demo_port: Option<u16>) -> Result<()> {
         .context("building the first version")?;
     let current = daemon.current();
     let primary = tldns::xfr::Primary::new(&daemon.pipeline().config)?;
+    // The steps stored with the version read back at start: a secondary
+    // at an earlier serial gets an IXFR across the restart.
+    primary.seed(daemon.restored_history());
     {
         let primary = primary.clone();
-        daemon.on_published(Box::new(move |old, new| {
-            primary.published(&old.zone, &new.zone)
+        daemon.on_published(Box::new(move |old, new, step| match step {
+            Some(d) => primary.record(d.clone(), new.zone.as_ref()),
+            None => primary.published(&old.zone, &new.zone),
         }));
     }
 

@@ -122,7 +122,7 @@ async fn queued_reloads_are_one_and_shutdown_goes_first() {
     let (mut d, _) = daemon(dir.path(), false).await;
     let published = Arc::new(AtomicUsize::new(0));
     let n = published.clone();
-    d.on_published(Box::new(move |_, _| {
+    d.on_published(Box::new(move |_, _, _| {
         n.fetch_add(1, Ordering::SeqCst);
     }));
     let current = d.current();

@@ -3,6 +3,8 @@
 //! loopback. After a change committed in the SRS every secondary answers
 //! the new data, having used IXFR; an AXFR from each passes
 //! `ldns-verify-zone`; a transfer without the key is refused.
+//! Across a restart of the primary (killed, restarted), an NSD secondary at
+//! the old serial gets an IXFR, and the signatures are the ones it had.
 //! Also: the docker-compose topology parses and is wired the same way.
 
 mod common;
@@ -449,6 +451,144 @@ fn interop(db: &str) {
     drop(knot);
     drop(nsd);
     drop(primary);
+}
+
+/// The first RRSIG over `owner`'s `t` RRset at `port` (RDATA text).
+fn rrsig(port: u16, owner: &str, t: &str) -> String {
+    section(&dig(port, &[owner, t, "+dnssec"]), "ANSWER")
+        .into_iter()
+        .chain(section(&dig(port, &[owner, t, "+dnssec"]), "AUTHORITY"))
+        .find(|r| r.1 == "RRSIG" && r.2.starts_with(t))
+        .map(|r| r.2)
+        .unwrap_or_default()
+}
+
+#[test]
+fn nsd_gets_an_ixfr_after_the_primary_restarts() {
+    for t in ["dig", "nsd"] {
+        if !have_tool(t) {
+            return;
+        }
+    }
+    let dir = TempDir::new("xfr-restart");
+    let (p_port, nsd_port) = (free_port(), free_port());
+    let mut extra = tsig_toml(&[NSD_KEY, DIG_KEY]);
+    extra.push_str("[transfer]\nixfr-history = 8\n");
+    extra.push_str(&secondary_toml(nsd_port, NSD_KEY.0, true));
+    extra.push_str(&secondary_toml(1, DIG_KEY.0, false));
+    let pdir = dir.path().join("primary");
+    let pcfg = tldns_config(&pdir, p_port, &extra);
+    let c = pcfg.to_str().unwrap();
+    let db = format!("sqlite://{}", pdir.join("srs.sqlite").display());
+    run_ok(&["--config", c, "--db", &db, "srs", "init"]);
+    run_ok(&[
+        "--config",
+        c,
+        "--db",
+        &db,
+        "srs",
+        "seed",
+        "--domains",
+        "120",
+    ]);
+    let primary = Server::start(&pcfg, &db, p_port);
+    let first = serial(p_port).expect("primary answers SOA");
+
+    let nsd_dir = dir.path().join("nsd");
+    std::fs::create_dir_all(&nsd_dir).unwrap();
+    let nconf = nsd_conf(&nsd_dir, nsd_port, p_port);
+    let nsd = Proc::spawn(
+        "nsd",
+        Command::new("nsd").arg("-c").arg(&nconf).arg("-d"),
+        nsd_dir.join("nsd.stderr"),
+    );
+    let nsd_log = || std::fs::read_to_string(nsd_dir.join("nsd.log")).unwrap_or_default();
+    wait_for(
+        &format!("nsd to load serial {first}"),
+        60,
+        || serial(nsd_port) == Some(first),
+        &|| format!("{}\n{}{}", primary.log(), nsd.log(), nsd_log()),
+    );
+
+    // A delegation with a DS, and the signature over it before the restart.
+    let axfr = Command::new("dig")
+        .args(["@127.0.0.1", "-p", &p_port.to_string(), "+onesoa"])
+        .args(["-y", &format!("{ALG}:{}:{}", DIG_KEY.0, DIG_KEY.1)])
+        .args(["mobile.", "AXFR"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&axfr.stdout).into_owned();
+    let ds_owner = text
+        .lines()
+        .find(|l| l.split_whitespace().nth(3) == Some("DS"))
+        .and_then(|l| l.split_whitespace().next())
+        .expect("a delegation with a DS")
+        .to_string();
+    let before = rrsig(p_port, &ds_owner, "DS");
+    assert!(!before.is_empty(), "{ds_owner}: no RRSIG over DS");
+
+    // The primary dies (SIGKILL); a domain is registered meanwhile.
+    drop(primary);
+    run_ok(&[
+        "--config",
+        c,
+        "--db",
+        &db,
+        "srs",
+        "add-domain",
+        "while-down.mobile",
+        "--ns",
+        "ns1.example.net",
+    ]);
+    let primary = Server::start(&pcfg, &db, p_port);
+    let logs = || {
+        format!(
+            "--- primary\n{}\n--- nsd\n{}{}",
+            primary.log(),
+            nsd.log(),
+            nsd_log()
+        )
+    };
+    assert!(
+        plain(&primary.log()).contains("serving the stored version"),
+        "{}",
+        logs()
+    );
+    wait_for(
+        "the primary to publish the change",
+        60,
+        || serial(p_port).is_some_and(|s| s != first),
+        &logs,
+    );
+    let second = serial(p_port).unwrap();
+    wait_for(
+        &format!("nsd to serve serial {second}"),
+        60,
+        || serial(nsd_port) == Some(second),
+        &logs,
+    );
+    // NSD asked from the serial it had, and the restarted primary answered
+    // incrementally (NSD 4.6 does not name the transfer type in its log).
+    wait_for(
+        "the primary's IXFR line for NSD",
+        10,
+        || {
+            plain(&primary.log()).lines().any(|l| {
+                l.contains("IXFR out: incremental") && l.contains(&format!("key={}", NSD_KEY.0))
+            })
+        },
+        &logs,
+    );
+    assert!(
+        !plain(&primary.log())
+            .lines()
+            .any(|l| l.contains("AXFR") && l.contains(&format!("key={}", NSD_KEY.0))),
+        "{}",
+        logs()
+    );
+    // The signature over the DS is the one served before the restart.
+    assert_eq!(rrsig(p_port, &ds_owner, "DS"), before, "{}", logs());
+    assert_eq!(rrsig(nsd_port, &ds_owner, "DS"), before, "{}", logs());
 }
 
 #[test]

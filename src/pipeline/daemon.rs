@@ -24,6 +24,7 @@ use arc_swap::ArcSwap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tldns_zone::diff::Diff;
 use tokio::sync::mpsc;
 use tracing::{error, info, warn};
 
@@ -76,8 +77,9 @@ pub enum ReloadError {
     Pipeline(#[from] BuildError),
 }
 
-/// Told of each published version: the one it replaced and the new one.
-pub type OnPublished = Box<dyn Fn(&Served, &Served) + Send + Sync>;
+/// Told of each published version: the one it replaced, the new one and
+/// the step between them (`None` when the pipeline has none to give).
+pub type OnPublished = Box<dyn Fn(&Served, &Served, Option<&Arc<Diff>>) + Send + Sync>;
 
 /// The published version and the pipeline that makes the next ones.
 pub struct Daemon {
@@ -90,21 +92,41 @@ pub struct Daemon {
     failed: Option<(i64, Instant)>,
     /// When the signature-expiry alarm was last logged (once an hour).
     alarmed: Option<Instant>,
+    /// The stored steps that end at the version served at start, when it
+    /// was read back rather than built (for the IXFR history).
+    restored_history: Vec<Arc<Diff>>,
 }
 
 impl Daemon {
-    /// Build and publish the first version (in full): nothing is served
-    /// before one passed every step.
+    /// Serve the last published version, read back from the state
+    /// directory ([`Pipeline::restore`]: same signatures, no build), or
+    /// else build and publish the first version in full: nothing is served
+    /// that was not shown to have passed every step. The first
+    /// [`Daemon::step`] then catches up with the SRS journal.
     pub async fn start(mut pipeline: Pipeline) -> Result<Daemon, BuildError> {
-        let built = pipeline.build().await?;
-        info!(
-            serial = built.zone.serial(),
-            delegations = built.zone.zone.content.delegations.len(),
-            refused = built.report.refused.len(),
-            seconds = built.timings.total.as_secs_f64(),
-            "built"
-        );
-        let served = pipeline.publish(&built, None)?;
+        let (served, restored_history) = match pipeline.restore() {
+            Some(r) => {
+                let served = pipeline.adopt(&r);
+                info!(
+                    serial = r.zone.serial(),
+                    delegations = r.zone.zone.content.delegations.len(),
+                    "serving the stored version"
+                );
+                (served, r.history)
+            }
+            None => {
+                let built = pipeline.build().await?;
+                info!(
+                    serial = built.zone.serial(),
+                    delegations = built.zone.zone.content.delegations.len(),
+                    refused = built.report.refused.len(),
+                    seconds = built.timings.total.as_secs_f64(),
+                    "built"
+                );
+                let (served, _) = pipeline.publish(&built, None)?;
+                (served, Vec::new())
+            }
+        };
         let current: Current = Arc::new(ArcSwap::new(served));
         Ok(Daemon {
             pipeline,
@@ -113,7 +135,14 @@ impl Daemon {
             last_full: Instant::now(),
             failed: None,
             alarmed: None,
+            restored_history,
         })
+    }
+
+    /// The stored steps that end at the version served at start, oldest
+    /// first: empty unless it was read back ([`Daemon::start`]).
+    pub fn restored_history(&self) -> &[Arc<Diff>] {
+        &self.restored_history
     }
 
     /// The store the daemon publishes into; readers share it.
@@ -303,15 +332,15 @@ impl Daemon {
 
     fn publish(&mut self, built: Built) -> Outcome {
         let old = self.current.load_full();
-        let new = match self.pipeline.publish(&built, Some(&self.current)) {
-            Ok(new) => new,
+        let (new, step) = match self.pipeline.publish(&built, Some(&self.current)) {
+            Ok(p) => p,
             Err(e) => {
                 error!(error = %e, "not published; the previous version keeps serving");
                 return Outcome::Failed;
             }
         };
         if let Some(f) = &self.on_published {
-            f(&old, &new);
+            f(&old, &new, step.as_ref());
         }
         drop(old);
         if built.incremental.is_none() {

@@ -37,7 +37,6 @@ use super::{Built, Pipeline, Timings, fault};
 use crate::dnssec::signer::{SignError, SignParams, UpdateStats, update_delegations};
 use crate::name::Name;
 use crate::policy::{self, PolicyError};
-use crate::rr::rtype;
 use crate::serial::next_serial;
 use crate::srs::{ChangeObject, SrsError, name_to_stored};
 use crate::verify::{ChangedError, verify_changed};
@@ -75,14 +74,15 @@ pub enum IncrementalError {
         /// `"on"` or `"off"`, as the published version was made.
         published: &'static str,
     },
-    /// The signatures kept from the last full signing are past their
-    /// refresh point (validity minus refresh minus jitter).
+    /// A signature of the published version has less life left than the
+    /// SOA expire: an incremental version keeps it, and the verifier would
+    /// refuse it; a full build renews it (RFC 6781 §4.4.2).
     #[error(
-        "signatures of the last full signing (at {signed_at}) are due for refresh (RFC 6781 §4.4.2)"
+        "a kept signature expires at {earliest_expiration}, within the SOA expire: due for refresh (RFC 6781 §4.4.2)"
     )]
     RefreshDue {
-        /// Unix time of the last full signing (its inception plus backdate).
-        signed_at: u64,
+        /// Unix time of the first expiration in the published version.
+        earliest_expiration: u32,
     },
     /// The journal or the affected rows could not be read.
     #[error("reading the SRS: {0}")]
@@ -125,8 +125,7 @@ pub fn prepare(pipeline: &mut Pipeline, current: &SignedZone) {
     if pipeline.last_serial != Some(current.serial()) {
         return;
     }
-    let params = SignParams::from_config(&pipeline.config.zone.dnssec, &pipeline.config.nsec3_salt);
-    pipeline.incremental.base = Some(Tracked::scan(current, seq, params.inception_backdate_secs));
+    pipeline.incremental.base = Some(Tracked::scan(current, seq));
 }
 
 /// What incremental updates keep between versions: the in-zone hosts that
@@ -146,14 +145,11 @@ struct Tracked {
     serial: u32,
     journal_seq: i64,
     unglued: BTreeSet<Name>,
-    /// When the signatures that incremental versions keep were made (the
-    /// last full signing), from the apex NS RRSIG that only it makes.
-    signed_at: u64,
 }
 
 impl Tracked {
     /// From a version built in full: one pass over its delegations.
-    fn scan(z: &SignedZone, journal_seq: i64, backdate: u32) -> Tracked {
+    fn scan(z: &SignedZone, journal_seq: i64) -> Tracked {
         let c = &z.zone.content;
         let origin = &z.zone.origin;
         let mut seen: HashSet<*const [Name]> = HashSet::new();
@@ -169,18 +165,10 @@ impl Tracked {
                 }
             }
         }
-        let signed_at = z
-            .dnssec
-            .as_ref()
-            .and_then(|d| d.apex_sigs.get(&rtype::NS))
-            .and_then(|s| s.first())
-            .and_then(|r| crate::dnssec::rrsig::RrsigFields::parse(r).ok())
-            .map_or(0, |f| u64::from(f.inception) + u64::from(backdate));
         Tracked {
             serial: z.serial(),
             journal_seq,
             unglued,
-            signed_at,
         }
     }
 }
@@ -244,15 +232,17 @@ pub async fn apply_changes(
     let base = match (state.pending.take(), state.base.take()) {
         (Some(p), _) if this(&p) => p,
         (_, Some(b)) if this(&b) => b,
-        _ => Tracked::scan(current, since, params.inception_backdate_secs),
+        _ => Tracked::scan(current, since),
     };
-    // The oldest kept signatures were made at `signed_at`; past the
-    // refresh point a full build re-signs everything.
-    let keep_for = u64::from(params.validity_secs.saturating_sub(params.refresh_secs))
-        .saturating_sub(u64::from(params.jitter_secs));
-    if signing && now.saturating_sub(base.signed_at) > keep_for {
+    // The full builds renew what is due (every few hours); an incremental
+    // version keeps every signature it does not touch, so one that has
+    // come within the SOA expire (builds failing for long) needs a full one.
+    if signing
+        && let Some(e) = pipeline.earliest_expiration
+        && (e.wrapping_sub(now as u32) as i32) < pipeline.config.zone.soa.expire as i32
+    {
         return Err(IncrementalError::RefreshDue {
-            signed_at: base.signed_at,
+            earliest_expiration: e,
         });
     }
     pipeline.incremental.base = Some(base.clone());

@@ -21,6 +21,7 @@
 //! ```
 
 pub mod daemon;
+pub mod durable;
 mod fault;
 pub mod full;
 pub mod incremental;
@@ -36,10 +37,12 @@ use crate::srs::{Srs, SrsError};
 use crate::store::{Current, Served};
 use crate::verify::VerifyOptions;
 use crate::zone::SignedZone;
+use durable::{Durable, DurableError, Restored};
 use state::{StateError, StateFile, ZoneState};
 use std::sync::Arc;
 use std::time::Duration;
 use tldns_base::time::unix_now;
+use tldns_zone::diff::Diff;
 
 /// Why a version was not built or not published.
 #[derive(Debug, thiserror::Error)]
@@ -134,6 +137,10 @@ pub struct Pipeline {
     lists: Lists,
     /// Where the published serial and journal position are kept.
     state: StateFile,
+    /// What the state file said when the pipeline was made.
+    stored: Option<ZoneState>,
+    /// The published versions on disk: snapshot and journal.
+    durable: Durable,
     last_serial: Option<u32>,
     last_delegations: Option<usize>,
     last_journal_seq: Option<i64>,
@@ -178,11 +185,18 @@ impl Pipeline {
                 .map(|s| s.ksk_ds.clone())
                 .filter(|ds| dnssec.enabled && !ds.is_empty())
         });
+        let durable = Durable::new(
+            &config.resolve(&config.zone.state_dir),
+            &config.origin,
+            config.zone.transfer.ixfr_history,
+        );
         Ok(Pipeline {
             config,
             srs,
             lists,
             state,
+            durable,
+            stored: stored.clone(),
             last_serial: stored.as_ref().map(|s| s.serial),
             last_delegations: None,
             last_journal_seq: stored.as_ref().and_then(|s| s.journal_seq),
@@ -198,6 +212,7 @@ impl Pipeline {
     /// Take over what the previous pipeline knew of the published version
     /// (after a configuration reload).
     pub fn inherit(&mut self, old: &Pipeline) {
+        self.durable.inherit(&old.durable);
         self.last_delegations = old.last_delegations;
         self.earliest_expiration = old.earliest_expiration;
         if !self.anchors_from_parent && old.trust_anchors.is_some() {
@@ -301,10 +316,28 @@ impl Pipeline {
     }
 
     /// Record `built` as the last published version without serving it
-    /// (`tldns export`, and the first step of [`Pipeline::publish`]): its
-    /// serial and journal position go to the state file first, so a crash
-    /// after this never re-uses the serial.
+    /// (`tldns export`): [`Pipeline::commit_after`] with no version
+    /// before it, so the stored chain of versions starts again at it.
     pub fn commit(&mut self, built: &Built) -> Result<(), BuildError> {
+        self.commit_after(built, None).map(|_| ())
+    }
+
+    /// Record `built` as the last published version, the one after
+    /// `previous` (the version it replaces, if at hand): its serial,
+    /// journal position and KSK digests go to the state file first, so a
+    /// crash after this never re-uses the serial; then the step from
+    /// `previous` to it goes to the durable journal (and, after a full
+    /// build, the version itself to the snapshot), so a restart can serve
+    /// it as it is. Returns that step, for the IXFR history.
+    ///
+    /// A journal or snapshot that cannot be written does not stop the
+    /// version (the SRS's changes go out): it is logged and counted, and a
+    /// restart then builds in full, as without them.
+    pub fn commit_after(
+        &mut self,
+        built: &Built,
+        previous: Option<&Arc<SignedZone>>,
+    ) -> Result<Option<Arc<Diff>>, BuildError> {
         let serial = built.zone.serial();
         let ksk_ds = signing_ksks(&built.zone);
         self.state.store(&ZoneState {
@@ -312,6 +345,7 @@ impl Pipeline {
             journal_seq: Some(built.journal_seq),
             ksk_ds: ksk_ds.clone(),
         })?;
+        let step = self.store_version(built, previous);
         if !self.anchors_from_parent && !ksk_ds.is_empty() {
             self.trust_anchors = Some(ksk_ds);
         }
@@ -337,21 +371,139 @@ impl Pipeline {
         self.last_serial = Some(serial);
         self.last_delegations = Some(built.zone.zone.content.delegations.len());
         self.last_journal_seq = Some(built.journal_seq);
-        Ok(())
+        Ok(step)
     }
 
-    /// Record `built` as published ([`Pipeline::commit`]: the state file
-    /// first), then make its served form and swap it in.
+    /// The durable half of [`Pipeline::commit_after`]: the step to the
+    /// journal, the version to the snapshot when one is due.
+    fn store_version(
+        &mut self,
+        built: &Built,
+        previous: Option<&Arc<SignedZone>>,
+    ) -> Option<Arc<Diff>> {
+        let started = std::time::Instant::now();
+        let step = previous
+            .filter(|p| p.serial() != built.zone.serial())
+            .map(|p| Arc::new(crate::xfr::diff::diff(p, &built.zone)));
+        let mut result: Result<(), DurableError> = Ok(());
+        match &step {
+            Some(d) => result = self.durable.append(built.journal_seq, d.clone()),
+            None => self.durable.reset_chain(),
+        }
+        let snapshot = built.incremental.is_none() || self.durable.snapshot_due();
+        if result.is_ok() && snapshot {
+            result = self.durable.write_snapshot(&built.zone, built.journal_seq);
+        }
+        match result {
+            Ok(()) => {
+                tracing::debug!(
+                    serial = built.zone.serial(),
+                    snapshot,
+                    ms = started.elapsed().as_millis() as u64,
+                    "version stored"
+                );
+            }
+            Err(e) => {
+                metrics::counter!("tldns_state_write_failures_total").increment(1);
+                tracing::error!(error = %e, "the published version is not stored: a restart will build in full");
+            }
+        }
+        step
+    }
+
+    /// The last published version, read back from the snapshot and the
+    /// journal ([`durable`]), if they hold it and it may still be served:
+    /// every signature lives at least the SOA expire longer (as the
+    /// verifier requires of a new version) and, with a parent DS
+    /// configured, the DNSKEY RRset is one the parent vouches for. `None`
+    /// (with a log line saying why) when the zone must be built in full.
+    pub fn restore(&mut self) -> Option<Restored> {
+        let started = std::time::Instant::now();
+        let state = self.stored.clone()?;
+        let r = match self.durable.restore(&state) {
+            Ok(Some(r)) => r,
+            Ok(None) => {
+                tracing::info!(
+                    path = %self.durable.snapshot_path().display(),
+                    "no stored version; building in full"
+                );
+                return None;
+            }
+            Err(e) => {
+                metrics::counter!("tldns_state_restore_failures_total").increment(1);
+                tracing::warn!(error = %e, "the stored version cannot be served; building in full");
+                return None;
+            }
+        };
+        let now = self.now() as u32;
+        if let Some(sec) = &r.zone.dnssec {
+            let min = self.config.zone.soa.expire;
+            if let Some(e) = sec.earliest_expiration(now)
+                && (e.wrapping_sub(now) as i32) < min as i32
+            {
+                tracing::warn!(
+                    earliest_expiration = e,
+                    "the stored version holds a signature that expires within the SOA expire; building in full"
+                );
+                return None;
+            }
+            if self.anchors_from_parent
+                && let Some(anchors) = &self.trust_anchors
+                && !signing_ksks(&r.zone).iter().any(|k| anchors.contains(k))
+            {
+                tracing::warn!(
+                    "the stored version's DNSKEY RRset is signed by no key the parent's DS names; building in full"
+                );
+                return None;
+            }
+        } else if self.config.zone.dnssec.enabled {
+            tracing::info!("the stored version is unsigned and signing is on; building in full");
+            return None;
+        }
+        tracing::info!(
+            serial = r.zone.serial(),
+            replayed = r.replayed,
+            history = r.history.len(),
+            ms = started.elapsed().as_millis() as u64,
+            "stored version read back"
+        );
+        Some(r)
+    }
+
+    /// Serve `r` (from [`Pipeline::restore`]) as the published version:
+    /// nothing is written (it is the state file's), its served form is made.
+    pub fn adopt(&mut self, r: &Restored) -> Arc<Served> {
+        let z = &r.zone;
+        self.last_serial = Some(z.serial());
+        self.last_journal_seq = Some(r.journal_seq);
+        self.last_delegations = Some(z.zone.content.delegations.len());
+        if let Some(d) = &z.dnssec {
+            self.earliest_expiration = d.earliest_expiration(self.now() as u32);
+        }
+        if let Some(e) = self.earliest_expiration {
+            metrics::gauge!("tldns_signature_expiration_earliest_seconds").set(e as f64);
+        }
+        metrics::gauge!("tldns_zone_serial").set(z.serial() as f64);
+        metrics::gauge!("tldns_zone_delegations").set(z.zone.content.delegations.len() as f64);
+        Arc::new(Served {
+            index: Index::build(z, Options::from_config(&self.config.zone.server)),
+            zone: z.clone(),
+        })
+    }
+
+    /// Record `built` as published ([`Pipeline::commit_after`]: the state
+    /// file first, then the journal), then make its served form and swap
+    /// it in. Returns it and the step to it from `current`.
     pub fn publish(
         &mut self,
         built: &Built,
         current: Option<&Current>,
-    ) -> Result<Arc<Served>, BuildError> {
-        self.commit(built)?;
+    ) -> Result<(Arc<Served>, Option<Arc<Diff>>), BuildError> {
+        let previous = current.map(|c| c.load_full());
+        let step = self.commit_after(built, previous.as_ref().map(|p| &p.zone))?;
         let serial = built.zone.serial();
         // An incremental version's index is the previous one with what
         // changed made again; a full build's is made from scratch.
-        let previous = current.map(|c| c.load_full());
         let index = match (&built.incremental, &previous) {
             (Some(a), Some(p)) => p.index.update(&p.zone, &built.zone, &a.touched),
             _ => Index::build(&built.zone, Options::from_config(&self.config.zone.server)),
@@ -375,7 +527,7 @@ impl Pipeline {
                     .set(*n as f64);
             }
         }
-        Ok(served)
+        Ok((served, step))
     }
 
     /// Whether the SRS moved since the last published version.

@@ -39,13 +39,18 @@ impl History {
     /// Add the step to the newest version. A step that does not continue
     /// the chain (a restart, a reload) starts a new one.
     pub fn push(&mut self, d: Diff) {
+        self.push_arc(Arc::new(d));
+    }
+
+    /// [`History::push`] of a shared step.
+    pub fn push_arc(&mut self, d: Arc<Diff>) {
         if self.depth == 0 {
             return;
         }
         if self.diffs.back().is_some_and(|last| last.to() != d.from()) {
             self.diffs.clear();
         }
-        self.diffs.push_back(Arc::new(d));
+        self.diffs.push_back(d);
         while self.diffs.len() > self.depth {
             self.diffs.pop_front();
         }

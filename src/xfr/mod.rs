@@ -132,11 +132,42 @@ impl Primary {
         if old.serial() == new.serial() {
             return;
         }
-        let inner = self.inner.clone();
-        let soa = ixfr::soa_record(new);
         let (old, new) = (old.clone(), new.clone());
+        let soa = ixfr::soa_record(&new);
+        self.then_notify(soa, move || Arc::new(diff::diff(&old, &new)));
+    }
+
+    /// A new version went out and the step to it is known (the pipeline
+    /// stored it): record it for IXFR, then NOTIFY.
+    pub fn record(&self, step: Arc<diff::Diff>, new: &SignedZone) {
+        self.then_notify(ixfr::soa_record(new), move || step);
+    }
+
+    /// Put steps read back from disk in the history (oldest first), before
+    /// any version is published.
+    pub fn seed(&self, steps: &[Arc<diff::Diff>]) {
+        let mut h = self.inner.history.lock().unwrap_or_else(|p| p.into_inner());
+        for d in steps {
+            h.push_arc(d.clone());
+        }
+        if !steps.is_empty() {
+            info!(
+                steps = steps.len(),
+                "IXFR history: read back from the journal"
+            );
+        }
+    }
+
+    /// Add the step `make` gives to the history (on the blocking pool),
+    /// then NOTIFY the secondaries with `soa`.
+    fn then_notify(
+        &self,
+        soa: crate::rr::Record,
+        make: impl FnOnce() -> Arc<diff::Diff> + Send + 'static,
+    ) {
+        let inner = self.inner.clone();
         let record = move |inner: &Inner| {
-            let d = diff::diff(&old, &new);
+            let d = make();
             info!(
                 from = d.from(),
                 to = d.to(),
@@ -148,7 +179,7 @@ impl Primary {
                 .history
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
-                .push(d);
+                .push_arc(d);
         };
         let Ok(rt) = tokio::runtime::Handle::try_current() else {
             record(&inner);

@@ -23,6 +23,8 @@
 #![warn(unreachable_pub)]
 #![warn(missing_docs)]
 
+pub mod codec;
+pub mod diff;
 pub mod records;
 use std::collections::BTreeMap;
 use tldns_base::name::Name;
@@ -248,6 +250,25 @@ impl Nsec3 {
     /// A record not signed yet.
     pub fn unsigned(next: [u8; 20], flags: u8, types: &[u8]) -> Nsec3 {
         Nsec3::new::<&[u8]>(next, flags, types, &[])
+    }
+
+    /// The packed form (see the layout above), as [`Nsec3::from_bytes`]
+    /// reads it back.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// A record from its packed form, if the layout holds: the bitmap and
+    /// every signature within the octets, nothing after the last one.
+    pub fn from_bytes(b: &[u8]) -> Option<Nsec3> {
+        let head = b.get(..N3_HEAD)?;
+        let types = u16::from_be_bytes([head[21], head[22]]) as usize;
+        let mut rest = b.get(N3_HEAD + types..)?;
+        for _ in 0..head[23] {
+            let (l, r) = rest.split_first_chunk::<2>()?;
+            rest = r.get(u16::from_be_bytes(*l) as usize..)?;
+        }
+        rest.is_empty().then(|| Nsec3(b.into()))
     }
 
     /// The same record with `sigs` (RRSIG RDATA) in place of its signatures.
@@ -509,3 +530,6 @@ pub fn nsec3_rdata(p: &Nsec3Param, n: &Nsec3) -> Vec<u8> {
     v.extend_from_slice(n.types());
     v
 }
+
+#[cfg(test)]
+mod tests;
