@@ -342,17 +342,22 @@ pub struct DnssecConfig {
     /// RSA modulus size when algorithm is 8. Default 2048.
     pub rsa_bits: u32,
     /// `ksk-lifetime` (a duration, [`Secs`]): intended KSK lifetime; 0 (the
-    /// default) for none. Read, not yet acted on: rollovers are to come.
-    /// `ksk-lifetime-days` is the older spelling, in days.
+    /// default) for none. Read, not yet acted on: KSK rollovers are to
+    /// come. `ksk-lifetime-days` is the older spelling, in days.
     pub ksk_lifetime: Option<Secs>,
     /// `ksk-lifetime-days`: see `ksk-lifetime`.
     pub ksk_lifetime_days: Option<u32>,
-    /// `zsk-lifetime` (a duration): intended ZSK lifetime; default 90 days.
-    /// Read, not yet acted on, as `ksk-lifetime`. `zsk-lifetime-days` is the
-    /// older spelling.
+    /// `zsk-lifetime` (a duration): how long a ZSK signs before the daemon
+    /// rolls it by pre-publication (`crate::dnssec::roll`); default 90
+    /// days, 0 for never. `zsk-lifetime-days` is the older spelling.
     pub zsk_lifetime: Option<Secs>,
     /// `zsk-lifetime-days`: see `zsk-lifetime`.
     pub zsk_lifetime_days: Option<u32>,
+    /// `propagation-delay` (a duration): how long a new version takes to
+    /// reach every secondary and anycast node (RFC 7583 §3.2, Dprp),
+    /// safety margin included; a roll waits this long beyond the TTLs.
+    /// Default 1 hour (Knot's default).
+    pub propagation_delay: Option<Secs>,
     /// Extra NSEC3 hash iterations (RFC 5155 §3.1.3); default 0, as RFC 9276
     /// §3.1 asks.
     pub nsec3_iterations: u16,
@@ -406,6 +411,7 @@ impl Default for DnssecConfig {
             ksk_lifetime_days: None,
             zsk_lifetime: None,
             zsk_lifetime_days: None,
+            propagation_delay: None,
             nsec3_iterations: 0,
             nsec3_salt: String::new(),
             nsec3_opt_out: false,
@@ -456,6 +462,11 @@ impl DnssecConfig {
             86_400,
             90 * 86_400,
         )
+    }
+
+    /// The propagation delay in seconds (`propagation-delay`).
+    pub fn propagation_secs(&self) -> u32 {
+        self.propagation_delay.map_or(3600, |Secs(s)| s)
     }
 
     /// The intended KSK lifetime in seconds (`ksk-lifetime`); 0: none.

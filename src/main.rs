@@ -120,6 +120,22 @@ enum KeysCmd {
     Generate,
     /// Show the zone's keys: state, tag, algorithm, and the DS for the parent.
     List,
+    /// Each key's role, state, timing and next event, and where the ZSK
+    /// roll stands (what it waits for).
+    Status {
+        /// One JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Start a key roll now, whatever the key's age (only `zsk` so far):
+    /// the successor is published at once and signs after the DNSKEY TTL
+    /// and the propagation delay. A running server acts on it at its next
+    /// reload (SIGHUP).
+    Roll {
+        /// The role to roll.
+        #[arg(value_parser = ["zsk"])]
+        role: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -518,6 +534,47 @@ fn keys_cmd(cmd: &KeysCmd, config: &Config) -> Result<()> {
     let keys = match cmd {
         KeysCmd::Generate => KeyStore::generate(&dir, &config.origin, &config.zone.dnssec, now)?,
         KeysCmd::List => KeyStore::load(&dir, &config.origin)?,
+        KeysCmd::Status { json } => {
+            let keys = KeyStore::load(&dir, &config.origin)?;
+            let st = tldns::dnssec::roll::status(config, &keys, now);
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&st)?);
+            } else {
+                for k in &st.keys {
+                    let t = |v: Option<u64>| v.map_or("-".to_string(), |v| v.to_string());
+                    println!(
+                        "{} {} tag {} algorithm {} {}: created {} publish {} activate {} inactive {} delete {}{}",
+                        k.name,
+                        k.role,
+                        k.tag,
+                        k.algorithm,
+                        k.state,
+                        t(k.timing[0]),
+                        t(k.timing[1]),
+                        t(k.timing[2]),
+                        t(k.timing[3]),
+                        t(k.timing[4]),
+                        k.next_event
+                            .map_or(String::new(), |(n, v)| format!("; next: {n} at {v}"))
+                    );
+                }
+                println!("ZSK roll: {}", st.zsk_roll);
+            }
+            return Ok(());
+        }
+        KeysCmd::Roll { .. } => {
+            let keys = KeyStore::load(&dir, &config.origin)?;
+            match tldns::dnssec::roll::roll_zsk_now(&dir, config, &keys, now)? {
+                Some(step) => println!(
+                    "ZSK {} rolls: its successor signs from {}, it leaves the DNSKEY RRset at {}",
+                    step.old, step.inactive, step.delete
+                ),
+                None => bail!(
+                    "no ZSK roll started: one is under way, or there is no active ZSK to roll"
+                ),
+            }
+            return Ok(());
+        }
     };
     for k in &keys {
         println!(

@@ -9,6 +9,7 @@
 //!
 //! - [`keys`]: the key model (timing, state, DS), K-files, generation.
 //! - [`parent`]: what the parent vouches for (its DS RRset), the gate's anchors.
+//! - [`roll`]: key rollovers by policy (ZSK pre-publication), as key timing.
 //! - [`nsec3`]: the NSEC3 hash (RFC 5155 §5) and which names the chain holds.
 //! - [`rrsig`]: the signed data (RFC 4034 §3.1.8.1, §6) and signing/checking.
 //! - [`signer`]: the zone signer, the incremental updater, the refresher.
@@ -22,14 +23,15 @@
 pub mod keys;
 pub mod nsec3;
 pub mod parent;
+pub mod roll;
 pub mod rrsig;
 pub mod signer;
 
 pub use keys::{KeyError, KeyState, KeyStore, KeyTiming, SigningKey};
 pub use nsec3::{nsec3_hash, nsec3_hash_text};
 pub use signer::{
-    RefreshStats, SignError, SignParams, UpdateStats, refresh, sign_dnssec, sign_zone,
-    update_delegations,
+    RefreshStats, SignError, SignParams, UpdateStats, keys_current, refresh, sign_dnssec,
+    sign_zone, update_delegations,
 };
 
 /// Tests that run external tools (ldns, BIND) skip with a printed reason

@@ -316,6 +316,39 @@ fn signers<'a>(origin: &Name, keys: &'a [SigningKey], now: u32) -> Result<Signer
     Ok(Signers { dnskeys, ksk, zsk })
 }
 
+/// Whether `zone` is signed as `keys` say it should be at `now`: its
+/// DNSKEY RRset holds exactly the published keys, its SOA is signed by
+/// exactly the active zone-signing keys and its DNSKEY RRset by exactly the
+/// active key-signing keys. A key event (a key published, activated,
+/// retired or deleted by its timing) makes it false until a full build
+/// signs again; so does a key set the signer refuses (the build then says
+/// why).
+pub fn keys_current(zone: &SignedZone, keys: &[SigningKey], now: u32) -> bool {
+    let Some(sec) = &zone.dnssec else {
+        return keys.is_empty();
+    };
+    let Ok(s) = signers(&zone.zone.origin, keys, now) else {
+        return false;
+    };
+    let mut have = sec.dnskeys.clone();
+    have.sort();
+    let signed_by = |t: u16| {
+        let mut v: Vec<(u8, u16)> = sec
+            .apex_sigs
+            .get(&t)
+            .into_iter()
+            .flatten()
+            .filter_map(|r| RrsigFields::parse(r).ok())
+            .map(|f| (f.algorithm, f.key_tag))
+            .collect();
+        v.sort_unstable();
+        v
+    };
+    have == s.dnskeys
+        && signed_by(rtype::SOA) == s.zsk_tags()
+        && signed_by(rtype::DNSKEY) == s.ksk_tags()
+}
+
 /// Signature times for one run.
 #[derive(Clone, Copy)]
 struct Clock {

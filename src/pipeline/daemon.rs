@@ -277,14 +277,20 @@ impl Daemon {
     /// `forced`: a reload, built in full whatever the journal says.
     pub async fn step(&mut self, forced: bool) -> Outcome {
         self.expiry_alarm();
-        let full_due = self.last_full.elapsed() >= FULL_REBUILD_EVERY;
-        if !forced && !full_due {
-            match self.pipeline.srs_changed().await {
-                Ok(false) => return Outcome::Unchanged,
-                Ok(true) => {}
-                Err(e) => {
-                    warn!(error = %e, "cannot read the SRS journal");
-                    return Outcome::Unchanged;
+        let cur = self.current.load_full();
+        let periodic = self.last_full.elapsed() >= FULL_REBUILD_EVERY;
+        // A key roll's step, or a key's timing reached (published,
+        // activated, retired, deleted): the zone is signed again in full.
+        let key_event = !forced && self.key_event(&cur.zone);
+        if !forced && !periodic {
+            if !key_event {
+                match self.pipeline.srs_changed().await {
+                    Ok(false) => return Outcome::Unchanged,
+                    Ok(true) => {}
+                    Err(e) => {
+                        warn!(error = %e, "cannot read the SRS journal");
+                        return Outcome::Unchanged;
+                    }
                 }
             }
             if let Some((seq, at)) = self.failed
@@ -294,12 +300,11 @@ impl Daemon {
                 return Outcome::Unchanged;
             }
         }
-        let strategy = if forced || full_due {
+        let strategy = if forced || periodic || key_event {
             Strategy::Full
         } else {
             Strategy::Incremental
         };
-        let cur = self.current.load_full();
         match self.pipeline.next(strategy, Some(&cur.zone)).await {
             Ok(None) => Outcome::Unchanged,
             Ok(Some(built)) => {
@@ -320,6 +325,18 @@ impl Daemon {
                 Outcome::Failed
             }
         }
+    }
+
+    /// Whether the keys call for a full signing now: the key policy took a
+    /// step ([`Pipeline::roll_keys`]), or the served version is not signed
+    /// as the keys' timing says it should be.
+    fn key_event(&mut self, served: &crate::zone::SignedZone) -> bool {
+        match self.pipeline.roll_keys() {
+            Ok(true) => return true,
+            Ok(false) => {}
+            Err(e) => error!(error = %e, "key rollover step failed; the keys stay as they are"),
+        }
+        !self.pipeline.keys_match(served)
     }
 
     /// Remember the SRS state that failed, so it is retried only after

@@ -530,6 +530,35 @@ impl Pipeline {
         Ok((served, step))
     }
 
+    /// Carry out what the key policy asks for now ([`crate::dnssec::roll`]:
+    /// a ZSK's successor published, the old key scheduled to retire) and
+    /// load the keys again when it did. `Ok(true)`: the keys changed.
+    /// Sets `tldns_key_next_event_seconds`.
+    pub fn roll_keys(&mut self) -> Result<bool, BuildError> {
+        if !self.config.zone.dnssec.enabled {
+            return Ok(false);
+        }
+        let now = self.now();
+        let dir = self.config.resolve(&self.config.zone.dnssec.keys_dir);
+        let step = crate::dnssec::roll::roll_zsk(&dir, &self.config, &self.keys, now)?;
+        if step.is_some() {
+            self.keys = load_keys(&self.config)?;
+            metrics::counter!("tldns_key_rolls_started_total", "role" => "zsk").increment(1);
+        }
+        let p = crate::dnssec::roll::RollPolicy::from_config(&self.config);
+        if let Some(t) = crate::dnssec::roll::next_event(&self.keys, &p, now) {
+            metrics::gauge!("tldns_key_next_event_seconds").set((t - now) as f64);
+        }
+        Ok(step.is_some())
+    }
+
+    /// Whether `zone` is signed as the keys say it should be now
+    /// ([`crate::dnssec::keys_current`]); always true when signing is off.
+    pub fn keys_match(&self, zone: &SignedZone) -> bool {
+        !self.config.zone.dnssec.enabled
+            || crate::dnssec::keys_current(zone, &self.keys, self.now() as u32)
+    }
+
     /// Whether the SRS moved since the last published version.
     pub async fn srs_changed(&self) -> Result<bool, BuildError> {
         let seq = self.srs.journal_seq().await?;

@@ -13,7 +13,10 @@
 //!   `.key` file as well; ring checks the pair is consistent.
 //! - BIND keeps timing in `.private`; older tools only in `.key` comments:
 //!   `.private` wins when it has any.
-//! - Writing never replaces a key file: a key's files are written once.
+//! - Writing never replaces a key file's key: a key's files are written
+//!   once, and afterwards only their timing metadata is rewritten
+//!   ([`SigningKey::write_timing`], a rollover scheduling the key), each
+//!   file replaced atomically with the same key material.
 
 use super::{KeyError, KeyTiming, RsaFields, Secret, SigningKey, ZSK, dnskey_rdata, key_tag};
 use crate::name::Name;
@@ -100,6 +103,38 @@ impl SigningKey {
         write_new(&key_path, self.key_file_text().as_bytes(), 0o644)?;
         self.file = Some(base.clone());
         Ok(base)
+    }
+
+    /// Rewrite the key's two files with its timing as it is now (a
+    /// rollover set Inactive/Delete, or Publish/Activate of a successor),
+    /// each replaced atomically (temporary file, fsync, rename; the
+    /// `.private` with mode 0600 before anything is written to it). The
+    /// key material is what was read, so the files still hold this key.
+    pub fn write_timing(&self) -> Result<(), KeyError> {
+        use std::io::Write;
+        use std::os::unix::fs::PermissionsExt;
+        let Some(base) = &self.file else {
+            return Err(KeyError::Io {
+                path: PathBuf::from(self.base_name()),
+                error: std::io::Error::other("the key was not read from a file"),
+            });
+        };
+        let io = |e: tldns_base::fs::WriteError| KeyError::Io {
+            path: e.path,
+            error: e.error,
+        };
+        let private = self.private_file_text();
+        tldns_base::fs::write_atomic_with(&with_ext(base, "private"), |f| {
+            f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+            f.write_all(private.as_bytes())
+        })
+        .map_err(io)?;
+        let public = self.key_file_text();
+        tldns_base::fs::write_atomic_with(&with_ext(base, "key"), |f| {
+            f.set_permissions(std::fs::Permissions::from_mode(0o644))?;
+            f.write_all(public.as_bytes())
+        })
+        .map_err(io)
     }
 
     /// Read a key from its base path (`dir/Kmobile.+013+12345`), or from

@@ -381,44 +381,70 @@ impl KeyStore {
             path: dir.to_path_buf(),
             error,
         })?;
-        let mut taken: Vec<u16> = KeyStore::load(dir, origin)?
-            .iter()
-            .map(|k| k.key_tag)
-            .collect();
         let roles: &[u16] = match cfg.scheme {
             KeyScheme::KskZsk => &[KSK, ZSK],
             KeyScheme::Csk => &[KSK],
         };
         let mut out = Vec::new();
         for &flags in roles {
-            let mut tries = 0;
-            let mut key = loop {
-                let k = SigningKey::generate(origin, flags, cfg.algorithm, cfg.rsa_bits, now)?;
-                // A revoked key's tag is tag+128 (RFC 5011 §3); keep that free as well.
+            out.push(KeyStore::add(dir, origin, flags, cfg, now, None)?);
+        }
+        Ok(out)
+    }
+
+    /// Make one key with `flags` by the policy's algorithm and write it
+    /// into `dir`, its tag (and its revoked tag, RFC 5011 §3) free among
+    /// the keys there. Created is `now`; Publish and Activate are `now`
+    /// too unless `timing` gives them (a rollover's successor).
+    pub fn add(
+        dir: &Path,
+        origin: &Name,
+        flags: u16,
+        cfg: &DnssecConfig,
+        now: u64,
+        timing: Option<KeyTiming>,
+    ) -> Result<SigningKey, KeyError> {
+        let mut taken: Vec<u16> = KeyStore::load(dir, origin)?
+            .iter()
+            .flat_map(|k| {
                 let revoked = key_tag(&dnskey_rdata(
-                    flags | Dnskey::REVOKE,
+                    k.flags | Dnskey::REVOKE,
                     k.algorithm,
                     &k.public_key,
                 ));
-                if !taken.contains(&k.key_tag) && !taken.contains(&revoked) {
-                    taken.push(k.key_tag);
-                    taken.push(revoked);
-                    break k;
-                }
-                tries += 1;
-                if tries > 32 {
-                    return Err(KeyError::DuplicateTag {
-                        tag: k.key_tag,
-                        first: dir.join(k.base_name()),
-                        second: dir.join(k.base_name()),
-                    });
-                }
+                [k.key_tag, revoked]
+            })
+            .collect();
+        let mut tries = 0;
+        let mut key = loop {
+            let k = SigningKey::generate(origin, flags, cfg.algorithm, cfg.rsa_bits, now)?;
+            let revoked = key_tag(&dnskey_rdata(
+                flags | Dnskey::REVOKE,
+                k.algorithm,
+                &k.public_key,
+            ));
+            if !taken.contains(&k.key_tag) && !taken.contains(&revoked) {
+                taken.push(k.key_tag);
+                break k;
+            }
+            tries += 1;
+            if tries > 32 {
+                return Err(KeyError::DuplicateTag {
+                    tag: k.key_tag,
+                    first: dir.join(k.base_name()),
+                    second: dir.join(k.base_name()),
+                });
+            }
+        };
+        if let Some(t) = timing {
+            key.timing = KeyTiming {
+                created: Some(now),
+                ..t
             };
-            key.write(dir)?;
-            tracing::info!(key = %key.base_name(), flags, "generated key");
-            out.push(key);
         }
-        Ok(out)
+        key.write(dir)?;
+        tracing::info!(key = %key.base_name(), flags, "generated key");
+        Ok(key)
     }
 }
 

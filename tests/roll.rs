@@ -1,0 +1,340 @@
+//! Key rollovers by policy (issue: DNSSEC that runs for years): a ZSK
+//! rolled by pre-publication (RFC 6781 §4.1.1.1) with RFC 7583's timing,
+//! driven through the pipeline on a simulated clock: every minute of four
+//! hours the key policy takes its step and, when the keys call for it, a
+//! full build is published (verified, the chain-of-trust gate included).
+//! A resolver's view is checked at every version: no signature is by a
+//! key that has not been published for `Ipub` (the DNSKEY TTL plus the
+//! propagation delay), and no key leaves the DNSKEY RRset before `Iret`
+//! (the largest signed TTL plus the propagation delay) after it last
+//! signed. So a validating resolver never meets a signature whose key it
+//! cannot have; tests/trust.rs has unbound for the chain of trust.
+
+mod common;
+
+use common::{TempDir, free_port, write_config};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use tldns::config::Config;
+use tldns::dnssec::roll::RollPolicy;
+use tldns::pipeline::Pipeline;
+use tldns::rr::{Dnskey, RrsigFields, rtype};
+use tldns::srs::Srs;
+use tldns::zone::SignedZone;
+
+const T0: u64 = 1_780_000_000;
+const MINUTE: u64 = 60;
+
+async fn pipeline(dir: &std::path::Path) -> Pipeline {
+    let cfg = write_config(dir, free_port(), true, "");
+    let text = std::fs::read_to_string(&cfg)
+        .unwrap()
+        .replace("zsk-lifetime = \"0\"", "zsk-lifetime = \"1h\"")
+        .replace("propagation-delay = \"1h\"", "propagation-delay = \"2m\"")
+        .replace(
+            "soa = 3600\nns = 172800\nds = 86400",
+            "soa = 300\nns = 600\nds = 300",
+        )
+        .replace("dnskey = 3600", "dnskey = 300")
+        .replace("expire = 1209600", "expire = 86400");
+    std::fs::write(&cfg, text).unwrap();
+    let config = Config::load(&cfg).unwrap();
+    let db = format!("sqlite://{}", dir.join("srs.sqlite").display());
+    let srs = Srs::connect(&db).await.unwrap();
+    srs.init().await.unwrap();
+    tldns::srs::seed(&srs, &config.origin, &config.apex_ns, 30, 2, false)
+        .await
+        .unwrap();
+    Pipeline::new(config, srs).await.unwrap()
+}
+
+/// Key tags of the ZSKs in the DNSKEY RRset, and of the keys whose
+/// RRSIGs cover the zone's data (SOA, DS, NSEC3).
+fn zsks(z: &SignedZone) -> (Vec<u16>, Vec<u16>) {
+    let sec = z.dnssec.as_ref().unwrap();
+    let published = sec
+        .dnskeys
+        .iter()
+        .map(|r| Dnskey::from_rdata(r).unwrap())
+        .filter(|k| k.flags & Dnskey::SEP == 0)
+        .map(|k| tldns::dnssec::keys::key_tag(&k.to_rdata()))
+        .collect();
+    let mut signing: Vec<u16> = z
+        .records()
+        .iter()
+        .filter(|r| r.rtype == rtype::RRSIG)
+        .map(|r| RrsigFields::parse(&r.rdata).unwrap())
+        .filter(|f| f.type_covered != rtype::DNSKEY)
+        .map(|f| f.key_tag)
+        .collect();
+    signing.sort_unstable();
+    signing.dedup();
+    (published, signing)
+}
+
+#[tokio::test]
+async fn a_zsk_is_rolled_by_prepublication_with_rfc7583_timing() {
+    let dir = TempDir::new("roll-zsk");
+    let mut p = pipeline(dir.path()).await;
+    let policy = RollPolicy::from_config(&p.config);
+    assert_eq!((policy.ipub(), policy.iret()), (420, 720));
+    p.set_clock(Some(T0));
+    let first = p.build().await.unwrap();
+    p.commit(&first).unwrap();
+    let mut cur = first.zone.clone();
+    let mut versions: Vec<(u64, Arc<SignedZone>)> = vec![(T0, cur.clone())];
+    for m in 1..=4 * 60 {
+        let now = T0 + m * MINUTE;
+        p.set_clock(Some(now));
+        let stepped = p.roll_keys().unwrap();
+        if stepped || !p.keys_match(&cur) {
+            let built = p.build_on(Some(cur.clone())).await.unwrap();
+            p.commit_after(&built, Some(&cur)).unwrap();
+            assert!(
+                p.keys_match(&built.zone),
+                "minute {m}: signed as the keys say"
+            );
+            cur = built.zone.clone();
+            versions.push((now, cur.clone()));
+        }
+    }
+
+    // When each ZSK was first and last published, and first and last signed.
+    let mut published: BTreeMap<u16, (u64, u64)> = BTreeMap::new();
+    let mut signed: BTreeMap<u16, (u64, u64)> = BTreeMap::new();
+    for (t, z) in &versions {
+        let (pubs, signs) = zsks(z);
+        assert!(!signs.is_empty());
+        for k in pubs {
+            published.entry(k).or_insert((*t, *t)).1 = *t;
+        }
+        for k in signs {
+            signed.entry(k).or_insert((*t, *t)).1 = *t;
+        }
+    }
+    for (k, (from, to)) in &signed {
+        let (pf, pt) = published[k];
+        eprintln!(
+            "ZSK {k}: published {}..{} min, signing {}..{} min",
+            (pf - T0) / 60,
+            (pt - T0) / 60,
+            (from - T0) / 60,
+            (to - T0) / 60
+        );
+    }
+    // A ZSK lives an hour: four hours make at least three rolls, four keys.
+    assert!(signed.len() >= 4, "{signed:?}");
+    let first_key = zsks(&versions[0].1).1[0];
+    for (k, (from, _)) in &signed {
+        let (pub_from, _) = published[k];
+        if (pub_from, *from) != (T0, T0) {
+            // Pre-published: in the DNSKEY RRset Ipub before it signs.
+            assert!(
+                from - pub_from >= policy.ipub(),
+                "ZSK {k} signs at {from}, published at {pub_from}"
+            );
+        } else {
+            assert_eq!(*k, first_key);
+        }
+    }
+    for (i, (t, z)) in versions.iter().enumerate() {
+        let (pubs, signs) = zsks(z);
+        // Only one ZSK signs at a time (pre-publication, not double-signing).
+        assert_eq!(signs.len(), 1, "at {t}: {signs:?}");
+        // A key published before and gone now stopped signing Iret before.
+        if let Some((_, prev)) = i.checked_sub(1).map(|j| &versions[j]) {
+            for k in zsks(prev).0.iter().filter(|k| !pubs.contains(k)) {
+                let (_, last_signed) = signed[k];
+                // The switch away from it: the first version after its last.
+                let switch = versions
+                    .iter()
+                    .map(|(t, _)| *t)
+                    .find(|t| *t > last_signed)
+                    .unwrap();
+                assert!(
+                    t - switch >= policy.iret(),
+                    "ZSK {k} withdrawn at {t}, {} s after it stopped signing at {switch}",
+                    t - switch
+                );
+            }
+        }
+    }
+    // And every version before the end holds at most two ZSKs.
+    assert!(versions.iter().all(|(_, z)| zsks(z).0.len() <= 2));
+    // The roll is in the K-files: BIND's timing fields say it.
+    let keys = tldns::pipeline::load_keys(&p.config).unwrap();
+    let retired = keys
+        .iter()
+        .filter(|k| !k.is_sep() && k.timing.inactive.is_some() && k.timing.delete.is_some())
+        .count();
+    assert!(retired >= 3, "{keys:?}");
+    let base = keys
+        .iter()
+        .find(|k| k.key_tag == first_key)
+        .and_then(|k| k.file.clone())
+        .unwrap();
+    let text = std::fs::read_to_string(format!("{}.private", base.display())).unwrap();
+    assert!(
+        text.contains("\nInactive: ") && text.contains("\nDelete: "),
+        "{text}"
+    );
+}
+
+/// The same roll for real: `tldns serve` with a 25-second ZSK lifetime,
+/// TTLs of a few seconds and a 2-second propagation delay, unbound
+/// validating through the KSK's DS. Twice a second for 40 seconds unbound
+/// is asked for a DS, a name that does not exist and the SOA: every answer
+/// is validated (AD), none is SERVFAIL, while the server goes through two
+/// ZSK rolls (a successor published, signing, the old key withdrawn).
+#[test]
+fn unbound_validates_every_answer_through_two_zsk_rolls() {
+    use common::unbound::Unbound;
+    use common::{Server, dig, flags, run_ok, section, status};
+    use std::time::{Duration, Instant};
+    if !common::have_tool("unbound") || !common::have_tool("dig") {
+        return;
+    }
+    let dir = TempDir::new("roll-unbound");
+    let port = free_port();
+    let cfg = write_config(dir.path(), port, true, "");
+    let text = std::fs::read_to_string(&cfg)
+        .unwrap()
+        .replace("zsk-lifetime = \"0\"", "zsk-lifetime = \"25s\"")
+        .replace("propagation-delay = \"1h\"", "propagation-delay = \"2s\"")
+        .replace(
+            "soa = 3600\nns = 172800\nds = 86400\nglue = 172800\ndnskey = 3600",
+            "soa = 2\nns = 3\nds = 2\nglue = 3\ndnskey = 2",
+        )
+        .replace("minimum = 900", "minimum = 2")
+        .replace("reload-interval-secs = 5", "reload-interval-secs = 1");
+    std::fs::write(&cfg, text).unwrap();
+    let c = cfg.to_str().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("srs.sqlite").display());
+    run_ok(&["--config", c, "--db", &db, "srs", "seed", "--domains", "60"]);
+    let s = Server::start(&cfg, &db, port);
+    let ds: Vec<String> = run_ok(&["--config", c, "keys", "list"])
+        .lines()
+        .filter_map(|l| {
+            l.trim()
+                .strip_prefix("DS for the parent: ")
+                .map(String::from)
+        })
+        .collect();
+    assert_eq!(ds.len(), 1);
+    let u = Unbound::start(dir.path(), &ds, "mobile.", port);
+    let names: Vec<String> = run_ok(&["--config", c, "--db", &db, "srs", "list", "--limit", "20"])
+        .lines()
+        .map(String::from)
+        .collect();
+    let zsks = || -> Vec<String> {
+        let mut k: Vec<String> = section(&dig(port, &["mobile", "DNSKEY"]), "ANSWER")
+            .into_iter()
+            .filter(|r| r.2.starts_with("256 "))
+            .map(|r| r.2)
+            .collect();
+        k.sort();
+        k
+    };
+    let mut seen: Vec<String> = Vec::new();
+    let mut two_at_once = false;
+    let (mut asked, mut servfail) = (0, 0);
+    let end = Instant::now() + Duration::from_secs(40);
+    let mut i = 0;
+    while Instant::now() < end {
+        let (q, t) = match i % 3 {
+            0 => (names[i % names.len()].clone(), "DS"),
+            1 => (format!("nx{i}.mobile"), "A"),
+            _ => ("mobile".to_string(), "SOA"),
+        };
+        let out = u.ask(&q, t);
+        asked += 1;
+        if status(&out) == "SERVFAIL" {
+            servfail += 1;
+            eprintln!("SERVFAIL: {q} {t}\n{out}");
+        } else {
+            assert!(
+                flags(&out).contains(&"ad".to_string()),
+                "{q} {t} not validated:\n{out}\n{}",
+                u.log()
+            );
+        }
+        let now = zsks();
+        two_at_once |= now.len() == 2;
+        for k in now {
+            if !seen.contains(&k) {
+                seen.push(k);
+            }
+        }
+        i += 1;
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    eprintln!(
+        "{asked} questions, {servfail} SERVFAIL, {} ZSKs seen",
+        seen.len()
+    );
+    assert_eq!(servfail, 0, "{}\n{}", u.log(), s.log());
+    assert!(two_at_once, "a successor pre-published beside the old key");
+    assert!(seen.len() >= 3, "two rolls: {seen:?}\n{}", s.log());
+    assert!(
+        s.log().contains("ZSK roll: successor published"),
+        "{}",
+        s.log()
+    );
+}
+
+/// `tldns keys roll zsk` starts a roll now and `tldns keys status --json`
+/// shows it: the successor published and waiting for Ipub, the old key's
+/// Inactive and Delete set; a second `roll` while one runs is refused.
+#[test]
+fn keys_roll_and_status_show_the_roll() {
+    use common::{run_ok, tldns};
+    let dir = TempDir::new("roll-cli");
+    let cfg = write_config(dir.path(), free_port(), true, "");
+    let c = cfg.to_str().unwrap();
+    let status = || -> serde_json::Value {
+        serde_json::from_str(&run_ok(&["--config", c, "keys", "status", "--json"])).unwrap()
+    };
+    let before = status();
+    let keys = before["keys"].as_array().unwrap();
+    assert_eq!(keys.len(), 2, "{before}");
+    assert!(keys.iter().all(|k| k["state"] == "active"), "{before}");
+    assert!(
+        before["zsk_roll"].as_str().unwrap().starts_with("none"),
+        "{before}"
+    );
+    let said = run_ok(&["--config", c, "keys", "roll", "zsk"]);
+    assert!(said.contains("rolls"), "{said}");
+    let after = status();
+    let keys = after["keys"].as_array().unwrap();
+    assert_eq!(keys.len(), 3, "{after}");
+    let new = keys
+        .iter()
+        .find(|k| k["state"] == "published")
+        .expect("a successor");
+    assert_eq!(new["role"], "zsk");
+    assert_eq!(new["next_event"][0], "activate");
+    let old = keys
+        .iter()
+        .find(|k| k["role"] == "zsk" && k["state"] == "active")
+        .unwrap();
+    assert_eq!(
+        old["timing"][3], new["timing"][2],
+        "old Inactive = new Activate"
+    );
+    let ipub = after["ipub"].as_u64().unwrap();
+    let now = after["now"].as_u64().unwrap();
+    assert!(
+        new["timing"][2].as_u64().unwrap() >= now + ipub - 5,
+        "{after}"
+    );
+    assert!(
+        after["zsk_roll"].as_str().unwrap().contains("waiting"),
+        "{after}"
+    );
+    let again = tldns()
+        .args(["--config", c, "keys", "roll", "zsk"])
+        .output()
+        .unwrap();
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("under way"));
+}
