@@ -673,7 +673,9 @@ async fn serve(config: Config, srs: Srs, demo_port: Option<u16>) -> Result<()> {
             .with_context(|| format!("metrics listener on {addr}"))?;
         info!(%addr, "metrics");
     }
-    let pipeline = Pipeline::new(config, srs).await?;
+    // A restart serves the stored version even when the keys are gone
+    // (it says why, and signs nothing new until they are back).
+    let pipeline = Pipeline::starting(config, srs).await?;
     let mut daemon = Daemon::start(pipeline)
         .await
         .context("building the first version")?;

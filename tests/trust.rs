@@ -167,7 +167,10 @@ async fn the_parent_ds_file_is_the_gate() {
 /// The same through a running `tldns serve`, with unbound validating
 /// through our DS: an emptied keys directory and then brand-new keys, each
 /// followed by SIGHUP, publish no new DNSKEY RRset, the log says why, and
-/// unbound goes on validating every answer (no SERVFAIL).
+/// unbound goes on validating every answer (no SERVFAIL). Then the server
+/// is restarted with the brand-new keys and with an emptied keys
+/// directory: each time it serves the stored version, says why it signs
+/// nothing new, and unbound goes on validating.
 #[test]
 fn a_wrong_keys_directory_never_reaches_a_validating_resolver() {
     use common::unbound::Unbound;
@@ -267,6 +270,37 @@ fn a_wrong_keys_directory_never_reaches_a_validating_resolver() {
     hup("vouches for");
     assert_eq!(dnskeys(), before);
     all_validate("new keys");
+
+    // Restarts: the stored version is served as it was, whatever the keys
+    // directory holds, and nothing new is signed with what is there.
+    let restart = |s: Server, want: &str, when: &str| -> Server {
+        drop(s);
+        let s = Server::start(&cfg, &db, port);
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !s.log().contains(want) {
+            assert!(
+                Instant::now() < deadline,
+                "{when}: no {want:?} in the log:\n{}",
+                s.log()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        assert!(
+            s.log().contains("serving the stored version"),
+            "{when}:\n{}",
+            s.log()
+        );
+        assert_eq!(dnskeys(), before, "{when}");
+        all_validate(when);
+        s
+    };
+    // With the brand-new keys: served, and the gate refuses what they sign.
+    let s = restart(s, "vouches for", "restart with new keys");
+    // With an emptied keys directory: served, and the build says why not.
+    std::fs::remove_dir_all(&keys).unwrap();
+    std::fs::create_dir_all(&keys).unwrap();
+    let s = restart(s, "tldns keys generate", "restart with no keys");
+    drop(s);
     assert!(
         !u.log().contains("SERVFAIL") && !u.log().contains("validation failure"),
         "{}",

@@ -28,6 +28,7 @@ impl Pipeline {
         &mut self,
         previous: Option<Arc<SignedZone>>,
     ) -> Result<Built, BuildError> {
+        self.require_keys()?;
         let t0 = Instant::now();
         let snapshot = self.srs.snapshot().await?;
         let t_snap = t0.elapsed();

@@ -164,15 +164,34 @@ pub struct Pipeline {
 impl Pipeline {
     /// A pipeline for `config`: its lists and keys loaded, and the zone
     /// state of the last published version read from the state directory.
+    /// Keys that cannot be loaded (none, unreadable) are an error.
     pub async fn new(config: Config, srs: Srs) -> Result<Pipeline, BuildError> {
+        Pipeline::make(config, srs, false).await
+    }
+
+    /// [`Pipeline::new`] for a server that is starting: when the zone has
+    /// been published before, keys that cannot be loaded are not an error
+    /// here, so the stored version can still be served
+    /// ([`Pipeline::restore`]); every build then fails with why (the
+    /// previous version keeps serving, as after any failed build) until
+    /// the keys are put back and the server reloaded.
+    pub async fn starting(config: Config, srs: Srs) -> Result<Pipeline, BuildError> {
+        Pipeline::make(config, srs, true).await
+    }
+
+    async fn make(config: Config, srs: Srs, starting: bool) -> Result<Pipeline, BuildError> {
         let lists = Lists::load(&config)?;
         let state = StateFile::new(&config.resolve(&config.zone.state_dir), &config.origin);
         let stored = state.load()?;
         let dnssec = &config.zone.dnssec;
-        let keys = if dnssec.enabled {
-            load_keys(&config)?
-        } else {
-            Vec::new()
+        let keys = match (dnssec.enabled, load_keys(&config)) {
+            (false, _) => Vec::new(),
+            (true, Ok(k)) => k,
+            (true, Err(e)) if starting && stored.is_some() => {
+                tracing::error!(error = %e, "no usable keys: the stored version is served, and no new version is signed until the keys are back (then reload)");
+                Vec::new()
+            }
+            (true, Err(e)) => return Err(e),
         };
         let parent = match (&dnssec.parent_ds_file, dnssec.enabled) {
             (Some(f), true) => Some(read_ds_file(&config.resolve(f), &config.origin)?),
@@ -226,6 +245,18 @@ impl Pipeline {
         {
             self.last_serial = Some(s);
         }
+    }
+
+    /// Signing is on and no key is loaded ([`Pipeline::starting`]): the
+    /// error a build gives, [`BuildError::NoKeys`].
+    pub(crate) fn require_keys(&self) -> Result<(), BuildError> {
+        if self.config.zone.dnssec.enabled && self.keys.is_empty() {
+            return Err(BuildError::NoKeys {
+                dir: self.config.resolve(&self.config.zone.dnssec.keys_dir),
+                zone: self.config.origin.clone(),
+            });
+        }
+        Ok(())
     }
 
     /// The signing keys in use (empty when signing is off).
@@ -299,6 +330,7 @@ impl Pipeline {
         strategy: Strategy,
         current: Option<&Arc<SignedZone>>,
     ) -> Result<Option<Built>, BuildError> {
+        self.require_keys()?;
         if let (Strategy::Incremental, Some(cur)) = (strategy, current) {
             match incremental::apply_changes(self, cur).await {
                 Ok(Some(b)) => return Ok(Some(b)),

@@ -53,12 +53,25 @@ pub fn have_tool(tool: &str) -> bool {
     found
 }
 
-/// A port free for both UDP and TCP on 127.0.0.1.
+/// A port free for both UDP and TCP on 127.0.0.1, below the kernel's
+/// ephemeral range (so no client socket of a parallel test takes it
+/// between this check and the server's bind), and never the same twice in
+/// one test process.
 pub fn free_port() -> u16 {
+    use std::sync::atomic::{AtomicU16, Ordering};
+    // 20000..32000, starting where this process's id puts it, so the test
+    // binaries (run one after another) use different ports too.
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    let span = 12_000u16;
+    let start = (std::process::id() % u32::from(span)) as u16;
     loop {
-        let t = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = t.local_addr().unwrap().port();
+        let i = NEXT.fetch_add(1, Ordering::Relaxed);
+        let port = 20_000 + (start.wrapping_add(i.wrapping_mul(7)) % span);
+        let Ok(t) = TcpListener::bind(("127.0.0.1", port)) else {
+            continue;
+        };
         if UdpSocket::bind(("127.0.0.1", port)).is_ok() {
+            drop(t);
             return port;
         }
     }
