@@ -212,14 +212,7 @@ fn unbound_validates_every_answer_through_two_zsk_rolls() {
     let db = format!("sqlite://{}", dir.path().join("srs.sqlite").display());
     run_ok(&["--config", c, "--db", &db, "srs", "seed", "--domains", "60"]);
     let s = Server::start(&cfg, &db, port);
-    let ds: Vec<String> = run_ok(&["--config", c, "keys", "list"])
-        .lines()
-        .filter_map(|l| {
-            l.trim()
-                .strip_prefix("DS for the parent: ")
-                .map(String::from)
-        })
-        .collect();
+    let ds = common::parent_ds(c);
     assert_eq!(ds.len(), 1);
     let u = Unbound::start(dir.path(), &ds, "mobile.", port);
     let names: Vec<String> = run_ok(&["--config", c, "--db", &db, "srs", "list", "--limit", "20"])

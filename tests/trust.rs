@@ -196,14 +196,7 @@ fn a_wrong_keys_directory_never_reaches_a_validating_resolver() {
         "200",
     ]);
     let s = Server::start(&cfg, &db, port);
-    let ds: Vec<String> = run_ok(&["--config", c, "keys", "list"])
-        .lines()
-        .filter_map(|l| {
-            l.trim()
-                .strip_prefix("DS for the parent: ")
-                .map(String::from)
-        })
-        .collect();
+    let ds = common::parent_ds(c);
     assert_eq!(ds.len(), 1);
     let u = Unbound::start(dir.path(), &ds, "mobile.", port);
     let names: Vec<String> = run_ok(&["--config", c, "--db", &db, "srs", "list", "--limit", "40"])

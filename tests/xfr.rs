@@ -184,6 +184,19 @@ zone:
     p
 }
 
+/// NSD as a secondary of the primary at `primary`, in `<dir>/nsd`.
+fn spawn_nsd(dir: &Path, port: u16, primary: u16) -> (Proc, PathBuf) {
+    let nsd_dir = dir.join("nsd");
+    std::fs::create_dir_all(&nsd_dir).unwrap();
+    let nconf = nsd_conf(&nsd_dir, port, primary);
+    let nsd = Proc::spawn(
+        "nsd",
+        Command::new("nsd").arg("-c").arg(&nconf).arg("-d"),
+        nsd_dir.join("nsd.stderr"),
+    );
+    (nsd, nsd_dir)
+}
+
 fn knot_conf(dir: &Path, port: u16, primary: u16) -> PathBuf {
     let d = dir.display();
     let (kn, ks) = KNOT_KEY;
@@ -281,14 +294,7 @@ fn interop(db: &str) {
     assert!(!text.contains("\tNS\t"), "{text}");
 
     // The secondaries.
-    let nsd_dir = dir.path().join("nsd");
-    std::fs::create_dir_all(&nsd_dir).unwrap();
-    let nconf = nsd_conf(&nsd_dir, nsd_port, p_port);
-    let nsd = Proc::spawn(
-        "nsd",
-        Command::new("nsd").arg("-c").arg(&nconf).arg("-d"),
-        nsd_dir.join("nsd.stderr"),
-    );
+    let (nsd, nsd_dir) = spawn_nsd(dir.path(), nsd_port, p_port);
     let knot_dir = dir.path().join("knot");
     std::fs::create_dir_all(&knot_dir).unwrap();
     let kconf = knot_conf(&knot_dir, knot_port, p_port);
@@ -494,14 +500,7 @@ fn nsd_gets_an_ixfr_after_the_primary_restarts() {
     let primary = Server::start(&pcfg, &db, p_port);
     let first = serial(p_port).expect("primary answers SOA");
 
-    let nsd_dir = dir.path().join("nsd");
-    std::fs::create_dir_all(&nsd_dir).unwrap();
-    let nconf = nsd_conf(&nsd_dir, nsd_port, p_port);
-    let nsd = Proc::spawn(
-        "nsd",
-        Command::new("nsd").arg("-c").arg(&nconf).arg("-d"),
-        nsd_dir.join("nsd.stderr"),
-    );
+    let (nsd, nsd_dir) = spawn_nsd(dir.path(), nsd_port, p_port);
     let nsd_log = || std::fs::read_to_string(nsd_dir.join("nsd.log")).unwrap_or_default();
     wait_for(
         &format!("nsd to load serial {first}"),

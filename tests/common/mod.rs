@@ -77,6 +77,20 @@ pub fn free_port() -> u16 {
     }
 }
 
+/// The DS lines `tldns keys list` gives for the parent (presentation
+/// format), for a validating resolver's trust anchor.
+#[allow(dead_code)]
+pub fn parent_ds(config: &str) -> Vec<String> {
+    run_ok(&["--config", config, "keys", "list"])
+        .lines()
+        .filter_map(|l| {
+            l.trim()
+                .strip_prefix("DS for the parent: ")
+                .map(String::from)
+        })
+        .collect()
+}
+
 /// The demo configuration with test paths and port.
 pub fn write_config(dir: &Path, port: u16, dnssec: bool, extra: &str) -> PathBuf {
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
