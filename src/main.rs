@@ -127,6 +127,14 @@ enum KeysCmd {
         #[arg(long)]
         json: bool,
     },
+    /// Bring keys made elsewhere (dnssec-keygen, ldns-keygen: a K-file's
+    /// `.key`, `.private` or base path) into the keys directory, checked:
+    /// the zone's, a key tldns can sign with, a tag no key there has.
+    Import {
+        /// The keys' files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
     /// Start a key roll now, whatever the key's age (only `zsk` so far):
     /// the successor is published at once and signs after the DNSKEY TTL
     /// and the propagation delay. A running server acts on it at its next
@@ -561,6 +569,16 @@ fn keys_cmd(cmd: &KeysCmd, config: &Config) -> Result<()> {
                 println!("ZSK roll: {}", st.zsk_roll);
             }
             return Ok(());
+        }
+        KeysCmd::Import { files } => {
+            let mut out = Vec::new();
+            for f in files {
+                out.push(
+                    KeyStore::import(&dir, &config.origin, f)
+                        .with_context(|| format!("importing {}", f.display()))?,
+                );
+            }
+            out
         }
         KeysCmd::Roll { .. } => {
             let keys = KeyStore::load(&dir, &config.origin)?;

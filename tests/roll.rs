@@ -331,3 +331,91 @@ fn keys_roll_and_status_show_the_roll() {
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("under way"));
 }
+
+/// `tldns keys import` takes keys made by dnssec-keygen (timing included)
+/// and by ldns-keygen into the keys directory, checked: afterwards they
+/// load with the zone's keys, timing kept; a second import of the same key, a key of another zone
+/// and a file that is not a key are refused, each saying why.
+#[test]
+fn keys_made_by_bind_and_ldns_are_imported_and_checked() {
+    use common::{run_ok, tldns};
+    use std::process::Command;
+    if !common::have_tool("dnssec-keygen") || !common::have_tool("ldns-keygen") {
+        return;
+    }
+    let dir = TempDir::new("roll-import");
+    let cfg = write_config(dir.path(), free_port(), true, "");
+    let c = cfg.to_str().unwrap();
+    let made = dir.path().join("made");
+    std::fs::create_dir_all(&made).unwrap();
+    let keygen = |cmd: &mut Command| -> String {
+        let out = cmd.current_dir(&made).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    // A BIND ZSK with a publication time in the future (a standby key).
+    let bind = keygen(Command::new("dnssec-keygen").args([
+        "-a",
+        "ECDSAP256SHA256",
+        "-n",
+        "ZONE",
+        "-P",
+        "+1d",
+        "-A",
+        "+2d",
+        "mobile.",
+    ]));
+    let ldns = keygen(Command::new("ldns-keygen").args(["-a", "ED25519", "mobile."]));
+    let other = keygen(Command::new("ldns-keygen").args(["-a", "ECDSAP256SHA256", "other."]));
+
+    let bind_file = made.join(format!("{bind}.key")).display().to_string();
+    let ldns_file = made.join(format!("{ldns}.private")).display().to_string();
+    let said = run_ok(&["--config", c, "keys", "import", &bind_file, &ldns_file]);
+    assert!(said.contains(&bind) && said.contains(&ldns), "{said}");
+    let st: serde_json::Value =
+        serde_json::from_str(&run_ok(&["--config", c, "keys", "status", "--json"])).unwrap();
+    let keys = st["keys"].as_array().unwrap();
+    assert_eq!(keys.len(), 4, "{st}");
+    let standby = keys.iter().find(|k| k["name"] == bind.as_str()).unwrap();
+    assert_eq!(
+        standby["state"], "future",
+        "BIND's Publish time is kept: {st}"
+    );
+    assert_eq!(standby["next_event"][0], "publish");
+    let keys_dir = dir.path().join("keys");
+    let private = keys_dir.join(format!("{ldns}.private"));
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&private).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+
+    let refused = |what: &str, file: std::path::PathBuf, want: &str| {
+        let out = tldns()
+            .args(["--config", c, "keys", "import"])
+            .arg(&file)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{what}: imported");
+        assert!(err.contains(want), "{what}: {err}");
+    };
+    refused("again", made.join(format!("{ldns}.private")), "tag");
+    refused(
+        "another zone's",
+        made.join(format!("{other}.private")),
+        "other.",
+    );
+    let junk = made.join("Kmobile.+013+00001.private");
+    std::fs::write(&junk, "not a key\n").unwrap();
+    refused("junk", junk, "Kmobile.+013+00001.private");
+    assert_eq!(
+        std::fs::read_dir(&keys_dir).unwrap().count(),
+        8,
+        "nothing else was written"
+    );
+}

@@ -368,6 +368,72 @@ impl KeyStore {
         Ok(keys)
     }
 
+    /// Bring a key made elsewhere (`dnssec-keygen`, `ldns-keygen`, another
+    /// signer's key directory) into `dir`: it is read and checked as any
+    /// key is (the private half consistent with the public one, the
+    /// algorithm one tldns signs with), it must be `origin`'s, and its tag
+    /// (and its revoked tag) must be free among the keys there. Its two
+    /// files are copied as they are, timing metadata included, under
+    /// BIND's names; nothing is replaced. `path` is either file or the
+    /// base path.
+    pub fn import(dir: &Path, origin: &Name, path: &Path) -> Result<SigningKey, KeyError> {
+        let k = SigningKey::read(path)?;
+        let src = k.file.clone().expect("a key read from a file knows it");
+        if &k.owner != origin {
+            return Err(KeyError::WrongOwner {
+                path: src,
+                found: k.owner,
+                expected: origin.clone(),
+            });
+        }
+        std::fs::create_dir_all(dir).map_err(|error| KeyError::Io {
+            path: dir.to_path_buf(),
+            error,
+        })?;
+        let revoked = key_tag(&dnskey_rdata(
+            k.flags | Dnskey::REVOKE,
+            k.algorithm,
+            &k.public_key,
+        ));
+        for other in KeyStore::load(dir, origin)? {
+            let other_revoked = key_tag(&dnskey_rdata(
+                other.flags | Dnskey::REVOKE,
+                other.algorithm,
+                &other.public_key,
+            ));
+            if [other.key_tag, other_revoked]
+                .iter()
+                .any(|t| *t == k.key_tag || *t == revoked)
+            {
+                return Err(KeyError::DuplicateTag {
+                    tag: k.key_tag,
+                    first: with_ext(other.file.as_deref().unwrap_or(Path::new("?")), "private"),
+                    second: with_ext(&src, "private"),
+                });
+            }
+        }
+        let base = dir.join(k.base_name());
+        for (ext, mode) in [("private", 0o600), ("key", 0o644)] {
+            let from = with_ext(&src, ext);
+            let bytes = match std::fs::read(&from) {
+                Ok(b) => b,
+                // Ed25519 and RSA keys load from `.private` alone.
+                Err(e) if ext == "key" && e.kind() == std::io::ErrorKind::NotFound => {
+                    k.key_file_text().into_bytes()
+                }
+                Err(error) => return Err(KeyError::Io { path: from, error }),
+            };
+            tldns_base::fs::write_new_durably(&with_ext(&base, ext), mode, &bytes).map_err(
+                |e| KeyError::Io {
+                    path: e.path,
+                    error: e.error,
+                },
+            )?;
+        }
+        tracing::info!(key = %k.base_name(), from = %src.display(), "imported key");
+        SigningKey::read(&base)
+    }
+
     /// Make the keys the policy asks for (KSK + ZSK, or one CSK) and write
     /// them into `dir` (created if missing). Tags never collide with keys
     /// already in `dir`.
