@@ -397,6 +397,13 @@ pub struct DnssecConfig {
     /// chain-of-trust gate); when not, by a key that signed the last
     /// published version's. Default: none.
     pub parent_ds_file: Option<PathBuf>,
+    /// `parent-servers`: the parent zone's name servers (`"addr:port"`),
+    /// asked for the zone's DS RRset before each full build; a version is
+    /// then published only if its DNSKEY RRset is signed by a key whose DS
+    /// every one of them serves (with `parent-ds-file` too, a DS both
+    /// name). When a server does not answer, or the parent holds no DS,
+    /// the anchors in force stay. Default: none.
+    pub parent_servers: Vec<std::net::SocketAddr>,
 }
 
 impl Default for DnssecConfig {
@@ -424,6 +431,7 @@ impl Default for DnssecConfig {
             signature_jitter: None,
             jitter_hours: None,
             parent_ds_file: None,
+            parent_servers: Vec::new(),
         }
     }
 }

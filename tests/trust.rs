@@ -164,6 +164,131 @@ async fn the_parent_ds_file_is_the_gate() {
     p.build().await.unwrap();
 }
 
+/// NSD serving the root zone that delegates `mobile.` with `ds` (DS lines
+/// in presentation format), on 127.0.0.1:`port`; killed on drop.
+struct Parent {
+    child: std::process::Child,
+}
+
+impl Parent {
+    fn start(dir: &Path, port: u16, ds: &str) -> Parent {
+        std::fs::create_dir_all(dir).unwrap();
+        let zone = format!(
+            ". 3600 IN SOA a.root-servers.test. hostmaster.root-servers.test. 1 1800 900 604800 300\n\
+             . 3600 IN NS a.root-servers.test.\n\
+             mobile. 172800 IN NS a.nic.mobile.\n\
+             a.nic.mobile. 172800 IN A 127.0.0.1\n{ds}"
+        );
+        std::fs::write(dir.join("root.zone"), zone).unwrap();
+        let d = dir.display();
+        std::fs::write(
+            dir.join("nsd.conf"),
+            format!(
+                "server:\n    ip-address: 127.0.0.1@{port}\n    port: {port}\n    zonesdir: \"{d}\"\n    pidfile: \"{d}/nsd.pid\"\n    xfrdfile: \"{d}/xfrd.state\"\n    zonelistfile: \"{d}/zone.list\"\n    database: \"\"\n    username: \"\"\n    chroot: \"\"\n    logfile: \"{d}/nsd.log\"\nremote-control:\n    control-enable: no\nzone:\n    name: \".\"\n    zonefile: \"root.zone\"\n"
+            ),
+        )
+        .unwrap();
+        let child = std::process::Command::new("nsd")
+            .args(["-d", "-c"])
+            .arg(dir.join("nsd.conf"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        // Until it answers for the root's SOA.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while !common::dig(port, &[".", "SOA"]).contains("status: NOERROR") {
+            assert!(std::time::Instant::now() < deadline, "NSD did not start");
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        Parent { child }
+    }
+}
+
+impl Drop for Parent {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `parent-servers`: the DS RRset the parent's servers serve is the gate.
+/// The parent (NSD serving a root zone) holds the KSK's DS: published.
+/// New keys: refused while the parent holds only the old DS, published
+/// once it serves the new one (the registry's change went through).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_parent_servers_are_the_gate() {
+    if !common::have_tool("nsd") || !common::have_tool("dig") {
+        return;
+    }
+    let dir = TempDir::new("trust-parent-servers");
+    let parent_port = free_port();
+    let cfg = write_config(dir.path(), free_port(), true, "");
+    let text = std::fs::read_to_string(&cfg).unwrap().replace(
+        "[dnssec]\n",
+        &format!("[dnssec]\nparent-servers = [\"127.0.0.1:{parent_port}\"]\n"),
+    );
+    std::fs::write(&cfg, text).unwrap();
+    let config = Config::load(&cfg).unwrap();
+    let db = format!("sqlite://{}", dir.path().join("srs.sqlite").display());
+    let srs = Srs::connect(&db).await.unwrap();
+    srs.init().await.unwrap();
+    tldns::srs::seed(&srs, &config.origin, &config.apex_ns, 20, 1, false)
+        .await
+        .unwrap();
+    let keys_dir = config.resolve(&config.zone.dnssec.keys_dir);
+    let ds_of = || -> String {
+        KeyStore::load(&keys_dir, &config.origin)
+            .unwrap()
+            .iter()
+            .filter(|k| k.is_sep())
+            .map(|k| k.ds_text(2, 86400).unwrap() + "\n")
+            .collect()
+    };
+    let old_ds = ds_of();
+    let pdir = dir.path().join("parent");
+    let parent = Parent::start(&pdir, parent_port, &old_ds);
+    let mut p = Pipeline::new(config.clone(), srs.clone()).await.unwrap();
+    let built = p.build().await.unwrap();
+    p.commit(&built).unwrap();
+    let tags = |p: &Pipeline| -> Vec<u16> {
+        p.trust_anchors()
+            .unwrap()
+            .iter()
+            .map(|d| d.key_tag)
+            .collect()
+    };
+    let ksk = KeyStore::load(&keys_dir, &config.origin)
+        .unwrap()
+        .into_iter()
+        .find(|k| k.is_sep())
+        .unwrap();
+    assert_eq!(tags(&p), [ksk.key_tag], "the parent's DS is the anchor");
+
+    // New keys; the parent still serves the old DS: refused.
+    replace_keys(&cfg);
+    let mut p = Pipeline::new(config.clone(), srs.clone()).await.unwrap();
+    match p.build().await {
+        Err(BuildError::Verify(VerifyError::Untrusted { .. })) => {}
+        other => panic!(
+            "new keys, old DS at the parent: {:?}",
+            other.map(|b| b.zone.serial())
+        ),
+    }
+
+    // The parent now serves the new DS: published.
+    drop(parent);
+    let _parent = Parent::start(&pdir, parent_port, &ds_of());
+    let built = p.build().await.unwrap();
+    p.commit(&built).unwrap();
+    assert_ne!(tags(&p), [ksk.key_tag]);
+
+    // A parent that does not answer leaves the anchors in force.
+    drop(_parent);
+    let mut p = Pipeline::new(config, srs).await.unwrap();
+    p.build().await.unwrap();
+}
+
 /// The same through a running `tldns serve`, with unbound validating
 /// through our DS: an emptied keys directory and then brand-new keys, each
 /// followed by SIGHUP, publish no new DNSKEY RRset, the log says why, and

@@ -3,7 +3,10 @@
 //! it is published (the chain-of-trust gate, in the verifier).
 //!
 //! Owns reading the operator's statement of the parent's DS RRset (a file
-//! of DS records in zone-file syntax, `[dnssec] parent-ds-file`) and the
+//! of DS records in zone-file syntax, `[dnssec] parent-ds-file`), asking
+//! the parent's name servers for it (`[dnssec] parent-servers`,
+//! [`query_ds`]: what Knot's DS submission check and BIND's `checkds` do),
+//! and the
 //! trust anchors a version is held to: that file when configured, else the
 //! key-signing keys of the last published version (so a restart with other
 //! keys cannot break a chain that a parent already holds), else none (a
@@ -156,4 +159,126 @@ mod tests {
         ));
         std::fs::remove_dir_all(&dir).unwrap();
     }
+}
+
+/// Why the parent's servers did not tell us their DS RRset.
+#[derive(Debug, thiserror::Error)]
+pub enum QueryError {
+    /// No answer within the time allowed, or a socket error.
+    #[error("{server}: {error}")]
+    Io {
+        /// The parent server.
+        server: std::net::SocketAddr,
+        /// What went wrong.
+        error: std::io::Error,
+    },
+    /// An answer that is not an authoritative NOERROR answer to our DS
+    /// question (a lame or broken server, a spoofed reply).
+    #[error("{server}: {why}")]
+    Answer {
+        /// The parent server.
+        server: std::net::SocketAddr,
+        /// What is wrong with it.
+        why: String,
+    },
+}
+
+/// How long one parent server is given (per transport).
+const QUERY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// The DS RRset of `zone` that every server in `servers` serves now: each
+/// is asked over UDP (TCP when the answer is truncated), must answer
+/// authoritatively with NOERROR (an empty answer is an empty RRset), and
+/// the result is the DS records all of them hold, so a DS counts only
+/// once no resolver can reach a parent server without it. Any server that
+/// does not answer so is an error: the caller keeps what it knew.
+pub async fn query_ds(
+    servers: &[std::net::SocketAddr],
+    zone: &Name,
+) -> Result<Vec<Ds>, QueryError> {
+    let mut common: Option<Vec<Ds>> = None;
+    for s in servers {
+        let got = query_one(*s, zone).await?;
+        common = Some(match common {
+            None => got,
+            Some(c) => c.into_iter().filter(|d| got.contains(d)).collect(),
+        });
+    }
+    let mut ds = common.unwrap_or_default();
+    ds.sort();
+    ds.dedup();
+    Ok(ds)
+}
+
+async fn query_one(server: std::net::SocketAddr, zone: &Name) -> Result<Vec<Ds>, QueryError> {
+    use tldns_base::message::{Builder, Message, flag};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let io = |error| QueryError::Io { server, error };
+    let id: u16 = rand::random();
+    let mut b = Builder::new(id, 0, 512);
+    b.question(zone, rtype::DS, crate::rr::class::IN);
+    b.edns(1232, tldns_base::iana::Rcode::NOERROR, false, &[]);
+    let q = b.finish();
+    let timeout = |e| io(std::io::Error::new(std::io::ErrorKind::TimedOut, e));
+    let bind = if server.is_ipv4() {
+        "0.0.0.0:0"
+    } else {
+        "[::]:0"
+    };
+    let sock = tokio::net::UdpSocket::bind(bind).await.map_err(io)?;
+    sock.connect(server).await.map_err(io)?;
+    sock.send(&q).await.map_err(io)?;
+    let mut buf = vec![0u8; 65535];
+    let n = tokio::time::timeout(QUERY_TIMEOUT, sock.recv(&mut buf))
+        .await
+        .map_err(|_| timeout("no answer over UDP"))?
+        .map_err(io)?;
+    let mut m = Message::parse(&buf[..n]).map_err(|e| QueryError::Answer {
+        server,
+        why: format!("malformed answer: {e}"),
+    })?;
+    if m.id == id && m.has(flag::TC) {
+        let mut tcp = tokio::time::timeout(QUERY_TIMEOUT, tokio::net::TcpStream::connect(server))
+            .await
+            .map_err(|_| timeout("no TCP connection"))?
+            .map_err(io)?;
+        let mut framed = (q.len() as u16).to_be_bytes().to_vec();
+        framed.extend_from_slice(&q);
+        tcp.write_all(&framed).await.map_err(io)?;
+        let read = async {
+            let len = tcp.read_u16().await? as usize;
+            let mut a = vec![0u8; len];
+            tcp.read_exact(&mut a).await?;
+            Ok::<_, std::io::Error>(a)
+        };
+        let a = tokio::time::timeout(QUERY_TIMEOUT, read)
+            .await
+            .map_err(|_| timeout("no answer over TCP"))?
+            .map_err(io)?;
+        m = Message::parse(&a).map_err(|e| QueryError::Answer {
+            server,
+            why: format!("malformed answer: {e}"),
+        })?;
+    }
+    let bad = |why: &str| QueryError::Answer {
+        server,
+        why: why.to_string(),
+    };
+    let asked = m
+        .question()
+        .is_some_and(|q| &q.name == zone && q.qtype == rtype::DS);
+    if m.id != id || !m.is_response() || !asked {
+        return Err(bad("the answer is not to our DS question"));
+    }
+    if m.rcode() != tldns_base::iana::Rcode::NOERROR {
+        return Err(bad(&format!("rcode {}", m.rcode())));
+    }
+    if !m.has(flag::AA) {
+        return Err(bad("not authoritative for the parent zone (AA clear)"));
+    }
+    m.answers
+        .iter()
+        .filter(|r| r.rtype == rtype::DS && &r.owner == zone)
+        .map(|r| Ds::from_rdata(&r.rdata).map_err(|_| bad("malformed DS RDATA")))
+        .collect()
 }

@@ -29,6 +29,7 @@ impl Pipeline {
         previous: Option<Arc<SignedZone>>,
     ) -> Result<Built, BuildError> {
         self.require_keys()?;
+        self.refresh_parent_anchors().await;
         let t0 = Instant::now();
         let snapshot = self.srs.snapshot().await?;
         let t_snap = t0.elapsed();

@@ -247,6 +247,47 @@ impl Pipeline {
         }
     }
 
+    /// Ask the parent's servers (`[dnssec] parent-servers`) for the DS
+    /// RRset they serve now and hold the next versions to it (with
+    /// `parent-ds-file` as well, to the DS both name). A server that does
+    /// not answer, or a parent that holds no DS, leaves the anchors in
+    /// force, and says so. Gauge `tldns_parent_ds_observed`: the DS records
+    /// all parent servers serve.
+    pub(crate) async fn refresh_parent_anchors(&mut self) {
+        let d = &self.config.zone.dnssec;
+        if !d.enabled || d.parent_servers.is_empty() {
+            return;
+        }
+        match crate::dnssec::parent::query_ds(&d.parent_servers, &self.config.origin).await {
+            Ok(ds) if ds.is_empty() => {
+                tracing::info!(
+                    "the parent servers hold no DS for the zone; the anchors in force stay"
+                );
+            }
+            Ok(mut ds) => {
+                metrics::gauge!("tldns_parent_ds_observed").set(ds.len() as f64);
+                if let Some(f) = &d.parent_ds_file {
+                    match read_ds_file(&self.config.resolve(f), &self.config.origin) {
+                        Ok(file) => ds.retain(|x| file.contains(x)),
+                        Err(e) => {
+                            tracing::warn!(error = %e, "parent DS file; the anchors in force stay");
+                            return;
+                        }
+                    }
+                }
+                if self.trust_anchors.as_ref() != Some(&ds) {
+                    tracing::info!(ds = ds.len(), tags = ?ds.iter().map(|d| d.key_tag).collect::<Vec<_>>(), "the parent's DS RRset, as its servers serve it, is the trust anchor");
+                }
+                self.trust_anchors = Some(ds);
+                self.anchors_from_parent = true;
+            }
+            Err(e) => {
+                metrics::counter!("tldns_parent_query_failures_total").increment(1);
+                tracing::warn!(error = %e, "cannot ask the parent servers for the DS RRset; the anchors in force stay");
+            }
+        }
+    }
+
     /// Signing is on and no key is loaded ([`Pipeline::starting`]): the
     /// error a build gives, [`BuildError::NoKeys`].
     pub(crate) fn require_keys(&self) -> Result<(), BuildError> {
