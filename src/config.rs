@@ -341,9 +341,11 @@ pub struct DnssecConfig {
     pub scheme: KeyScheme,
     /// RSA modulus size when algorithm is 8. Default 2048.
     pub rsa_bits: u32,
-    /// `ksk-lifetime` (a duration, [`Secs`]): intended KSK lifetime; 0 (the
-    /// default) for none. Read, not yet acted on: KSK rollovers are to
-    /// come. `ksk-lifetime-days` is the older spelling, in days.
+    /// `ksk-lifetime` (a duration, [`Secs`]): how long a KSK signs before
+    /// the daemon starts a double-DS roll (`crate::dnssec::roll`); 0 (the
+    /// default) for never: a KSK roll involves the parent, so it is the
+    /// operator's to turn on (or to start, `tldns keys roll ksk`).
+    /// `ksk-lifetime-days` is the older spelling, in days.
     pub ksk_lifetime: Option<Secs>,
     /// `ksk-lifetime-days`: see `ksk-lifetime`.
     pub ksk_lifetime_days: Option<u32>,
@@ -404,6 +406,20 @@ pub struct DnssecConfig {
     /// name). When a server does not answer, or the parent holds no DS,
     /// the anchors in force stay. Default: none.
     pub parent_servers: Vec<std::net::SocketAddr>,
+    /// `parent-ds-ttl` (a duration): the TTL the parent gives the zone's
+    /// DS RRset; a KSK roll waits this long (plus the propagation delay)
+    /// after the new DS is seen at the parent before the old KSK goes.
+    /// Default 1 day (the root zone's).
+    pub parent_ds_ttl: Option<Secs>,
+    /// `parent-check-interval` (a duration): how often, during a KSK roll,
+    /// the parent servers are asked whether they serve the new DS (or
+    /// still the old one). Default 1 hour.
+    pub parent_check_interval: Option<Secs>,
+    /// `ds-hook`: a command (run by `sh -c`) told each time the DS RRset
+    /// the parent should hold changes: the DS records on its standard
+    /// input, the file holding them in `TLDNS_DS_FILE`, the zone in
+    /// `TLDNS_ZONE`. Default: none (the file alone, `<state-dir>/<zone>.ds`).
+    pub ds_hook: Option<String>,
 }
 
 impl Default for DnssecConfig {
@@ -432,6 +448,9 @@ impl Default for DnssecConfig {
             jitter_hours: None,
             parent_ds_file: None,
             parent_servers: Vec::new(),
+            parent_ds_ttl: None,
+            parent_check_interval: None,
+            ds_hook: None,
         }
     }
 }
@@ -475,6 +494,16 @@ impl DnssecConfig {
     /// The propagation delay in seconds (`propagation-delay`).
     pub fn propagation_secs(&self) -> u32 {
         self.propagation_delay.map_or(3600, |Secs(s)| s)
+    }
+
+    /// The parent's DS TTL in seconds (`parent-ds-ttl`).
+    pub fn parent_ds_ttl_secs(&self) -> u32 {
+        self.parent_ds_ttl.map_or(86_400, |Secs(s)| s)
+    }
+
+    /// Seconds between checks of the parent during a KSK roll.
+    pub fn parent_check_secs(&self) -> u32 {
+        self.parent_check_interval.map_or(3600, |Secs(s)| s.max(1))
     }
 
     /// The intended KSK lifetime in seconds (`ksk-lifetime`); 0: none.

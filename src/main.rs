@@ -135,14 +135,23 @@ enum KeysCmd {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
-    /// Start a key roll now, whatever the key's age (only `zsk` so far):
-    /// the successor is published at once and signs after the DNSKEY TTL
-    /// and the propagation delay. A running server acts on it at its next
-    /// reload (SIGHUP).
+    /// Start a key roll now, whatever the key's age. `zsk`: the successor
+    /// is published at once and signs after the DNSKEY TTL and the
+    /// propagation delay. `ksk`: the successor is published and signs the
+    /// DNSKEY RRset beside the old KSK, and its DS goes to the parent (the
+    /// DS file, the ds-hook); the old KSK stays until the new DS is at the
+    /// parent. A running server acts on it at its next reload (SIGHUP).
     Roll {
         /// The role to roll.
-        #[arg(value_parser = ["zsk"])]
+        #[arg(value_parser = ["zsk", "ksk"])]
         role: String,
+    },
+    /// Confirm that the parent serves the DS of the new KSK `TAG` (for a
+    /// parent tldns cannot ask, such as the root after IANA's change): the
+    /// old KSK leaves after the parent's DS TTL and the propagation delay.
+    DsSeen {
+        /// The new KSK's key tag.
+        tag: u16,
     },
 }
 
@@ -567,6 +576,7 @@ fn keys_cmd(cmd: &KeysCmd, config: &Config) -> Result<()> {
                     );
                 }
                 println!("ZSK roll: {}", st.zsk_roll);
+                println!("KSK roll: {}", st.ksk_roll);
             }
             return Ok(());
         }
@@ -579,6 +589,28 @@ fn keys_cmd(cmd: &KeysCmd, config: &Config) -> Result<()> {
                 );
             }
             out
+        }
+        KeysCmd::DsSeen { tag } => {
+            let keys = KeyStore::load(&dir, &config.origin)?;
+            match tldns::dnssec::roll::ds_seen(config, &keys, *tag, now)? {
+                Some((old, at)) => println!("KSK {old} leaves the DNSKEY RRset at {at}"),
+                None => bail!("no KSK roll is waiting for the DS of key {tag}"),
+            }
+            return Ok(());
+        }
+        KeysCmd::Roll { role } if role == "ksk" => {
+            let keys = KeyStore::load(&dir, &config.origin)?;
+            match tldns::dnssec::roll::start_ksk_roll(&dir, config, &keys, now, true)? {
+                Some(k) => println!(
+                    "KSK roll started: {} published; DS for the parent: {}",
+                    k.base_name(),
+                    k.ds_text(2, config.zone.ttl.ds)?
+                ),
+                None => bail!(
+                    "no KSK roll started: one is under way, or there is no active KSK to roll"
+                ),
+            }
+            return Ok(());
         }
         KeysCmd::Roll { .. } => {
             let keys = KeyStore::load(&dir, &config.origin)?;

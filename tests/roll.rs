@@ -86,7 +86,7 @@ async fn a_zsk_is_rolled_by_prepublication_with_rfc7583_timing() {
     for m in 1..=4 * 60 {
         let now = T0 + m * MINUTE;
         p.set_clock(Some(now));
-        let stepped = p.roll_keys().unwrap();
+        let stepped = p.roll_keys().await.unwrap();
         if stepped || !p.keys_match(&cur) {
             let built = p.build_on(Some(cur.clone())).await.unwrap();
             p.commit_after(&built, Some(&cur)).unwrap();
@@ -417,5 +417,127 @@ fn keys_made_by_bind_and_ldns_are_imported_and_checked() {
         std::fs::read_dir(&keys_dir).unwrap().count(),
         8,
         "nothing else was written"
+    );
+}
+
+/// A KSK rolled by double-DS (RFC 6781 §4.1.2) on a simulated clock: the
+/// successor is published and signs the DNSKEY RRset beside the old KSK,
+/// both DS go to the parent (the DS file and the ds-hook), and then the
+/// roll waits: three hours without the parent's word change nothing. Once
+/// the new DS is at the parent (`ds-seen`), the old KSK leaves exactly the
+/// parent's DS TTL plus the propagation delay later, and the DS records
+/// for the parent drop its DS.
+#[tokio::test]
+async fn a_ksk_is_rolled_by_double_ds_and_waits_for_the_parent() {
+    use tldns::dnssec::roll::{KskPhase, ds_seen, ksk_phase};
+    let dir = TempDir::new("roll-ksk");
+    let hook_out = dir.path().join("hook.out");
+    let cfg = write_config(dir.path(), free_port(), true, "");
+    let text = std::fs::read_to_string(&cfg)
+        .unwrap()
+        .replace("propagation-delay = \"1h\"", "propagation-delay = \"2m\"")
+        .replace(
+            "[dnssec]\n",
+            &format!(
+                "[dnssec]\nksk-lifetime = \"6h\"\nparent-ds-ttl = \"10m\"\nds-hook = \"cat >> {}; echo --- >> {}\"\n",
+                hook_out.display(),
+                hook_out.display()
+            ),
+        );
+    std::fs::write(&cfg, text).unwrap();
+    let config = Config::load(&cfg).unwrap();
+    let db = format!("sqlite://{}", dir.path().join("srs.sqlite").display());
+    let srs = Srs::connect(&db).await.unwrap();
+    srs.init().await.unwrap();
+    tldns::srs::seed(&srs, &config.origin, &config.apex_ns, 20, 1, false)
+        .await
+        .unwrap();
+    let mut p = Pipeline::new(config, srs).await.unwrap();
+    let policy = RollPolicy::from_config(&p.config);
+    let ds_file = dir.path().join("var").join("mobile.ds");
+    p.set_clock(Some(T0));
+    let first = p.build().await.unwrap();
+    p.commit(&first).unwrap();
+    let ksks = |z: &SignedZone| -> (Vec<u16>, Vec<u16>) {
+        let sec = z.dnssec.as_ref().unwrap();
+        let mut published: Vec<u16> = sec
+            .dnskeys
+            .iter()
+            .map(|r| Dnskey::from_rdata(r).unwrap())
+            .filter(|k| k.flags & Dnskey::SEP != 0)
+            .map(|k| tldns::dnssec::keys::key_tag(&k.to_rdata()))
+            .collect();
+        published.sort_unstable();
+        let mut signing: Vec<u16> = sec.apex_sigs[&rtype::DNSKEY]
+            .iter()
+            .map(|r| RrsigFields::parse(r).unwrap().key_tag)
+            .collect();
+        signing.sort_unstable();
+        (published, signing)
+    };
+    let old = ksks(&first.zone).0[0];
+    let mut cur = first.zone.clone();
+    let mut now = T0;
+    // Three hours: the roll starts (its successor), then waits.
+    for m in 1..=180 {
+        now = T0 + m * MINUTE;
+        p.set_clock(Some(now));
+        if p.roll_keys().await.unwrap() || !p.keys_match(&cur) {
+            let built = p.build_on(Some(cur.clone())).await.unwrap();
+            p.commit_after(&built, Some(&cur)).unwrap();
+            cur = built.zone.clone();
+        }
+    }
+    let (published, signing) = ksks(&cur);
+    assert_eq!(published.len(), 2, "old and new KSK published");
+    assert_eq!(signing, published, "both sign the DNSKEY RRset");
+    assert!(published.contains(&old));
+    let new = *published.iter().find(|t| **t != old).unwrap();
+    let keys = tldns::pipeline::load_keys(&p.config).unwrap();
+    assert_eq!(
+        ksk_phase(&keys, &policy, now),
+        Some(KskPhase::AwaitingDs { old, new }),
+        "the parent never said: the old KSK is never retired"
+    );
+    assert!(keys.iter().all(|k| k.timing.inactive.is_none()));
+    let ds_lines = |f: &std::path::Path| std::fs::read_to_string(f).unwrap().lines().count();
+    assert_eq!(ds_lines(&ds_file), 2, "both DS for the parent");
+    let hook = std::fs::read_to_string(&hook_out).unwrap();
+    assert!(hook.contains(&format!("DS\t{new} ")), "{hook}");
+
+    // The parent has the new DS.
+    let seen_at = now;
+    let (o, retire) = ds_seen(&p.config, &keys, new, seen_at).unwrap().unwrap();
+    assert_eq!(o, old);
+    assert_eq!(retire, seen_at + 600 + 120);
+    p.reload_keys().unwrap();
+    let mut gone_at = None;
+    for m in 181..=240 {
+        now = T0 + m * MINUTE;
+        p.set_clock(Some(now));
+        if p.roll_keys().await.unwrap() || !p.keys_match(&cur) {
+            let built = p.build_on(Some(cur.clone())).await.unwrap();
+            p.commit_after(&built, Some(&cur)).unwrap();
+            cur = built.zone.clone();
+            if gone_at.is_none() && !ksks(&cur).0.contains(&old) {
+                gone_at = Some(now);
+            }
+        }
+        if now < retire {
+            assert!(
+                ksks(&cur).0.contains(&old),
+                "at {now}: the old KSK left early"
+            );
+        }
+    }
+    let gone_at = gone_at.expect("the old KSK left");
+    assert!(gone_at >= retire && gone_at < retire + 2 * MINUTE);
+    assert_eq!(ksks(&cur), (vec![new], vec![new]));
+    assert_eq!(ds_lines(&ds_file), 1, "the old DS is to be removed");
+    let hook = std::fs::read_to_string(&hook_out).unwrap();
+    assert_eq!(
+        hook.matches("---").count(),
+        2,
+        "both DS, then the new one only:\n{hook}"
     );
 }

@@ -289,6 +289,126 @@ async fn the_parent_servers_are_the_gate() {
     p.build().await.unwrap();
 }
 
+/// A KSK roll waits for the parent's servers: the successor's DS goes
+/// to the DS file, and while NSD (the parent) serves only the old DS the
+/// old KSK stays; once the test, playing the registry, puts the DS file's
+/// records into the parent zone, the roll sees them and retires the old
+/// KSK the parent's DS TTL plus the propagation delay later; the version
+/// without it passes the gate (the parent serves the new DS).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ksk_roll_waits_for_the_new_ds_at_the_parent_servers() {
+    use tldns::dnssec::roll::{KskPhase, RollPolicy, ksk_phase, start_ksk_roll};
+    if !common::have_tool("nsd") || !common::have_tool("dig") {
+        return;
+    }
+    let dir = TempDir::new("trust-ksk-roll");
+    let parent_port = free_port();
+    let cfg = write_config(dir.path(), free_port(), true, "");
+    let text = std::fs::read_to_string(&cfg)
+        .unwrap()
+        .replace("propagation-delay = \"1h\"", "propagation-delay = \"1s\"")
+        .replace(
+            "[dnssec]\n",
+            &format!(
+                "[dnssec]\nparent-servers = [\"127.0.0.1:{parent_port}\"]\nparent-check-interval = \"1s\"\nparent-ds-ttl = \"2s\"\n"
+            ),
+        );
+    std::fs::write(&cfg, text).unwrap();
+    let config = Config::load(&cfg).unwrap();
+    let db = format!("sqlite://{}", dir.path().join("srs.sqlite").display());
+    let srs = Srs::connect(&db).await.unwrap();
+    srs.init().await.unwrap();
+    tldns::srs::seed(&srs, &config.origin, &config.apex_ns, 20, 1, false)
+        .await
+        .unwrap();
+    let keys_dir = config.resolve(&config.zone.dnssec.keys_dir);
+    let ds_file = config.resolve(&config.zone.state_dir).join("mobile.ds");
+    let old = KeyStore::load(&keys_dir, &config.origin)
+        .unwrap()
+        .into_iter()
+        .find(|k| k.is_sep())
+        .unwrap();
+    let pdir = dir.path().join("parent");
+    let parent = Parent::start(&pdir, parent_port, &(old.ds_text(2, 86400).unwrap() + "\n"));
+    let mut p = Pipeline::new(config.clone(), srs).await.unwrap();
+    let built = p.build().await.unwrap();
+    p.commit(&built).unwrap();
+    let mut cur = built.zone.clone();
+
+    // The operator starts the roll.
+    let keys = KeyStore::load(&keys_dir, &config.origin).unwrap();
+    let now = tldns::time::unix_now();
+    let new = start_ksk_roll(&keys_dir, &config, &keys, now, true)
+        .unwrap()
+        .unwrap();
+    p.reload_keys().unwrap();
+    let policy = RollPolicy::from_config(&config);
+    let phase = || {
+        let keys = KeyStore::load(&keys_dir, &config.origin).unwrap();
+        ksk_phase(&keys, &policy, tldns::time::unix_now())
+    };
+    // The parent serves the old DS only: asked, and the roll waits.
+    for _ in 0..3 {
+        p.roll_keys().await.unwrap();
+        let b = p.build_on(Some(cur.clone())).await.unwrap();
+        p.commit_after(&b, Some(&cur)).unwrap();
+        cur = b.zone.clone();
+        assert_eq!(
+            phase(),
+            Some(KskPhase::AwaitingDs {
+                old: old.key_tag,
+                new: new.key_tag
+            })
+        );
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+    }
+    let want = std::fs::read_to_string(&ds_file).unwrap();
+    assert_eq!(want.lines().count(), 2, "{want}");
+    assert_eq!(
+        cur.dnssec.as_ref().unwrap().dnskeys.len(),
+        3,
+        "both KSKs and the ZSK"
+    );
+
+    // The registry puts both DS into the parent zone.
+    drop(parent);
+    let _parent = Parent::start(&pdir, parent_port, &want);
+    let asked_at = tldns::time::unix_now();
+    assert!(p.roll_keys().await.unwrap(), "the new DS is seen");
+    let Some(KskPhase::Retiring { old: o, at }) = phase() else {
+        panic!("not retiring: {:?}", phase());
+    };
+    assert_eq!(o, old.key_tag);
+    assert!(
+        at >= asked_at + 3 && at <= asked_at + 4,
+        "{at} vs {asked_at}"
+    );
+    // After that time the version without the old KSK passes the gate.
+    while tldns::time::unix_now() <= at {
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    p.roll_keys().await.unwrap();
+    assert!(!p.keys_match(&cur));
+    let b = p.build_on(Some(cur.clone())).await.unwrap();
+    let tags: Vec<u16> = b
+        .zone
+        .dnssec
+        .as_ref()
+        .unwrap()
+        .dnskeys
+        .iter()
+        .map(|r| tldns::dnssec::keys::key_tag(r))
+        .collect();
+    assert!(
+        !tags.contains(&old.key_tag) && tags.contains(&new.key_tag),
+        "{tags:?}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&ds_file).unwrap().lines().count(),
+        1
+    );
+}
+
 /// The same through a running `tldns serve`, with unbound validating
 /// through our DS: an emptied keys directory and then brand-new keys, each
 /// followed by SIGHUP, publish no new DNSKEY RRset, the log says why, and

@@ -24,10 +24,25 @@
 //! state of a roll is in the K-files, survives restarts, and an operator
 //! can read and change it with `dnssec-settime`.
 //!
-//! Not here yet: KSK and CSK rolls (they need the parent's DS observed)
-//! and algorithm rolls.
+//! The KSK is rolled by double-DS with the parent observed (RFC 6781
+//! §4.1.2, the way Knot's `submission` and BIND's `checkds` do it):
+//!
+//! 1. A successor KSK is published and signs the DNSKEY RRset beside the
+//!    old one; the DS RRset the parent should now hold (old and new) is
+//!    written to `<state-dir>/<zone>.ds` and given to the `ds-hook`.
+//! 2. The roll waits until the new DS is seen at every parent server
+//!    (`parent-servers`), or the operator says so (`tldns keys ds-seen`,
+//!    for the root, after IANA's change). It waits for ever: if the parent
+//!    never gets the new DS, the old KSK is never retired.
+//! 3. The parent's DS TTL plus the propagation delay after that, the old
+//!    KSK leaves the DNSKEY RRset (its Inactive and Delete); every cache
+//!    then holds a DS RRset with the new key's DS.
+//! 4. The DS RRset for the parent is written again without the old DS.
+//!
+//! Not here yet: CSK and algorithm rolls, an emergency roll to a
+//! standby key, CDS/CDNSKEY.
 
-use super::keys::{KeyError, KeyStore, KeyTiming, SigningKey, ZSK};
+use super::keys::{KSK, KeyError, KeyStore, KeyTiming, SigningKey, ZSK};
 use crate::config::{Config, KeyScheme};
 use std::path::Path;
 
@@ -253,6 +268,158 @@ fn carry_out(
     Ok(Some(step))
 }
 
+/// Where a KSK roll stands, read from the keys' timing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KskPhase {
+    /// Two active KSKs: the new one's DS is to be seen at the parent.
+    AwaitingDs {
+        /// The old KSK's tag.
+        old: u16,
+        /// The new KSK's tag.
+        new: u16,
+    },
+    /// The new DS was seen; the old KSK leaves the DNSKEY RRset at `at`.
+    Retiring {
+        /// The old KSK's tag.
+        old: u16,
+        /// Its Delete time.
+        at: u64,
+    },
+}
+
+fn is_ksk(k: &SigningKey, p: &RollPolicy) -> bool {
+    k.is_sep() && k.algorithm == p.algorithm
+}
+
+fn start_of(k: &SigningKey) -> Option<u64> {
+    let t = &k.timing;
+    t.activate.or(t.publish).or(t.created)
+}
+
+/// The KSK roll under way at `now`, if any (KSK + ZSK scheme).
+pub fn ksk_phase(keys: &[SigningKey], p: &RollPolicy, now: u64) -> Option<KskPhase> {
+    let live: Vec<&SigningKey> = keys
+        .iter()
+        .filter(|k| is_ksk(k, p) && k.state(now).active)
+        .collect();
+    if let Some(r) = live
+        .iter()
+        .find(|k| k.timing.inactive.is_some_and(|t| t > now))
+    {
+        return Some(KskPhase::Retiring {
+            old: r.key_tag,
+            at: r.timing.delete.or(r.timing.inactive).unwrap_or(now),
+        });
+    }
+    let mut open: Vec<&&SigningKey> = live
+        .iter()
+        .filter(|k| k.timing.inactive.is_none())
+        .collect();
+    if open.len() < 2 {
+        return None;
+    }
+    open.sort_by_key(|k| (start_of(k).unwrap_or(0), k.key_tag));
+    Some(KskPhase::AwaitingDs {
+        old: open[0].key_tag,
+        new: open[open.len() - 1].key_tag,
+    })
+}
+
+/// Start a KSK roll if the policy (`ksk-lifetime`) or the operator
+/// (`now_please`) asks for one and none is under way: a successor KSK,
+/// published and active now (it signs the DNSKEY RRset beside the old
+/// one). Returns the new key.
+pub fn start_ksk_roll(
+    dir: &Path,
+    config: &Config,
+    keys: &[SigningKey],
+    now: u64,
+    now_please: bool,
+) -> Result<Option<SigningKey>, KeyError> {
+    let p = RollPolicy::from_config(config);
+    if !matches!(config.zone.dnssec.scheme, KeyScheme::KskZsk) || ksk_phase(keys, &p, now).is_some()
+    {
+        return Ok(None);
+    }
+    let lifetime = u64::from(config.zone.dnssec.ksk_lifetime_secs());
+    let Some(cur) = keys
+        .iter()
+        .filter(|k| is_ksk(k, &p) && k.state(now).active && k.timing.inactive.is_none())
+        .filter_map(|k| Some((start_of(k)?, k)))
+        .max_by_key(|(s, k)| (*s, k.key_tag))
+    else {
+        return Ok(None);
+    };
+    let due = lifetime > 0 && now >= cur.0.saturating_add(lifetime);
+    if !(due || now_please) {
+        return Ok(None);
+    }
+    let k = KeyStore::add(
+        dir,
+        &config.origin,
+        KSK,
+        &config.zone.dnssec,
+        now,
+        Some(KeyTiming {
+            publish: Some(now),
+            activate: Some(now),
+            ..KeyTiming::default()
+        }),
+    )?;
+    tracing::info!(
+        new = %k.base_name(),
+        old = cur.1.key_tag,
+        "KSK roll: successor published; its DS is to be submitted to the parent (double-DS, RFC 6781 §4.1.2)"
+    );
+    Ok(Some(k))
+}
+
+/// The new KSK's DS is at the parent (seen there, or the operator says
+/// so): the old KSK is scheduled to leave the DNSKEY RRset once every
+/// cached copy of the parent's old DS RRset has expired (the parent's DS
+/// TTL plus the propagation delay from now). Returns (old tag, time), or
+/// `None` when no roll is waiting for `new`'s DS.
+pub fn ds_seen(
+    config: &Config,
+    keys: &[SigningKey],
+    new: u16,
+    now: u64,
+) -> Result<Option<(u16, u64)>, KeyError> {
+    let p = RollPolicy::from_config(config);
+    let Some(KskPhase::AwaitingDs { old, new: n }) = ksk_phase(keys, &p, now) else {
+        return Ok(None);
+    };
+    if n != new {
+        return Ok(None);
+    }
+    let at = now
+        + u64::from(config.zone.dnssec.parent_ds_ttl_secs())
+        + u64::from(config.zone.dnssec.propagation_secs());
+    let mut k = keys
+        .iter()
+        .find(|k| k.key_tag == old)
+        .expect("the phase names one of the keys")
+        .clone();
+    k.timing.inactive = Some(at);
+    k.timing.delete = Some(at);
+    k.write_timing()?;
+    tracing::info!(
+        old,
+        new,
+        retire_at = at,
+        "KSK roll: the new DS is at the parent; the old KSK leaves after the parent's DS TTL"
+    );
+    Ok(Some((old, at)))
+}
+
+/// The KSKs whose DS the parent should hold at `now`: every KSK that is
+/// published or will be, and is not deleted.
+pub fn parent_should_hold(keys: &[SigningKey], now: u64) -> Vec<&SigningKey> {
+    keys.iter()
+        .filter(|k| k.is_sep() && k.timing.delete.is_none_or(|d| d > now))
+        .collect()
+}
+
 /// One key as `tldns keys status` shows it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct KeyStatus {
@@ -284,6 +451,8 @@ pub struct Status {
     pub keys: Vec<KeyStatus>,
     /// The roll's phase and what it waits for, in words.
     pub zsk_roll: String,
+    /// The KSK roll's phase and what it waits for, in words.
+    pub ksk_roll: String,
     /// When the next key event (a timing event, or a roll to start) is due.
     pub next_event: Option<u64>,
     /// RFC 7583's intervals for a ZSK roll (seconds).
@@ -359,10 +528,23 @@ pub fn status(config: &Config, keys: &[SigningKey], now: u64) -> Status {
             next.map_or("?".into(), |t| t.to_string())
         )
     };
+    let ksk_roll = match ksk_phase(keys, &p, now) {
+        Some(KskPhase::AwaitingDs { old, new }) => format!(
+            "waiting for the parent to serve the DS of KSK {new} (the DS file and ds-hook have it; `tldns keys ds-seen {new}` confirms by hand); KSK {old} stays until then"
+        ),
+        Some(KskPhase::Retiring { old, at }) => format!(
+            "the new DS is at the parent; KSK {old} leaves the DNSKEY RRset at {at} (the parent's DS TTL plus the propagation delay)"
+        ),
+        None if config.zone.dnssec.ksk_lifetime_secs() == 0 => {
+            "none: KSKs are rolled only when asked (`tldns keys roll ksk`; ksk-lifetime 0)".into()
+        }
+        None => "none under way".into(),
+    };
     Status {
         now,
         keys: out,
         zsk_roll,
+        ksk_roll,
         next_event: next,
         ipub: p.ipub(),
         iret: p.iret(),

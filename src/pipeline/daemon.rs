@@ -281,7 +281,7 @@ impl Daemon {
         let periodic = self.last_full.elapsed() >= FULL_REBUILD_EVERY;
         // A key roll's step, or a key's timing reached (published,
         // activated, retired, deleted): the zone is signed again in full.
-        let key_event = !forced && self.key_event(&cur.zone);
+        let key_event = !forced && self.key_event(&cur.zone).await;
         if !forced && !periodic {
             if !key_event {
                 match self.pipeline.srs_changed().await {
@@ -330,8 +330,8 @@ impl Daemon {
     /// Whether the keys call for a full signing now: the key policy took a
     /// step ([`Pipeline::roll_keys`]), or the served version is not signed
     /// as the keys' timing says it should be.
-    fn key_event(&mut self, served: &crate::zone::SignedZone) -> bool {
-        match self.pipeline.roll_keys() {
+    async fn key_event(&mut self, served: &crate::zone::SignedZone) -> bool {
+        match self.pipeline.roll_keys().await {
             Ok(true) => return true,
             Ok(false) => {}
             Err(e) => error!(error = %e, "key rollover step failed; the keys stay as they are"),

@@ -159,6 +159,8 @@ pub struct Pipeline {
     earliest_expiration: Option<u32>,
     /// What [`incremental`] keeps between incremental versions.
     incremental: incremental::State,
+    /// When the parent servers were last asked about a KSK roll's DS.
+    parent_checked_at: Option<u64>,
 }
 
 impl Pipeline {
@@ -225,6 +227,7 @@ impl Pipeline {
             clock: None,
             earliest_expiration: None,
             incremental: Default::default(),
+            parent_checked_at: None,
         })
     }
 
@@ -603,26 +606,128 @@ impl Pipeline {
         Ok((served, step))
     }
 
-    /// Carry out what the key policy asks for now ([`crate::dnssec::roll`]:
-    /// a ZSK's successor published, the old key scheduled to retire) and
-    /// load the keys again when it did. `Ok(true)`: the keys changed.
-    /// Sets `tldns_key_next_event_seconds`.
-    pub fn roll_keys(&mut self) -> Result<bool, BuildError> {
-        if !self.config.zone.dnssec.enabled {
+    /// Carry out what the key policy asks for now ([`crate::dnssec::roll`]):
+    /// a ZSK's successor published and the old key scheduled to retire; a
+    /// KSK roll started (`ksk-lifetime`), the parent servers asked whether
+    /// they serve the new DS (every `parent-check-interval`) and, once
+    /// they do, the old KSK scheduled to go; the DS RRset the parent should
+    /// hold written to `<state-dir>/<zone>.ds` (and given to the
+    /// `ds-hook`) whenever it changes. Loads the keys again when they
+    /// changed. `Ok(true)`: they did. Sets `tldns_key_next_event_seconds`.
+    pub async fn roll_keys(&mut self) -> Result<bool, BuildError> {
+        use crate::dnssec::roll::{self, KskPhase, RollPolicy};
+        if !self.config.zone.dnssec.enabled || self.keys.is_empty() {
             return Ok(false);
         }
         let now = self.now();
         let dir = self.config.resolve(&self.config.zone.dnssec.keys_dir);
-        let step = crate::dnssec::roll::roll_zsk(&dir, &self.config, &self.keys, now)?;
-        if step.is_some() {
-            self.keys = load_keys(&self.config)?;
+        let mut changed = false;
+        if roll::roll_zsk(&dir, &self.config, &self.keys, now)?.is_some() {
             metrics::counter!("tldns_key_rolls_started_total", "role" => "zsk").increment(1);
+            changed = true;
         }
-        let p = crate::dnssec::roll::RollPolicy::from_config(&self.config);
-        if let Some(t) = crate::dnssec::roll::next_event(&self.keys, &p, now) {
+        if roll::start_ksk_roll(&dir, &self.config, &self.keys, now, false)?.is_some() {
+            metrics::counter!("tldns_key_rolls_started_total", "role" => "ksk").increment(1);
+            changed = true;
+        }
+        if changed {
+            self.keys = load_keys(&self.config)?;
+        }
+        let p = RollPolicy::from_config(&self.config);
+        let d = &self.config.zone.dnssec;
+        let check_due = self
+            .parent_checked_at
+            .is_none_or(|t| now >= t + u64::from(d.parent_check_secs()));
+        if let Some(KskPhase::AwaitingDs { new, .. }) = roll::ksk_phase(&self.keys, &p, now)
+            && !d.parent_servers.is_empty()
+            && check_due
+        {
+            self.parent_checked_at = Some(now);
+            let key = self.keys.iter().find(|k| k.key_tag == new).cloned();
+            match crate::dnssec::parent::query_ds(&d.parent_servers, &self.config.origin).await {
+                Ok(ds) => {
+                    let seen = key.is_some_and(|k| {
+                        ds.iter()
+                            .any(|x| k.ds(x.digest_type).is_ok_and(|mine| &mine == x))
+                    });
+                    metrics::gauge!("tldns_parent_ds_observed").set(ds.len() as f64);
+                    metrics::gauge!("tldns_ksk_roll_new_ds_seen").set(f64::from(u8::from(seen)));
+                    if seen && roll::ds_seen(&self.config, &self.keys, new, now)?.is_some() {
+                        self.keys = load_keys(&self.config)?;
+                        changed = true;
+                    } else if !seen {
+                        tracing::info!(new, "KSK roll: the parent does not serve the new DS yet");
+                    }
+                }
+                Err(e) => {
+                    metrics::counter!("tldns_parent_query_failures_total").increment(1);
+                    tracing::warn!(error = %e, "KSK roll: cannot ask the parent servers; asking again later");
+                }
+            }
+        }
+        self.write_ds_file(now).await;
+        if let Some(t) = roll::next_event(&self.keys, &p, now) {
             metrics::gauge!("tldns_key_next_event_seconds").set((t - now) as f64);
         }
-        Ok(step.is_some())
+        Ok(changed)
+    }
+
+    /// `<state-dir>/<zone>.ds`: the DS records (SHA-256) of the KSKs the
+    /// parent should hold now ([`crate::dnssec::roll::parent_should_hold`]),
+    /// written when they change, then the `ds-hook` run with them. A
+    /// failure is logged; the roll waits for the parent either way.
+    async fn write_ds_file(&mut self, now: u64) {
+        let d = &self.config.zone.dnssec;
+        let text: String = crate::dnssec::roll::parent_should_hold(&self.keys, now)
+            .iter()
+            .filter_map(|k| k.ds_text(2, self.config.zone.ttl.ds).ok())
+            .map(|l| l + "\n")
+            .collect();
+        let path = self
+            .config
+            .resolve(&self.config.zone.state_dir)
+            .join(format!("{}.ds", self.config.origin.file_stem()));
+        if std::fs::read_to_string(&path).is_ok_and(|t| t == text) {
+            return;
+        }
+        if let Err(e) = tldns_base::fs::write_atomic(&path, text.as_bytes()) {
+            tracing::error!(error = %e, "the DS records for the parent could not be written");
+            return;
+        }
+        tracing::info!(path = %path.display(), ds = text.lines().count(), "DS records for the parent written");
+        let Some(hook) = d.ds_hook.clone() else {
+            return;
+        };
+        let run = async {
+            use tokio::io::AsyncWriteExt;
+            let mut child = tokio::process::Command::new("sh")
+                .arg("-c")
+                .arg(&hook)
+                .env("TLDNS_DS_FILE", &path)
+                .env("TLDNS_ZONE", self.config.origin.to_string())
+                .stdin(std::process::Stdio::piped())
+                .kill_on_drop(true)
+                .spawn()?;
+            if let Some(mut stdin) = child.stdin.take() {
+                stdin.write_all(text.as_bytes()).await?;
+            }
+            child.wait().await
+        };
+        match tokio::time::timeout(std::time::Duration::from_secs(60), run).await {
+            Ok(Ok(st)) if st.success() => tracing::info!(hook, "ds-hook ran"),
+            Ok(Ok(st)) => tracing::error!(hook, status = %st, "ds-hook failed"),
+            Ok(Err(e)) => tracing::error!(hook, error = %e, "ds-hook could not run"),
+            Err(_) => tracing::error!(hook, "ds-hook did not finish within 60 s; killed"),
+        }
+    }
+
+    /// Load the keys again from the keys directory (after `tldns keys`
+    /// changed their timing); the same errors as [`Pipeline::new`].
+    pub fn reload_keys(&mut self) -> Result<(), BuildError> {
+        if self.config.zone.dnssec.enabled {
+            self.keys = load_keys(&self.config)?;
+        }
+        Ok(())
     }
 
     /// Whether `zone` is signed as the keys say it should be now
