@@ -436,10 +436,12 @@ async fn a_ksk_is_rolled_by_double_ds_and_waits_for_the_parent() {
     let text = std::fs::read_to_string(&cfg)
         .unwrap()
         .replace("propagation-delay = \"1h\"", "propagation-delay = \"2m\"")
+        .replace("ksk-lifetime = \"0\"", "ksk-lifetime = \"6h\"")
+        .replace("parent-ds-ttl = \"1d\"", "parent-ds-ttl = \"10m\"")
         .replace(
             "[dnssec]\n",
             &format!(
-                "[dnssec]\nksk-lifetime = \"6h\"\nparent-ds-ttl = \"10m\"\nds-hook = \"cat >> {}; echo --- >> {}\"\n",
+                "[dnssec]\nds-hook = \"cat >> {}; echo --- >> {}\"\n",
                 hook_out.display(),
                 hook_out.display()
             ),
@@ -539,5 +541,277 @@ async fn a_ksk_is_rolled_by_double_ds_and_waits_for_the_parent() {
         hook.matches("---").count(),
         2,
         "both DS, then the new one only:\n{hook}"
+    );
+}
+
+/// A signed root for the KSK-roll test, served by NSD on 127.0.0.1:`port`:
+/// test-only keys made by ldns-keygen in `dir` (never committed), the zone
+/// delegating `mobile.` with the DS records given, signed by
+/// ldns-signzone (NSEC3) each time they change.
+struct Root {
+    dir: std::path::PathBuf,
+    port: u16,
+    ksk: String,
+    zsk: String,
+    nsd: std::process::Child,
+}
+
+impl Root {
+    fn start(dir: &std::path::Path, port: u16, ds: &str) -> Root {
+        use std::process::Command;
+        std::fs::create_dir_all(dir).unwrap();
+        let keygen = |args: &[&str]| -> String {
+            let out = Command::new("ldns-keygen")
+                .args(args)
+                .current_dir(dir)
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            String::from_utf8_lossy(&out.stdout).trim().to_string()
+        };
+        let ksk = keygen(&["-a", "ECDSAP256SHA256", "-k", "."]);
+        let zsk = keygen(&["-a", "ECDSAP256SHA256", "."]);
+        let d = dir.display();
+        std::fs::write(
+            dir.join("nsd.conf"),
+            format!(
+                "server:\n    ip-address: 127.0.0.1@{port}\n    port: {port}\n    zonesdir: \"{d}\"\n    pidfile: \"{d}/nsd.pid\"\n    xfrdfile: \"{d}/xfrd.state\"\n    zonelistfile: \"{d}/zone.list\"\n    database: \"\"\n    username: \"\"\n    chroot: \"\"\n    logfile: \"{d}/nsd.log\"\nremote-control:\n    control-enable: no\nzone:\n    name: \".\"\n    zonefile: \"root.zone.signed\"\n"
+            ),
+        )
+        .unwrap();
+        let mut r = Root {
+            dir: dir.to_path_buf(),
+            port,
+            ksk,
+            zsk,
+            nsd: Command::new("true").spawn().unwrap(),
+        };
+        r.sign(ds);
+        r.nsd = Command::new("nsd")
+            .args(["-d", "-c"])
+            .arg(dir.join("nsd.conf"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while !common::dig(port, &[".", "SOA"]).contains("status: NOERROR") {
+            assert!(std::time::Instant::now() < deadline, "NSD did not start");
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        r
+    }
+
+    /// The root's trust anchor: its KSK's DS.
+    fn anchor(&self) -> String {
+        std::fs::read_to_string(self.dir.join(format!("{}.ds", self.ksk)))
+            .unwrap()
+            .trim()
+            .to_string()
+    }
+
+    /// The zone with `ds` (DS lines; their TTL set to 2 s), signed.
+    fn sign(&self, ds: &str) {
+        let ds: String = ds
+            .lines()
+            .filter_map(|l| {
+                let f: Vec<&str> = l.split_whitespace().collect();
+                (f.len() > 4).then(|| format!("mobile. 2 IN DS {}\n", f[4..].join(" ")))
+            })
+            .collect();
+        let serial = tldns::time::unix_now();
+        std::fs::write(
+            self.dir.join("root.zone"),
+            format!(
+                ". 2 IN SOA a.root-servers.test. hostmaster.root-servers.test. {serial} 1800 900 604800 2\n. 2 IN NS a.root-servers.test.\nmobile. 3 IN NS a.nic.mobile.\na.nic.mobile. 3 IN A 127.0.0.1\n{ds}"
+            ),
+        )
+        .unwrap();
+        let out = std::process::Command::new("ldns-signzone")
+            .args(["-n", "-o", ".", "root.zone", &self.zsk, &self.ksk])
+            .current_dir(&self.dir)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// Sign with `ds` and have NSD load it (SIGHUP).
+    fn update(&self, ds: &str) {
+        self.sign(ds);
+        std::process::Command::new("kill")
+            .args(["-HUP", &self.nsd.id().to_string()])
+            .status()
+            .unwrap();
+        let want: Vec<String> = ds
+            .lines()
+            .filter_map(|l| l.split_whitespace().nth(4).map(String::from))
+            .collect();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            let got = common::dig(self.port, &["mobile.", "DS"]);
+            let tags: Vec<String> = common::section(&got, "ANSWER")
+                .into_iter()
+                .filter(|r| r.1 == "DS")
+                .filter_map(|r| r.2.split_whitespace().next().map(String::from))
+                .collect();
+            if want.iter().all(|t| tags.contains(t)) && tags.len() == want.len() {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "NSD did not load the new DS: {got}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Root {
+    fn drop(&mut self) {
+        let _ = self.nsd.kill();
+        let _ = self.nsd.wait();
+    }
+}
+
+/// A KSK roll for real, through a signed parent: NSD serves a root zone
+/// signed by ldns-signzone that delegates `mobile.` to `tldns serve` with
+/// its DS; unbound trusts the root's KSK only. The operator starts the roll
+/// (`keys roll ksk`, SIGHUP); the test plays the registry, putting what
+/// `<state-dir>/mobile.ds` says into the root zone; tldns sees the new DS
+/// at the parent, retires the old KSK after the DS TTL, and asks for the
+/// old DS's removal. Twice a second throughout, unbound answers with AD:
+/// no SERVFAIL over the whole roll.
+#[test]
+fn unbound_validates_through_the_root_during_a_ksk_roll() {
+    use common::unbound::Unbound;
+    use common::{Server, dig, flags, run_ok, section, status};
+    use std::time::{Duration, Instant};
+    for t in ["unbound", "dig", "nsd", "ldns-keygen", "ldns-signzone"] {
+        if !common::have_tool(t) {
+            return;
+        }
+    }
+    let dir = TempDir::new("roll-ksk-root");
+    let (port, root_port) = (free_port(), free_port());
+    let cfg = write_config(dir.path(), port, true, "");
+    let text = std::fs::read_to_string(&cfg)
+        .unwrap()
+        .replace("propagation-delay = \"1h\"", "propagation-delay = \"1s\"")
+        .replace(
+            "[dnssec]\n",
+            &format!(
+                "[dnssec]\nparent-servers = [\"127.0.0.1:{root_port}\"]\nparent-check-interval = \"1s\"\n"
+            ),
+        )
+        .replace("parent-ds-ttl = \"1d\"", "parent-ds-ttl = \"2s\"")
+        .replace(
+            "soa = 3600\nns = 172800\nds = 86400\nglue = 172800\ndnskey = 3600",
+            "soa = 2\nns = 3\nds = 2\nglue = 3\ndnskey = 2",
+        )
+        .replace("minimum = 900", "minimum = 2")
+        .replace("reload-interval-secs = 5", "reload-interval-secs = 1");
+    std::fs::write(&cfg, text).unwrap();
+    let c = cfg.to_str().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("srs.sqlite").display());
+    run_ok(&["--config", c, "--db", &db, "srs", "seed", "--domains", "40"]);
+    let first_ds = common::parent_ds(c).join("\n");
+    let root = Root::start(&dir.path().join("root"), root_port, &first_ds);
+    let s = Server::start(&cfg, &db, port);
+    let ub = dir.path().join("unbound");
+    std::fs::create_dir_all(&ub).unwrap();
+    let u = Unbound::start_stubs(
+        &ub,
+        &[root.anchor()],
+        &[(".", root_port), ("mobile.", port)],
+    );
+    let names: Vec<String> = run_ok(&["--config", c, "--db", &db, "srs", "list", "--limit", "20"])
+        .lines()
+        .map(String::from)
+        .collect();
+    let ksks = || -> Vec<String> {
+        let mut k: Vec<String> = section(&dig(port, &["mobile", "DNSKEY"]), "ANSWER")
+            .into_iter()
+            .filter(|r| r.2.starts_with("257 "))
+            .map(|r| r.2)
+            .collect();
+        k.sort();
+        k
+    };
+    let old_ksk = ksks();
+    assert_eq!(old_ksk.len(), 1);
+    let out = u.ask("mobile", "SOA");
+    assert!(
+        flags(&out).contains(&"ad".to_string()),
+        "not validated before the roll:\n{out}\n{}",
+        s.log()
+    );
+
+    run_ok(&["--config", c, "keys", "roll", "ksk"]);
+    std::process::Command::new("kill")
+        .args(["-HUP", &s.child.id().to_string()])
+        .status()
+        .unwrap();
+    let ds_file = dir.path().join("var").join("mobile.ds");
+    let mut parent_has = first_ds.clone();
+    let (mut asked, mut servfail, mut i) = (0, 0, 0);
+    let mut two_ksks = false;
+    let mut done_at: Option<Instant> = None;
+    let end = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < end && done_at.is_none_or(|t| t.elapsed() < Duration::from_secs(5)) {
+        // The registry: what tldns asks the parent to hold goes in.
+        let want = std::fs::read_to_string(&ds_file).unwrap_or_default();
+        if !want.trim().is_empty() && want.trim() != parent_has.trim() {
+            root.update(&want);
+            parent_has = want;
+        }
+        let (q, t) = match i % 3 {
+            0 => (names[i % names.len()].clone(), "DS"),
+            1 => (format!("nx{i}.mobile"), "A"),
+            _ => ("mobile".to_string(), "DNSKEY"),
+        };
+        let out = u.ask(&q, t);
+        asked += 1;
+        if status(&out) == "SERVFAIL" {
+            servfail += 1;
+            eprintln!("SERVFAIL: {q} {t}\n{out}");
+        } else {
+            assert!(
+                flags(&out).contains(&"ad".to_string()),
+                "{q} {t} not validated:\n{out}"
+            );
+        }
+        let now = ksks();
+        two_ksks |= now.len() == 2;
+        if done_at.is_none()
+            && two_ksks
+            && now.len() == 1
+            && now != old_ksk
+            && parent_has.lines().count() == 1
+        {
+            done_at = Some(Instant::now());
+        }
+        i += 1;
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    eprintln!("{asked} questions through the root, {servfail} SERVFAIL");
+    assert!(
+        two_ksks,
+        "the new KSK was published beside the old:\n{}",
+        s.log()
+    );
+    assert!(done_at.is_some(), "the roll did not finish:\n{}", s.log());
+    assert_eq!(servfail, 0, "{}\n{}", u.log(), s.log());
+    assert!(
+        s.log().contains("the new DS is at the parent"),
+        "{}",
+        s.log()
     );
 }

@@ -310,9 +310,10 @@ async fn a_ksk_roll_waits_for_the_new_ds_at_the_parent_servers() {
         .replace(
             "[dnssec]\n",
             &format!(
-                "[dnssec]\nparent-servers = [\"127.0.0.1:{parent_port}\"]\nparent-check-interval = \"1s\"\nparent-ds-ttl = \"2s\"\n"
+                "[dnssec]\nparent-servers = [\"127.0.0.1:{parent_port}\"]\nparent-check-interval = \"1s\"\n"
             ),
-        );
+        )
+        .replace("parent-ds-ttl = \"1d\"", "parent-ds-ttl = \"2s\"");
     std::fs::write(&cfg, text).unwrap();
     let config = Config::load(&cfg).unwrap();
     let db = format!("sqlite://{}", dir.path().join("srs.sqlite").display());

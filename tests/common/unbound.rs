@@ -18,9 +18,21 @@ impl Unbound {
     /// syntax), with `zone` stubbed to 127.0.0.1@`server_port`; returns once
     /// it answers for the zone's SOA (or after 20 s).
     pub fn start(dir: &Path, anchors: &[String], zone: &str, server_port: u16) -> Unbound {
+        Unbound::start_stubs(dir, anchors, &[(zone, server_port)])
+    }
+
+    /// unbound trusting `anchors`, with each (zone, port) of `stubs` a
+    /// stub zone at 127.0.0.1@port (a parent and its child, say); returns
+    /// once it answers for the last zone's SOA (or after 20 s).
+    pub fn start_stubs(dir: &Path, anchors: &[String], stubs: &[(&str, u16)]) -> Unbound {
         let port = free_port();
         let conf = dir.join("unbound.conf");
         let log = dir.join("unbound.log");
+        let stub: String = stubs
+            .iter()
+            .map(|(z, p)| format!("stub-zone:\n  name: \"{z}\"\n  stub-addr: 127.0.0.1@{p}\n"))
+            .collect();
+        let zone = stubs.last().map_or(".", |s| s.0);
         let anchors: String = anchors
             .iter()
             .map(|d| format!("  trust-anchor: \"{}\"\n", d.replace('\t', " ")))
@@ -28,7 +40,7 @@ impl Unbound {
         std::fs::write(
             &conf,
             format!(
-                "server:\n  interface: 127.0.0.1\n  port: {port}\n  do-not-query-localhost: no\n  username: \"\"\n  chroot: \"\"\n  directory: \"{d}\"\n  pidfile: \"{d}/unbound.pid\"\n  use-syslog: no\n  logfile: \"{l}\"\n  verbosity: 1\n  val-log-level: 2\n  module-config: \"validator iterator\"\n  qname-minimisation: no\n  aggressive-nsec: no\n  harden-referral-path: no\n  target-fetch-policy: \"0 0 0 0 0\"\n  do-ip6: no\n{anchors}stub-zone:\n  name: \"{zone}\"\n  stub-addr: 127.0.0.1@{server_port}\nremote-control:\n  control-enable: no\n",
+                "server:\n  interface: 127.0.0.1\n  port: {port}\n  do-not-query-localhost: no\n  username: \"\"\n  chroot: \"\"\n  directory: \"{d}\"\n  pidfile: \"{d}/unbound.pid\"\n  use-syslog: no\n  logfile: \"{l}\"\n  verbosity: 1\n  val-log-level: 2\n  module-config: \"validator iterator\"\n  qname-minimisation: no\n  aggressive-nsec: no\n  harden-referral-path: no\n  target-fetch-policy: \"0 0 0 0 0\"\n  do-ip6: no\n{anchors}{stub}remote-control:\n  control-enable: no\n",
                 d = dir.display(),
                 l = log.display(),
             ),
