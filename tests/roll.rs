@@ -25,6 +25,28 @@ use tldns::zone::SignedZone;
 const T0: u64 = 1_780_000_000;
 const MINUTE: u64 = 60;
 
+/// The `i`th question of a round through unbound (a registered name's DS,
+/// a name that does not exist, the apex `apex_type`): `true` for a
+/// SERVFAIL (printed), else it must be validated (AD).
+fn servfail_at(u: &common::unbound::Unbound, names: &[String], i: usize, apex_type: &str) -> bool {
+    let (q, t) = match i % 3 {
+        0 => (names[i % names.len()].clone(), "DS"),
+        1 => (format!("nx{i}.mobile"), "A"),
+        _ => ("mobile".to_string(), apex_type),
+    };
+    let out = u.ask(&q, t);
+    if common::status(&out) == "SERVFAIL" {
+        eprintln!("SERVFAIL: {q} {t}\n{out}");
+        return true;
+    }
+    assert!(
+        common::flags(&out).contains(&"ad".to_string()),
+        "{q} {t} not validated:\n{out}\n{}",
+        u.log()
+    );
+    false
+}
+
 async fn pipeline(dir: &std::path::Path) -> Pipeline {
     let cfg = write_config(dir, free_port(), true, "");
     let text = std::fs::read_to_string(&cfg)
@@ -189,7 +211,7 @@ async fn a_zsk_is_rolled_by_prepublication_with_rfc7583_timing() {
 #[test]
 fn unbound_validates_every_answer_through_two_zsk_rolls() {
     use common::unbound::Unbound;
-    use common::{Server, dig, flags, run_ok, section, status};
+    use common::{Server, dig, run_ok, section};
     use std::time::{Duration, Instant};
     if !common::have_tool("unbound") || !common::have_tool("dig") {
         return;
@@ -234,22 +256,9 @@ fn unbound_validates_every_answer_through_two_zsk_rolls() {
     let end = Instant::now() + Duration::from_secs(40);
     let mut i = 0;
     while Instant::now() < end {
-        let (q, t) = match i % 3 {
-            0 => (names[i % names.len()].clone(), "DS"),
-            1 => (format!("nx{i}.mobile"), "A"),
-            _ => ("mobile".to_string(), "SOA"),
-        };
-        let out = u.ask(&q, t);
         asked += 1;
-        if status(&out) == "SERVFAIL" {
+        if servfail_at(&u, &names, i, "SOA") {
             servfail += 1;
-            eprintln!("SERVFAIL: {q} {t}\n{out}");
-        } else {
-            assert!(
-                flags(&out).contains(&"ad".to_string()),
-                "{q} {t} not validated:\n{out}\n{}",
-                u.log()
-            );
         }
         let now = zsks();
         two_at_once |= now.len() == 2;
@@ -575,14 +584,6 @@ impl Root {
         };
         let ksk = keygen(&["-a", "ECDSAP256SHA256", "-k", "."]);
         let zsk = keygen(&["-a", "ECDSAP256SHA256", "."]);
-        let d = dir.display();
-        std::fs::write(
-            dir.join("nsd.conf"),
-            format!(
-                "server:\n    ip-address: 127.0.0.1@{port}\n    port: {port}\n    zonesdir: \"{d}\"\n    pidfile: \"{d}/nsd.pid\"\n    xfrdfile: \"{d}/xfrd.state\"\n    zonelistfile: \"{d}/zone.list\"\n    database: \"\"\n    username: \"\"\n    chroot: \"\"\n    logfile: \"{d}/nsd.log\"\nremote-control:\n    control-enable: no\nzone:\n    name: \".\"\n    zonefile: \"root.zone.signed\"\n"
-            ),
-        )
-        .unwrap();
         let mut r = Root {
             dir: dir.to_path_buf(),
             port,
@@ -591,18 +592,7 @@ impl Root {
             nsd: Command::new("true").spawn().unwrap(),
         };
         r.sign(ds);
-        r.nsd = Command::new("nsd")
-            .args(["-d", "-c"])
-            .arg(dir.join("nsd.conf"))
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-        while !common::dig(port, &[".", "SOA"]).contains("status: NOERROR") {
-            assert!(std::time::Instant::now() < deadline, "NSD did not start");
-            std::thread::sleep(std::time::Duration::from_millis(100));
-        }
+        r.nsd = common::nsd_root(dir, port, "root.zone.signed");
         r
     }
 
@@ -692,7 +682,7 @@ impl Drop for Root {
 #[test]
 fn unbound_validates_through_the_root_during_a_ksk_roll() {
     use common::unbound::Unbound;
-    use common::{Server, dig, flags, run_ok, section, status};
+    use common::{Server, dig, flags, run_ok, section};
     use std::time::{Duration, Instant};
     for t in ["unbound", "dig", "nsd", "ldns-keygen", "ldns-signzone"] {
         if !common::have_tool(t) {
@@ -772,21 +762,9 @@ fn unbound_validates_through_the_root_during_a_ksk_roll() {
             root.update(&want);
             parent_has = want;
         }
-        let (q, t) = match i % 3 {
-            0 => (names[i % names.len()].clone(), "DS"),
-            1 => (format!("nx{i}.mobile"), "A"),
-            _ => ("mobile".to_string(), "DNSKEY"),
-        };
-        let out = u.ask(&q, t);
         asked += 1;
-        if status(&out) == "SERVFAIL" {
+        if servfail_at(&u, &names, i, "DNSKEY") {
             servfail += 1;
-            eprintln!("SERVFAIL: {q} {t}\n{out}");
-        } else {
-            assert!(
-                flags(&out).contains(&"ad".to_string()),
-                "{q} {t} not validated:\n{out}"
-            );
         }
         let now = ksks();
         two_ksks |= now.len() == 2;

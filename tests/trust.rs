@@ -180,27 +180,7 @@ impl Parent {
              a.nic.mobile. 172800 IN A 127.0.0.1\n{ds}"
         );
         std::fs::write(dir.join("root.zone"), zone).unwrap();
-        let d = dir.display();
-        std::fs::write(
-            dir.join("nsd.conf"),
-            format!(
-                "server:\n    ip-address: 127.0.0.1@{port}\n    port: {port}\n    zonesdir: \"{d}\"\n    pidfile: \"{d}/nsd.pid\"\n    xfrdfile: \"{d}/xfrd.state\"\n    zonelistfile: \"{d}/zone.list\"\n    database: \"\"\n    username: \"\"\n    chroot: \"\"\n    logfile: \"{d}/nsd.log\"\nremote-control:\n    control-enable: no\nzone:\n    name: \".\"\n    zonefile: \"root.zone\"\n"
-            ),
-        )
-        .unwrap();
-        let child = std::process::Command::new("nsd")
-            .args(["-d", "-c"])
-            .arg(dir.join("nsd.conf"))
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        // Until it answers for the root's SOA.
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-        while !common::dig(port, &[".", "SOA"]).contains("status: NOERROR") {
-            assert!(std::time::Instant::now() < deadline, "NSD did not start");
-            std::thread::sleep(std::time::Duration::from_millis(100));
-        }
+        let child = common::nsd_root(dir, port, "root.zone");
         Parent { child }
     }
 }

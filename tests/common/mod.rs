@@ -91,6 +91,33 @@ pub fn parent_ds(config: &str) -> Vec<String> {
         .collect()
 }
 
+/// NSD serving the root zone from `<dir>/<zonefile>` on 127.0.0.1:`port`
+/// (a parent for the zone under test), once it answers for the root's SOA.
+#[allow(dead_code)]
+pub fn nsd_root(dir: &Path, port: u16, zonefile: &str) -> Child {
+    let d = dir.display();
+    std::fs::write(
+        dir.join("nsd.conf"),
+        format!(
+            "server:\n    ip-address: 127.0.0.1@{port}\n    port: {port}\n    zonesdir: \"{d}\"\n    pidfile: \"{d}/nsd.pid\"\n    xfrdfile: \"{d}/xfrd.state\"\n    zonelistfile: \"{d}/zone.list\"\n    database: \"\"\n    username: \"\"\n    chroot: \"\"\n    logfile: \"{d}/nsd.log\"\nremote-control:\n    control-enable: no\nzone:\n    name: \".\"\n    zonefile: \"{zonefile}\"\n"
+        ),
+    )
+    .unwrap();
+    let child = Command::new("nsd")
+        .args(["-d", "-c"])
+        .arg(dir.join("nsd.conf"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !dig(port, &[".", "SOA"]).contains("status: NOERROR") {
+        assert!(Instant::now() < deadline, "NSD did not start");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    child
+}
+
 /// The demo configuration with test paths and port.
 pub fn write_config(dir: &Path, port: u16, dnssec: bool, extra: &str) -> PathBuf {
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
