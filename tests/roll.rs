@@ -47,6 +47,30 @@ fn servfail_at(u: &common::unbound::Unbound, names: &[String], i: usize, apex_ty
     false
 }
 
+/// The demo configuration's TTLs in seconds (2-3 s), and a 1-second
+/// reload timer: for rolls that run in real time under `tldns serve`.
+fn seconds_scale(config: &str) -> String {
+    config
+        .replace(
+            "soa = 3600\nns = 172800\nds = 86400\nglue = 172800\ndnskey = 3600",
+            "soa = 2\nns = 3\nds = 2\nglue = 3\ndnskey = 2",
+        )
+        .replace("minimum = 900", "minimum = 2")
+        .replace("reload-interval-secs = 5", "reload-interval-secs = 1")
+}
+
+/// The DNSKEY RDATA (text) with `flags` (256 ZSK, 257 KSK) served at `port`,
+/// sorted.
+fn served_keys(port: u16, flags: &str) -> Vec<String> {
+    let mut k: Vec<String> = common::section(&common::dig(port, &["mobile", "DNSKEY"]), "ANSWER")
+        .into_iter()
+        .filter(|r| r.2.starts_with(&format!("{flags} ")))
+        .map(|r| r.2)
+        .collect();
+    k.sort();
+    k
+}
+
 async fn pipeline(dir: &std::path::Path) -> Pipeline {
     let cfg = write_config(dir, free_port(), true, "");
     let text = std::fs::read_to_string(&cfg)
@@ -211,7 +235,7 @@ async fn a_zsk_is_rolled_by_prepublication_with_rfc7583_timing() {
 #[test]
 fn unbound_validates_every_answer_through_two_zsk_rolls() {
     use common::unbound::Unbound;
-    use common::{Server, dig, run_ok, section};
+    use common::{Server, run_ok};
     use std::time::{Duration, Instant};
     if !common::have_tool("unbound") || !common::have_tool("dig") {
         return;
@@ -222,13 +246,8 @@ fn unbound_validates_every_answer_through_two_zsk_rolls() {
     let text = std::fs::read_to_string(&cfg)
         .unwrap()
         .replace("zsk-lifetime = \"0\"", "zsk-lifetime = \"25s\"")
-        .replace("propagation-delay = \"1h\"", "propagation-delay = \"2s\"")
-        .replace(
-            "soa = 3600\nns = 172800\nds = 86400\nglue = 172800\ndnskey = 3600",
-            "soa = 2\nns = 3\nds = 2\nglue = 3\ndnskey = 2",
-        )
-        .replace("minimum = 900", "minimum = 2")
-        .replace("reload-interval-secs = 5", "reload-interval-secs = 1");
+        .replace("propagation-delay = \"1h\"", "propagation-delay = \"2s\"");
+    let text = seconds_scale(&text);
     std::fs::write(&cfg, text).unwrap();
     let c = cfg.to_str().unwrap();
     let db = format!("sqlite://{}", dir.path().join("srs.sqlite").display());
@@ -241,15 +260,7 @@ fn unbound_validates_every_answer_through_two_zsk_rolls() {
         .lines()
         .map(String::from)
         .collect();
-    let zsks = || -> Vec<String> {
-        let mut k: Vec<String> = section(&dig(port, &["mobile", "DNSKEY"]), "ANSWER")
-            .into_iter()
-            .filter(|r| r.2.starts_with("256 "))
-            .map(|r| r.2)
-            .collect();
-        k.sort();
-        k
-    };
+    let zsks = || served_keys(port, "256");
     let mut seen: Vec<String> = Vec::new();
     let mut two_at_once = false;
     let (mut asked, mut servfail) = (0, 0);
@@ -682,7 +693,7 @@ impl Drop for Root {
 #[test]
 fn unbound_validates_through_the_root_during_a_ksk_roll() {
     use common::unbound::Unbound;
-    use common::{Server, dig, flags, run_ok, section};
+    use common::{Server, flags, run_ok};
     use std::time::{Duration, Instant};
     for t in ["unbound", "dig", "nsd", "ldns-keygen", "ldns-signzone"] {
         if !common::have_tool(t) {
@@ -701,13 +712,8 @@ fn unbound_validates_through_the_root_during_a_ksk_roll() {
                 "[dnssec]\nparent-servers = [\"127.0.0.1:{root_port}\"]\nparent-check-interval = \"1s\"\n"
             ),
         )
-        .replace("parent-ds-ttl = \"1d\"", "parent-ds-ttl = \"2s\"")
-        .replace(
-            "soa = 3600\nns = 172800\nds = 86400\nglue = 172800\ndnskey = 3600",
-            "soa = 2\nns = 3\nds = 2\nglue = 3\ndnskey = 2",
-        )
-        .replace("minimum = 900", "minimum = 2")
-        .replace("reload-interval-secs = 5", "reload-interval-secs = 1");
+        .replace("parent-ds-ttl = \"1d\"", "parent-ds-ttl = \"2s\"");
+    let text = seconds_scale(&text);
     std::fs::write(&cfg, text).unwrap();
     let c = cfg.to_str().unwrap();
     let db = format!("sqlite://{}", dir.path().join("srs.sqlite").display());
@@ -726,15 +732,7 @@ fn unbound_validates_through_the_root_during_a_ksk_roll() {
         .lines()
         .map(String::from)
         .collect();
-    let ksks = || -> Vec<String> {
-        let mut k: Vec<String> = section(&dig(port, &["mobile", "DNSKEY"]), "ANSWER")
-            .into_iter()
-            .filter(|r| r.2.starts_with("257 "))
-            .map(|r| r.2)
-            .collect();
-        k.sort();
-        k
-    };
+    let ksks = || served_keys(port, "257");
     let old_ksk = ksks();
     assert_eq!(old_ksk.len(), 1);
     let out = u.ask("mobile", "SOA");

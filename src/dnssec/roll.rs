@@ -128,15 +128,7 @@ fn plan(keys: &[SigningKey], p: &RollPolicy, now: u64, now_please: bool) -> Opti
     if p.zsk_lifetime == 0 && !now_please {
         return None;
     }
-    let current = keys
-        .iter()
-        .filter(|k| is_zsk(k, p) && k.state(now).active && k.timing.inactive.is_none())
-        .filter_map(|k| {
-            let t = &k.timing;
-            Some((t.activate.or(t.publish).or(t.created)?, k))
-        })
-        .max_by_key(|(start, k)| (*start, k.key_tag))?;
-    let (start, cur) = current;
+    let (start, cur) = current(keys, now, |k| is_zsk(k, p))?;
     let end = if now_please {
         now
     } else {
@@ -173,18 +165,10 @@ pub fn next_event(keys: &[SigningKey], p: &RollPolicy, now: u64) -> Option<u64> 
         })
         .flatten()
         .filter(|t| *t > now);
-    let roll = (p.zsk_lifetime > 0)
-        .then(|| {
-            keys.iter()
-                .filter(|k| is_zsk(k, p) && k.state(now).active && k.timing.inactive.is_none())
-                .filter_map(|k| {
-                    let t = &k.timing;
-                    t.activate.or(t.publish).or(t.created)
-                })
-                .map(|start| (start + p.zsk_lifetime).saturating_sub(p.ipub()).max(now))
-                .min()
-        })
-        .flatten();
+    // When the plan would start the next ZSK roll.
+    let roll = current(keys, now, |k| is_zsk(k, p))
+        .filter(|_| p.zsk_lifetime > 0)
+        .map(|(start, _)| (start + p.zsk_lifetime).saturating_sub(p.ipub()).max(now));
     timed.chain(roll).min()
 }
 
@@ -291,9 +275,24 @@ fn is_ksk(k: &SigningKey, p: &RollPolicy) -> bool {
     k.is_sep() && k.algorithm == p.algorithm
 }
 
+/// When a key's signing life began: Activate, else Publish, else Created;
+/// `None` for a key without timing (it has no age).
 fn start_of(k: &SigningKey) -> Option<u64> {
     let t = &k.timing;
     t.activate.or(t.publish).or(t.created)
+}
+
+/// The key of a role (`of`) that a roll would replace at `now`: active,
+/// not yet scheduled to retire, the newest by [`start_of`]; with its start.
+fn current(
+    keys: &[SigningKey],
+    now: u64,
+    of: impl Fn(&SigningKey) -> bool,
+) -> Option<(u64, &SigningKey)> {
+    keys.iter()
+        .filter(|k| of(k) && k.state(now).active && k.timing.inactive.is_none())
+        .filter_map(|k| Some((start_of(k)?, k)))
+        .max_by_key(|(start, k)| (*start, k.key_tag))
 }
 
 /// The KSK roll under way at `now`, if any (KSK + ZSK scheme).
@@ -342,12 +341,7 @@ pub fn start_ksk_roll(
         return Ok(None);
     }
     let lifetime = u64::from(config.zone.dnssec.ksk_lifetime_secs());
-    let Some(cur) = keys
-        .iter()
-        .filter(|k| is_ksk(k, &p) && k.state(now).active && k.timing.inactive.is_none())
-        .filter_map(|k| Some((start_of(k)?, k)))
-        .max_by_key(|(s, k)| (*s, k.key_tag))
-    else {
+    let Some(cur) = current(keys, now, |k| is_ksk(k, &p)) else {
         return Ok(None);
     };
     let due = lifetime > 0 && now >= cur.0.saturating_add(lifetime);

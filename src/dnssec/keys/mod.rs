@@ -263,6 +263,17 @@ impl SigningKey {
         self.timing.state(now)
     }
 
+    /// The key's tag and the tag it would have revoked (RFC 5011 §3): the
+    /// two a new key's tags must differ from.
+    pub fn tags(&self) -> [u16; 2] {
+        let revoked = key_tag(&dnskey_rdata(
+            self.flags | Dnskey::REVOKE,
+            self.algorithm,
+            &self.public_key,
+        ));
+        [self.key_tag, revoked]
+    }
+
     /// `K<zone>+<alg:03>+<tag:05>`, BIND's base name.
     pub fn base_name(&self) -> String {
         base_name(&self.owner, self.algorithm, self.key_tag)
@@ -390,21 +401,9 @@ impl KeyStore {
             path: dir.to_path_buf(),
             error,
         })?;
-        let revoked = key_tag(&dnskey_rdata(
-            k.flags | Dnskey::REVOKE,
-            k.algorithm,
-            &k.public_key,
-        ));
+        let mine = k.tags();
         for other in KeyStore::load(dir, origin)? {
-            let other_revoked = key_tag(&dnskey_rdata(
-                other.flags | Dnskey::REVOKE,
-                other.algorithm,
-                &other.public_key,
-            ));
-            if [other.key_tag, other_revoked]
-                .iter()
-                .any(|t| *t == k.key_tag || *t == revoked)
-            {
+            if other.tags().iter().any(|t| mine.contains(t)) {
                 return Err(KeyError::DuplicateTag {
                     tag: k.key_tag,
                     first: with_ext(other.file.as_deref().unwrap_or(Path::new("?")), "private"),
@@ -470,27 +469,14 @@ impl KeyStore {
         now: u64,
         timing: Option<KeyTiming>,
     ) -> Result<SigningKey, KeyError> {
-        let mut taken: Vec<u16> = KeyStore::load(dir, origin)?
+        let taken: Vec<u16> = KeyStore::load(dir, origin)?
             .iter()
-            .flat_map(|k| {
-                let revoked = key_tag(&dnskey_rdata(
-                    k.flags | Dnskey::REVOKE,
-                    k.algorithm,
-                    &k.public_key,
-                ));
-                [k.key_tag, revoked]
-            })
+            .flat_map(SigningKey::tags)
             .collect();
         let mut tries = 0;
         let mut key = loop {
             let k = SigningKey::generate(origin, flags, cfg.algorithm, cfg.rsa_bits, now)?;
-            let revoked = key_tag(&dnskey_rdata(
-                flags | Dnskey::REVOKE,
-                k.algorithm,
-                &k.public_key,
-            ));
-            if !taken.contains(&k.key_tag) && !taken.contains(&revoked) {
-                taken.push(k.key_tag);
+            if !k.tags().iter().any(|t| taken.contains(t)) {
                 break k;
             }
             tries += 1;
