@@ -140,15 +140,29 @@ enum KeysCmd {
     /// propagation delay. `ksk`: the successor is published and signs the
     /// DNSKEY RRset beside the old KSK, and its DS goes to the parent (the
     /// DS file, the ds-hook); the old KSK stays until the new DS is at the
-    /// parent. A running server acts on it at its next reload (SIGHUP).
+    /// parent. `csk`: the same for the CSK scheme's one key, which signs
+    /// everything beside the old one (double signature). `algorithm`: to
+    /// the configured algorithm, in RFC 6781 §4.1.4's order (new
+    /// signatures, new keys, new DS, old keys out, old signatures out).
+    /// A running server acts on it at its next reload (SIGHUP).
     Roll {
-        /// The role to roll.
-        #[arg(value_parser = ["zsk", "ksk"])]
+        /// What to roll.
+        #[arg(value_parser = ["zsk", "ksk", "csk", "algorithm"])]
         role: String,
+        /// `ksk`/`csk` only: switch to the standby key at once and withdraw
+        /// the active one now (it is compromised or lost). Its DS must be
+        /// at the parent already; the chain-of-trust gate refuses the new
+        /// DNSKEY RRset otherwise.
+        #[arg(long)]
+        emergency: bool,
     },
+    /// Publish a standby KSK (or CSK) that does not sign: its DS goes to the
+    /// parent with the others, for an emergency roll.
+    Standby,
     /// Confirm that the parent serves the DS of the new KSK `TAG` (for a
     /// parent tldns cannot ask, such as the root after IANA's change): the
-    /// old KSK leaves after the parent's DS TTL and the propagation delay.
+    /// old KSK (or the old algorithm's keys) leave after the parent's DS TTL
+    /// and the propagation delay.
     DsSeen {
         /// The new KSK's key tag.
         tag: u16,
@@ -577,6 +591,7 @@ fn keys_cmd(cmd: &KeysCmd, config: &Config) -> Result<()> {
                 }
                 println!("ZSK roll: {}", st.zsk_roll);
                 println!("KSK roll: {}", st.ksk_roll);
+                println!("algorithm roll: {}", st.algorithm_roll);
             }
             return Ok(());
         }
@@ -592,13 +607,57 @@ fn keys_cmd(cmd: &KeysCmd, config: &Config) -> Result<()> {
         }
         KeysCmd::DsSeen { tag } => {
             let keys = KeyStore::load(&dir, &config.origin)?;
-            match tldns::dnssec::roll::ds_seen(config, &keys, *tag, now)? {
-                Some((old, at)) => println!("KSK {old} leaves the DNSKEY RRset at {at}"),
-                None => bail!("no KSK roll is waiting for the DS of key {tag}"),
+            match tldns::dnssec::roll::confirm_ds(config, &keys, *tag, now)? {
+                Some(at) => println!("the old key(s) leave the DNSKEY RRset at {at}"),
+                None => bail!("no key roll is waiting for the DS of key {tag}"),
             }
             return Ok(());
         }
-        KeysCmd::Roll { role } if role == "ksk" => {
+        KeysCmd::Standby => {
+            let keys = KeyStore::load(&dir, &config.origin)?;
+            match tldns::dnssec::roll::add_standby(&dir, config, &keys, now)? {
+                Some(k) => println!(
+                    "standby {} published; DS for the parent: {}",
+                    k.base_name(),
+                    k.ds_text(2, config.zone.ttl.ds)?
+                ),
+                None => bail!("there is a standby key already"),
+            }
+            return Ok(());
+        }
+        KeysCmd::Roll {
+            role,
+            emergency: true,
+        } => {
+            if role != "ksk" && role != "csk" {
+                bail!("--emergency rolls a KSK or CSK to its standby, not a {role}");
+            }
+            let keys = KeyStore::load(&dir, &config.origin)?;
+            let (sb, old) = tldns::dnssec::roll::emergency_ksk_roll(config, &keys, now)?;
+            println!("emergency roll: standby {sb} signs now; withdrawn: {old:?}");
+            return Ok(());
+        }
+        KeysCmd::Roll { role, .. } if role == "algorithm" => {
+            let keys = KeyStore::load(&dir, &config.origin)?;
+            let made = tldns::dnssec::roll::start_algorithm_roll(&dir, config, &keys, now)?;
+            for k in &made {
+                println!(
+                    "algorithm roll: {} signs now, published at {}",
+                    k.base_name(),
+                    k.timing.publish.unwrap_or(now)
+                );
+            }
+            return Ok(());
+        }
+        KeysCmd::Roll { role, .. } if role == "ksk" || role == "csk" => {
+            let csk = matches!(config.zone.dnssec.scheme, tldns::config::KeyScheme::Csk);
+            if csk != (role == "csk") {
+                bail!(
+                    "the zone's key scheme is {}: roll {}",
+                    if csk { "csk" } else { "ksk-zsk" },
+                    if csk { "csk" } else { "ksk" }
+                );
+            }
             let keys = KeyStore::load(&dir, &config.origin)?;
             match tldns::dnssec::roll::start_ksk_roll(&dir, config, &keys, now, true)? {
                 Some(k) => println!(

@@ -13,7 +13,7 @@
 mod common;
 
 use common::{TempDir, free_port, write_config};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use tldns::config::Config;
 use tldns::dnssec::roll::RollPolicy;
@@ -644,6 +644,16 @@ impl Root {
         );
     }
 
+    /// The registry: what tldns asks the parent to hold (`ds_file`) goes
+    /// in when it differs from what it holds (`parent_has`).
+    fn registry(&self, ds_file: &std::path::Path, parent_has: &mut String) {
+        let want = std::fs::read_to_string(ds_file).unwrap_or_default();
+        if !want.trim().is_empty() && want.trim() != parent_has.trim() {
+            self.update(&want);
+            *parent_has = want;
+        }
+    }
+
     /// Sign with `ds` and have NSD load it (SIGHUP).
     fn update(&self, ds: &str) {
         self.sign(ds);
@@ -754,12 +764,7 @@ fn unbound_validates_through_the_root_during_a_ksk_roll() {
     let mut done_at: Option<Instant> = None;
     let end = Instant::now() + Duration::from_secs(60);
     while Instant::now() < end && done_at.is_none_or(|t| t.elapsed() < Duration::from_secs(5)) {
-        // The registry: what tldns asks the parent to hold goes in.
-        let want = std::fs::read_to_string(&ds_file).unwrap_or_default();
-        if !want.trim().is_empty() && want.trim() != parent_has.trim() {
-            root.update(&want);
-            parent_has = want;
-        }
+        root.registry(&ds_file, &mut parent_has);
         asked += 1;
         if servfail_at(&u, &names, i, "DNSKEY") {
             servfail += 1;
@@ -789,5 +794,140 @@ fn unbound_validates_through_the_root_during_a_ksk_roll() {
         s.log().contains("the new DS is at the parent"),
         "{}",
         s.log()
+    );
+}
+
+/// The algorithms of the DNSKEY RRset served at `port`, and of the RRSIGs
+/// over its SOA.
+fn apex_algorithms(port: u16) -> (BTreeSet<u8>, BTreeSet<u8>) {
+    let alg = |rd: &str, i: usize| rd.split_whitespace().nth(i)?.parse::<u8>().ok();
+    let keys = common::section(&common::dig(port, &["mobile", "DNSKEY"]), "ANSWER")
+        .into_iter()
+        .filter(|r| r.1 == "DNSKEY")
+        .filter_map(|r| alg(&r.2, 2))
+        .collect();
+    let sigs = common::section(&common::dig(port, &["+dnssec", "mobile", "SOA"]), "ANSWER")
+        .into_iter()
+        .filter(|r| r.1 == "RRSIG" && r.2.starts_with("SOA "))
+        .filter_map(|r| alg(&r.2, 1))
+        .collect();
+    (keys, sigs)
+}
+
+/// An algorithm roll from RSA/SHA-256 (8) to ECDSA P-256 (13) for real,
+/// through the signed root of the KSK-roll test: the zone starts with
+/// RSA keys, the operator sets `algorithm = 13`, runs `keys roll
+/// algorithm` and reloads; the test plays the registry from
+/// `<state-dir>/mobile.ds`. What tldns serves goes through RFC 6781
+/// §4.1.4's steps in order (DNSKEY algorithms / SOA signature algorithms):
+/// {8}/{8}, {8}/{8,13} (new signatures), {8,13}/{8,13} (new keys), then,
+/// once the new DS is at the root, {13}/{8,13} (old keys out) and
+/// {13}/{13} (old signatures out); the parent ends with the new DS only.
+/// Twice a second throughout, unbound answers with AD: no SERVFAIL.
+#[test]
+fn unbound_validates_through_the_root_during_an_algorithm_roll_8_to_13() {
+    use common::unbound::Unbound;
+    use common::{Server, flags, run_ok};
+    use std::time::{Duration, Instant};
+    for t in ["unbound", "dig", "nsd", "ldns-keygen", "ldns-signzone"] {
+        if !common::have_tool(t) {
+            return;
+        }
+    }
+    let dir = TempDir::new("roll-alg-root");
+    let (port, root_port) = (free_port(), free_port());
+    let cfg = write_config(dir.path(), port, true, "");
+    // The zone's first keys are RSA/SHA-256 ones.
+    std::fs::remove_dir_all(dir.path().join("keys")).unwrap();
+    let text = std::fs::read_to_string(&cfg)
+        .unwrap()
+        .replace("algorithm = 13", "algorithm = 8")
+        .replace("propagation-delay = \"1h\"", "propagation-delay = \"1s\"")
+        .replace(
+            "[dnssec]\n",
+            &format!(
+                "[dnssec]\nparent-servers = [\"127.0.0.1:{root_port}\"]\nparent-check-interval = \"1s\"\n"
+            ),
+        )
+        .replace("parent-ds-ttl = \"1d\"", "parent-ds-ttl = \"2s\"");
+    let text = seconds_scale(&text);
+    std::fs::write(&cfg, &text).unwrap();
+    common::first_keys(&cfg);
+    let c = cfg.to_str().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("srs.sqlite").display());
+    run_ok(&["--config", c, "--db", &db, "srs", "seed", "--domains", "40"]);
+    let first_ds = common::parent_ds(c).join("\n");
+    let root = Root::start(&dir.path().join("root"), root_port, &first_ds);
+    let s = Server::start(&cfg, &db, port);
+    let ub = dir.path().join("unbound");
+    std::fs::create_dir_all(&ub).unwrap();
+    let u = Unbound::start_stubs(
+        &ub,
+        &[root.anchor()],
+        &[(".", root_port), ("mobile.", port)],
+    );
+    let names: Vec<String> = run_ok(&["--config", c, "--db", &db, "srs", "list", "--limit", "20"])
+        .lines()
+        .map(String::from)
+        .collect();
+    let set = |v: &[u8]| v.iter().copied().collect::<BTreeSet<u8>>();
+    assert_eq!(apex_algorithms(port), (set(&[8]), set(&[8])), "{}", s.log());
+    let out = u.ask("mobile", "SOA");
+    assert!(
+        flags(&out).contains(&"ad".to_string()),
+        "not validated before the roll:\n{out}\n{}",
+        s.log()
+    );
+
+    std::fs::write(&cfg, text.replace("algorithm = 8", "algorithm = 13")).unwrap();
+    let started = run_ok(&["--config", c, "keys", "roll", "algorithm"]);
+    assert_eq!(started.matches("signs now").count(), 2, "{started}");
+    std::process::Command::new("kill")
+        .args(["-HUP", &s.child.id().to_string()])
+        .status()
+        .unwrap();
+    let ds_file = dir.path().join("var").join("mobile.ds");
+    let mut parent_has = first_ds.clone();
+    let (mut asked, mut servfail, mut i) = (0, 0, 0);
+    let mut seen: Vec<(BTreeSet<u8>, BTreeSet<u8>)> = vec![apex_algorithms(port)];
+    let last = (set(&[13]), set(&[13]));
+    let mut done_at: Option<Instant> = None;
+    let end = Instant::now() + Duration::from_secs(90);
+    while Instant::now() < end && done_at.is_none_or(|t| t.elapsed() < Duration::from_secs(5)) {
+        root.registry(&ds_file, &mut parent_has);
+        asked += 1;
+        if servfail_at(&u, &names, i, "DNSKEY") {
+            servfail += 1;
+        }
+        let now = apex_algorithms(port);
+        if seen.last() != Some(&now) {
+            eprintln!("served: DNSKEY {:?}, SOA RRSIG {:?}", now.0, now.1);
+            seen.push(now.clone());
+        }
+        if done_at.is_none() && now == last && parent_has.lines().count() == 1 {
+            done_at = Some(Instant::now());
+        }
+        i += 1;
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    eprintln!("{asked} questions through the root, {servfail} SERVFAIL");
+    let want = vec![
+        (set(&[8]), set(&[8])),
+        (set(&[8]), set(&[8, 13])),
+        (set(&[8, 13]), set(&[8, 13])),
+        (set(&[13]), set(&[8, 13])),
+        last,
+    ];
+    assert_eq!(seen, want, "RFC 6781 §4.1.4's order:\n{}", s.log());
+    assert!(done_at.is_some(), "the roll did not finish:\n{}", s.log());
+    assert!(
+        parent_has.split_whitespace().nth(5) == Some("13"),
+        "the parent ends with the new algorithm's DS: {parent_has}"
+    );
+    assert_eq!(servfail, 0, "{}\n{}", u.log(), s.log());
+    let status = run_ok(&["--config", c, "keys", "status"]);
+    assert!(
+        status.contains("algorithm roll: none under way"),
+        "{status}"
     );
 }

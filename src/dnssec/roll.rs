@@ -39,8 +39,29 @@
 //!    then holds a DS RRset with the new key's DS.
 //! 4. The DS RRset for the parent is written again without the old DS.
 //!
-//! Not here yet: CSK and algorithm rolls, an emergency roll to a
-//! standby key, CDS/CDNSKEY.
+//! A CSK (the `csk` scheme) is rolled the same way, by double signature
+//! (RFC 7583 §3.3.2): the successor signs everything beside the old one
+//! until the parent serves its DS and every cache has it.
+//!
+//! An algorithm roll (`tldns keys roll algorithm`, to the configured
+//! algorithm) follows RFC 6781 §4.1.4's order, so that every RRset is
+//! signed by every algorithm of any DNSKEY RRset a cache may hold:
+//!
+//! 2. The new algorithm's keys sign every RRset, unpublished (their
+//!    Activate now, their Publish `Dprp + TTLsig` later: every cached
+//!    RRset then has the new signatures).
+//! 3. They are published; `Dprp + TTLkey` later every cache has the new
+//!    DNSKEY RRset, and their DS is written out for the parent.
+//! 4. The roll waits for the new DS at the parent, as a KSK roll does;
+//!    then for the parent's DS TTL and the propagation delay.
+//! 5. The old keys leave the DNSKEY RRset (their Delete) but still sign,
+//! 6. until `Dprp + TTLkey` later (their Inactive): no cache holds the old
+//!    DNSKEY RRset any more.
+//!
+//! An emergency KSK roll (`tldns keys roll ksk --emergency`) moves the
+//! signing at once to a standby KSK (`tldns keys standby`): one published
+//! and given to the parent beforehand, never signing, so that when the
+//! active KSK is compromised or lost it can go at once.
 
 use super::keys::{KSK, KeyError, KeyStore, KeyTiming, SigningKey, ZSK};
 use crate::config::{Config, KeyScheme};
@@ -169,7 +190,14 @@ pub fn next_event(keys: &[SigningKey], p: &RollPolicy, now: u64) -> Option<u64> 
     let roll = current(keys, now, |k| is_zsk(k, p))
         .filter(|_| p.zsk_lifetime > 0)
         .map(|(start, _)| (start + p.zsk_lifetime).saturating_sub(p.ipub()).max(now));
-    timed.chain(roll).min()
+    // When an algorithm roll's new DS is to be written out.
+    let ds = keys
+        .iter()
+        .filter_map(|k| match (k.timing.activate, k.timing.publish) {
+            (Some(a), Some(pb)) if a < pb && pb + p.ipub() > now => Some(pb + p.ipub()),
+            _ => None,
+        });
+    timed.chain(roll).chain(ds).min()
 }
 
 /// Carry out [`plan_zsk`]'s step in the key directory `dir`: the
@@ -324,10 +352,10 @@ pub fn ksk_phase(keys: &[SigningKey], p: &RollPolicy, now: u64) -> Option<KskPha
     })
 }
 
-/// Start a KSK roll if the policy (`ksk-lifetime`) or the operator
-/// (`now_please`) asks for one and none is under way: a successor KSK,
-/// published and active now (it signs the DNSKEY RRset beside the old
-/// one). Returns the new key.
+/// Start a KSK (or CSK) roll if the policy (`ksk-lifetime`) or the
+/// operator (`now_please`) asks for one and none is under way: a successor
+/// KSK, published and active now (it signs the DNSKEY RRset beside the old
+/// one; a CSK signs everything beside the old one). Returns the new key.
 pub fn start_ksk_roll(
     dir: &Path,
     config: &Config,
@@ -336,8 +364,7 @@ pub fn start_ksk_roll(
     now_please: bool,
 ) -> Result<Option<SigningKey>, KeyError> {
     let p = RollPolicy::from_config(config);
-    if !matches!(config.zone.dnssec.scheme, KeyScheme::KskZsk) || ksk_phase(keys, &p, now).is_some()
-    {
+    if ksk_phase(keys, &p, now).is_some() || alg_phase(keys, &p, now).is_some() {
         return Ok(None);
     }
     let lifetime = u64::from(config.zone.dnssec.ksk_lifetime_secs());
@@ -386,9 +413,20 @@ pub fn ds_seen(
     if n != new {
         return Ok(None);
     }
-    let at = now
+    let mut at = now
         + u64::from(config.zone.dnssec.parent_ds_ttl_secs())
         + u64::from(config.zone.dnssec.propagation_secs());
+    // A CSK's successor signs the zone's data alone once the old key is
+    // gone: by then every cache must hold the DNSKEY RRset with it too. (A
+    // KSK's signs only the DNSKEY RRset, which a cache fetches with it.)
+    if matches!(config.zone.dnssec.scheme, KeyScheme::Csk) {
+        let published = keys
+            .iter()
+            .find(|k| k.key_tag == new)
+            .and_then(|k| k.timing.publish)
+            .unwrap_or(now);
+        at = at.max(published + p.ipub());
+    }
     let mut k = keys
         .iter()
         .find(|k| k.key_tag == old)
@@ -407,11 +445,357 @@ pub fn ds_seen(
 }
 
 /// The KSKs whose DS the parent should hold at `now`: every KSK that is
-/// published or will be, and is not deleted.
-pub fn parent_should_hold(keys: &[SigningKey], now: u64) -> Vec<&SigningKey> {
+/// published or will be, and is not deleted; but a key that signed before
+/// it was published (an algorithm roll's) only once its DNSKEY has reached
+/// every cache (`Ipub` after its Publish, RFC 6781 §4.1.4 step 4).
+pub fn parent_should_hold<'k>(
+    keys: &'k [SigningKey],
+    p: &RollPolicy,
+    now: u64,
+) -> Vec<&'k SigningKey> {
     keys.iter()
         .filter(|k| k.is_sep() && k.timing.delete.is_none_or(|d| d > now))
+        .filter(|k| match (k.timing.activate, k.timing.publish) {
+            (Some(a), Some(pb)) if a < pb => now >= pb + p.ipub(),
+            _ => true,
+        })
         .collect()
+}
+
+/// Where an algorithm roll stands (RFC 6781 §4.1.4), read from the keys'
+/// timing: from algorithm `from` to `to`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AlgPhase {
+    /// Step 2: the new algorithm's keys sign unpublished until `publish`.
+    NewSignatures {
+        /// The old algorithm.
+        from: u8,
+        /// The new one.
+        to: u8,
+        /// When the new keys are published.
+        publish: u64,
+    },
+    /// Step 3: the new keys are published; their DS goes to the parent at
+    /// `ds` (when every cache has the new DNSKEY RRset).
+    NewKeys {
+        /// The old algorithm.
+        from: u8,
+        /// The new one.
+        to: u8,
+        /// When the new DS is written out for the parent.
+        ds: u64,
+    },
+    /// Step 4: the new KSK's DS (`new`) is to be seen at the parent.
+    AwaitingDs {
+        /// The old algorithm.
+        from: u8,
+        /// The new one.
+        to: u8,
+        /// The new KSK's tag.
+        new: u16,
+    },
+    /// Steps 5 and 6: the old keys leave the DNSKEY RRset at `delete` and
+    /// stop signing at `inactive`.
+    Retiring {
+        /// The old algorithm.
+        from: u8,
+        /// The new one.
+        to: u8,
+        /// The old keys' Delete.
+        delete: u64,
+        /// Their Inactive.
+        inactive: u64,
+    },
+}
+
+impl AlgPhase {
+    /// The new algorithm's KSK tag while the parent is to get its DS.
+    pub fn awaiting_ds(&self) -> Option<u16> {
+        match self {
+            AlgPhase::AwaitingDs { new, .. } => Some(*new),
+            _ => None,
+        }
+    }
+}
+
+/// The algorithm roll under way at `now`, if any: keys of two algorithms
+/// sign (or, with the old ones retiring, one of them is the policy's and
+/// the other's keys still have an Inactive time ahead). `to` is the
+/// policy's algorithm.
+pub fn alg_phase(keys: &[SigningKey], p: &RollPolicy, now: u64) -> Option<AlgPhase> {
+    let active = |k: &&SigningKey| k.state(now).active;
+    let to = p.algorithm;
+    let new: Vec<&SigningKey> = keys
+        .iter()
+        .filter(active)
+        .filter(|k| k.algorithm == to)
+        .collect();
+    let old: Vec<&SigningKey> = keys
+        .iter()
+        .filter(active)
+        .filter(|k| k.algorithm != to)
+        .collect();
+    let from = old.first()?.algorithm;
+    if new.is_empty() || old.iter().any(|k| k.algorithm != from) {
+        return None;
+    }
+    if old
+        .iter()
+        .all(|k| k.timing.inactive.is_some_and(|t| t > now))
+    {
+        let max = |f: fn(&KeyTiming) -> Option<u64>| {
+            old.iter().filter_map(|k| f(&k.timing)).max().unwrap_or(now)
+        };
+        return Some(AlgPhase::Retiring {
+            from,
+            to,
+            delete: max(|t| t.delete),
+            inactive: max(|t| t.inactive),
+        });
+    }
+    let publish = new
+        .iter()
+        .filter_map(|k| k.timing.publish)
+        .max()
+        .unwrap_or(0);
+    if publish > now {
+        return Some(AlgPhase::NewSignatures { from, to, publish });
+    }
+    if now < publish + p.ipub() {
+        return Some(AlgPhase::NewKeys {
+            from,
+            to,
+            ds: publish + p.ipub(),
+        });
+    }
+    let ksk = new
+        .iter()
+        .filter(|k| k.is_sep())
+        .max_by_key(|k| start_of(k))?;
+    Some(AlgPhase::AwaitingDs {
+        from,
+        to,
+        new: ksk.key_tag,
+    })
+}
+
+/// Why an algorithm roll cannot start.
+#[derive(Debug, thiserror::Error)]
+pub enum AlgRollError {
+    /// The keys are of the configured algorithm already.
+    #[error(
+        "the active keys are of algorithm {0} already: set the new one in the configuration (dnssec algorithm) first"
+    )]
+    SameAlgorithm(u8),
+    /// A roll of some kind is under way.
+    #[error("a key roll is under way; it must end first ({0})")]
+    Busy(&'static str),
+    /// No active KSK to roll from.
+    #[error("no active KSK to roll from")]
+    NoKsk,
+    /// Making or writing a key failed.
+    #[error(transparent)]
+    Key(#[from] KeyError),
+}
+
+/// Start an algorithm roll to the configured algorithm (RFC 6781 §4.1.4
+/// step 2): new keys of that algorithm (a KSK and a ZSK, or one CSK in the
+/// CSK scheme) that sign from now and are published `Dprp + TTLsig` later.
+/// Returns them.
+pub fn start_algorithm_roll(
+    dir: &Path,
+    config: &Config,
+    keys: &[SigningKey],
+    now: u64,
+) -> Result<Vec<SigningKey>, AlgRollError> {
+    let p = RollPolicy::from_config(config);
+    if alg_phase(keys, &p, now).is_some() {
+        return Err(AlgRollError::Busy("algorithm"));
+    }
+    if ksk_phase(keys, &p, now).is_some() {
+        return Err(AlgRollError::Busy("KSK"));
+    }
+    let cur = keys
+        .iter()
+        .filter(|k| k.is_sep() && k.state(now).active)
+        .max_by_key(|k| start_of(k))
+        .ok_or(AlgRollError::NoKsk)?;
+    if cur.algorithm == p.algorithm {
+        return Err(AlgRollError::SameAlgorithm(p.algorithm));
+    }
+    let timing = KeyTiming {
+        activate: Some(now),
+        publish: Some(now + p.iret()),
+        ..KeyTiming::default()
+    };
+    let mut roles = vec![KSK];
+    if matches!(config.zone.dnssec.scheme, KeyScheme::KskZsk) {
+        roles.push(ZSK);
+    }
+    let mut made = Vec::new();
+    for flags in roles {
+        made.push(KeyStore::add(
+            dir,
+            &config.origin,
+            flags,
+            &config.zone.dnssec,
+            now,
+            Some(timing),
+        )?);
+    }
+    tracing::info!(
+        from = cur.algorithm,
+        to = p.algorithm,
+        keys = ?made.iter().map(SigningKey::base_name).collect::<Vec<_>>(),
+        publish = now + p.iret(),
+        "algorithm roll: the new keys sign every RRset now and are published once every cache has their signatures (RFC 6781 §4.1.4)"
+    );
+    Ok(made)
+}
+
+/// The new algorithm's DS is at the parent: the old algorithm's keys leave
+/// the DNSKEY RRset once every cache has the parent's new DS RRset (the
+/// parent's DS TTL plus the propagation delay) and sign until every cache
+/// has the DNSKEY RRset without them (`Ipub` after that). Returns (Delete,
+/// Inactive), or `None` when the roll is not waiting for `new`'s DS.
+pub fn alg_ds_seen(
+    config: &Config,
+    keys: &[SigningKey],
+    new: u16,
+    now: u64,
+) -> Result<Option<(u64, u64)>, KeyError> {
+    let p = RollPolicy::from_config(config);
+    let Some(AlgPhase::AwaitingDs { from, new: n, .. }) = alg_phase(keys, &p, now) else {
+        return Ok(None);
+    };
+    if n != new {
+        return Ok(None);
+    }
+    let delete = now
+        + u64::from(config.zone.dnssec.parent_ds_ttl_secs())
+        + u64::from(config.zone.dnssec.propagation_secs());
+    let inactive = delete + p.ipub();
+    for k in keys
+        .iter()
+        .filter(|k| k.algorithm == from && k.state(now).active)
+    {
+        let mut k = k.clone();
+        k.timing.delete = Some(delete);
+        k.timing.inactive = Some(inactive);
+        k.write_timing()?;
+    }
+    tracing::info!(
+        from,
+        new,
+        delete,
+        inactive,
+        "algorithm roll: the new DS is at the parent; the old keys leave the DNSKEY RRset, then stop signing"
+    );
+    Ok(Some((delete, inactive)))
+}
+
+/// The operator's confirmation that the parent serves the DS of `tag`
+/// (`tldns keys ds-seen`): for a KSK or CSK roll, or an algorithm roll,
+/// whichever waits for it. Returns the old key(s)' retire time.
+pub fn confirm_ds(
+    config: &Config,
+    keys: &[SigningKey],
+    tag: u16,
+    now: u64,
+) -> Result<Option<u64>, KeyError> {
+    if let Some((_, at)) = ds_seen(config, keys, tag, now)? {
+        return Ok(Some(at));
+    }
+    Ok(alg_ds_seen(config, keys, tag, now)?.map(|(d, _)| d))
+}
+
+/// Add a standby KSK (or CSK): published now, never signing, so that its
+/// DS goes to the parent with the others and an emergency roll can switch
+/// to it at once. `None` when there is one already.
+pub fn add_standby(
+    dir: &Path,
+    config: &Config,
+    keys: &[SigningKey],
+    now: u64,
+) -> Result<Option<SigningKey>, KeyError> {
+    if standby(keys, config.zone.dnssec.algorithm, now).is_some() {
+        return Ok(None);
+    }
+    let k = KeyStore::add(
+        dir,
+        &config.origin,
+        KSK,
+        &config.zone.dnssec,
+        now,
+        Some(KeyTiming {
+            publish: Some(now),
+            ..KeyTiming::default()
+        }),
+    )?;
+    tracing::info!(key = %k.base_name(), "standby KSK published; its DS is for the parent too");
+    Ok(Some(k))
+}
+
+/// The standby KSK of `algorithm` at `now`: published, not signing, with
+/// no Activate, Inactive or Delete time.
+pub fn standby(keys: &[SigningKey], algorithm: u8, now: u64) -> Option<&SigningKey> {
+    keys.iter().find(|k| {
+        let t = &k.timing;
+        k.is_sep()
+            && k.algorithm == algorithm
+            && k.state(now).published
+            && t.activate.is_none()
+            && t.inactive.is_none()
+            && t.delete.is_none()
+    })
+}
+
+/// Why an emergency roll cannot be made.
+#[derive(Debug, thiserror::Error)]
+pub enum EmergencyError {
+    /// No standby key to switch to.
+    #[error(
+        "no standby KSK of algorithm {0} (`tldns keys standby` makes one; its DS must be at the parent beforehand)"
+    )]
+    NoStandby(u8),
+    /// Writing the timing failed.
+    #[error(transparent)]
+    Key(#[from] KeyError),
+}
+
+/// An emergency KSK roll: the standby KSK signs from now and every other
+/// active KSK of its algorithm leaves at once (Inactive and Delete now).
+/// Validators follow at once only if the parent already serves the
+/// standby's DS; the chain-of-trust gate refuses the new DNSKEY RRset
+/// otherwise (and the old version keeps serving). Returns (standby tag,
+/// retired tags).
+pub fn emergency_ksk_roll(
+    config: &Config,
+    keys: &[SigningKey],
+    now: u64,
+) -> Result<(u16, Vec<u16>), EmergencyError> {
+    let alg = config.zone.dnssec.algorithm;
+    let mut sb = standby(keys, alg, now)
+        .ok_or(EmergencyError::NoStandby(alg))?
+        .clone();
+    sb.timing.activate = Some(now);
+    sb.write_timing()?;
+    let mut retired = Vec::new();
+    for k in keys.iter().filter(|k| {
+        k.is_sep() && k.algorithm == alg && k.key_tag != sb.key_tag && k.state(now).active
+    }) {
+        let mut k = k.clone();
+        k.timing.inactive = Some(now);
+        k.timing.delete = Some(now);
+        k.write_timing()?;
+        retired.push(k.key_tag);
+    }
+    tracing::warn!(
+        standby = sb.key_tag,
+        retired = ?retired,
+        "emergency KSK roll: the standby KSK signs now; the old KSK is withdrawn at once"
+    );
+    Ok((sb.key_tag, retired))
 }
 
 /// One key as `tldns keys status` shows it.
@@ -447,12 +831,30 @@ pub struct Status {
     pub zsk_roll: String,
     /// The KSK roll's phase and what it waits for, in words.
     pub ksk_roll: String,
+    /// The algorithm roll's phase and what it waits for, in words.
+    pub algorithm_roll: String,
+    /// The rolls' phases as numbers (`tldns_key_roll_phase`): ZSK 0 none,
+    /// 1 successor published, 2 old key retiring; KSK 0 none, 1 waiting
+    /// for the parent's DS, 2 old key retiring; algorithm 0 none, else the
+    /// step of RFC 6781 §4.1.4 it is in (2 to 5).
+    pub phases: Phases,
     /// When the next key event (a timing event, or a roll to start) is due.
     pub next_event: Option<u64>,
     /// RFC 7583's intervals for a ZSK roll (seconds).
     pub ipub: u64,
     /// See `ipub`.
     pub iret: u64,
+}
+
+/// The rolls' phases as numbers (see [`Status::phases`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Phases {
+    /// The ZSK roll's.
+    pub zsk: u8,
+    /// The KSK (or CSK) roll's.
+    pub ksk: u8,
+    /// The algorithm roll's.
+    pub algorithm: u8,
 }
 
 /// What `keys` say at `now` under `config`'s policy.
@@ -534,11 +936,55 @@ pub fn status(config: &Config, keys: &[SigningKey], now: u64) -> Status {
         }
         None => "none under way".into(),
     };
+    let alg = alg_phase(keys, &p, now);
+    let algorithm_roll = match &alg {
+        None => "none under way".into(),
+        Some(AlgPhase::NewSignatures { from, to, publish }) => format!(
+            "{from} to {to}, step 2: the new keys sign every RRset unpublished; they are published at {publish}, when every cache has their signatures"
+        ),
+        Some(AlgPhase::NewKeys { from, to, ds }) => format!(
+            "{from} to {to}, step 3: the new keys are published; their DS goes to the parent at {ds}, when every cache has them"
+        ),
+        Some(AlgPhase::AwaitingDs { from, to, new }) => format!(
+            "{from} to {to}, step 4: waiting for the parent to serve the DS of KSK {new} (the DS file and ds-hook have it; `tldns keys ds-seen {new}` confirms by hand)"
+        ),
+        Some(AlgPhase::Retiring {
+            from,
+            to,
+            delete,
+            inactive,
+        }) => format!(
+            "{from} to {to}, steps 5 and 6: the old keys leave the DNSKEY RRset at {delete} and stop signing at {inactive}"
+        ),
+    };
+    let phases = Phases {
+        zsk: if waiting.is_some() {
+            1
+        } else if leaving.is_some() {
+            2
+        } else {
+            0
+        },
+        ksk: match ksk_phase(keys, &p, now) {
+            None => 0,
+            Some(KskPhase::AwaitingDs { .. }) => 1,
+            Some(KskPhase::Retiring { .. }) => 2,
+        },
+        algorithm: match alg {
+            None => 0,
+            Some(AlgPhase::NewSignatures { .. }) => 2,
+            Some(AlgPhase::NewKeys { .. }) => 3,
+            Some(AlgPhase::AwaitingDs { .. }) => 4,
+            Some(AlgPhase::Retiring { .. }) => 5,
+        },
+    };
     Status {
         now,
         keys: out,
         zsk_roll,
         ksk_roll,
+        algorithm_roll,
+        phases,
         next_event: next,
         ipub: p.ipub(),
         iret: p.iret(),
@@ -642,6 +1088,114 @@ mod tests {
             ..p
         };
         assert!(plan(&keys, &off, 200, true).is_some());
+    }
+
+    fn key_of(flags: u16, algorithm: u8, timing: KeyTiming) -> SigningKey {
+        let mut k =
+            SigningKey::generate(&Name::parse("mobile.").unwrap(), flags, algorithm, 2048, 0)
+                .unwrap();
+        k.timing = timing;
+        k
+    }
+
+    #[test]
+    fn rfc6781_algorithm_roll_phases_in_order() {
+        // From Ed25519 (15) to ECDSA P-256 (13): the timing logic is the
+        // same for any two algorithms.
+        let p = policy();
+        let mut keys = vec![key_of(257, 15, active_at(0)), key_of(256, 15, active_at(0))];
+        assert_eq!(alg_phase(&keys, &p, 500), None);
+        // Step 2: the new keys sign from 1000 and are published Iret later.
+        let new = KeyTiming {
+            activate: Some(1000),
+            publish: Some(1000 + p.iret()),
+            ..KeyTiming::default()
+        };
+        keys.push(key_of(257, 13, new));
+        keys.push(key_of(256, 13, new));
+        let (ksk13, zsk13) = (keys[2].key_tag, keys[3].key_tag);
+        assert_eq!(
+            alg_phase(&keys, &p, 1100),
+            Some(AlgPhase::NewSignatures {
+                from: 15,
+                to: 13,
+                publish: 1310
+            })
+        );
+        let st = keys[3].state(1100);
+        assert!(st.active && !st.published, "{st:?}");
+        // The parent is given the new DS only once the new DNSKEY RRset is
+        // in every cache (Ipub after its publication).
+        let tags = |keys: &[SigningKey], at| -> Vec<u16> {
+            parent_should_hold(keys, &p, at)
+                .iter()
+                .map(|k| k.key_tag)
+                .collect()
+        };
+        assert_eq!(tags(&keys, 1100), vec![keys[0].key_tag]);
+        assert_eq!(tags(&keys, 1379), vec![keys[0].key_tag]);
+        assert_eq!(tags(&keys, 1380), vec![keys[0].key_tag, ksk13]);
+        // Step 3, then step 4.
+        assert_eq!(
+            alg_phase(&keys, &p, 1320),
+            Some(AlgPhase::NewKeys {
+                from: 15,
+                to: 13,
+                ds: 1380
+            })
+        );
+        assert_eq!(next_event(&keys, &p, 1320), Some(1380));
+        let awaiting = alg_phase(&keys, &p, 1400).unwrap();
+        assert_eq!(awaiting.awaiting_ds(), Some(ksk13));
+        // It waits for the parent for ever: nothing retires by itself.
+        assert_eq!(
+            alg_phase(&keys, &p, 1_000_000).unwrap().awaiting_ds(),
+            Some(ksk13)
+        );
+        // Steps 5 and 6, as alg_ds_seen writes them: the old keys leave the
+        // DNSKEY RRset at 2000 and sign until 2070.
+        for k in &mut keys[..2] {
+            k.timing.delete = Some(2000);
+            k.timing.inactive = Some(2070);
+        }
+        let retiring = AlgPhase::Retiring {
+            from: 15,
+            to: 13,
+            delete: 2000,
+            inactive: 2070,
+        };
+        assert_eq!(alg_phase(&keys, &p, 1500), Some(retiring.clone()));
+        assert_eq!(alg_phase(&keys, &p, 2010), Some(retiring));
+        let st = keys[1].state(2010);
+        assert!(st.active && !st.published, "{st:?}");
+        assert_eq!(tags(&keys, 2010), vec![ksk13]);
+        assert_eq!(alg_phase(&keys, &p, 2070), None);
+        assert!(!keys[0].state(2070).active && !keys[0].state(2070).published);
+        assert!(keys[3].state(2070).active && keys[3].state(2070).published);
+        assert_ne!(zsk13, ksk13);
+    }
+
+    #[test]
+    fn a_standby_ksk_is_published_and_never_signs() {
+        let sb = key(
+            257,
+            KeyTiming {
+                publish: Some(10),
+                ..KeyTiming::default()
+            },
+        );
+        let st = sb.state(1_000_000);
+        assert!(st.published && !st.active, "{st:?}");
+        let keys = [key(257, active_at(0)), key(256, active_at(0)), sb];
+        assert_eq!(
+            standby(&keys, 13, 20).map(|k| k.key_tag),
+            Some(keys[2].key_tag)
+        );
+        assert!(standby(&keys, 13, 5).is_none());
+        // Its DS is for the parent with the active KSK's; it is not a KSK
+        // roll's successor.
+        assert_eq!(parent_should_hold(&keys, &policy(), 20).len(), 2);
+        assert_eq!(ksk_phase(&keys, &policy(), 20), None);
     }
 
     #[test]

@@ -276,11 +276,11 @@ fn signers<'a>(origin: &Name, keys: &'a [SigningKey], now: u32) -> Result<Signer
         }
     }
     let published: Vec<&SigningKey> = keys.iter().filter(|k| k.state(now64).published).collect();
-    let active: Vec<&SigningKey> = published
-        .iter()
-        .copied()
-        .filter(|k| k.state(now64).active)
-        .collect();
+    // Active keys sign whether published or not: an algorithm roll signs
+    // with the new algorithm's keys before they are published and with the
+    // old one's after they are withdrawn (RFC 6781 §4.1.4); the verifier
+    // is told of them ([`unpublished_signers`]).
+    let active: Vec<&SigningKey> = keys.iter().filter(|k| k.state(now64).active).collect();
     let mut dnskeys: Vec<Vec<u8>> = published.iter().map(|k| k.dnskey_rdata()).collect();
     dnskeys.sort();
     dnskeys.dedup();
@@ -290,7 +290,11 @@ fn signers<'a>(origin: &Name, keys: &'a [SigningKey], now: u32) -> Result<Signer
             zone: origin.clone(),
         });
     }
-    let mut algs: Vec<u8> = published.iter().map(|k| k.algorithm).collect();
+    let mut algs: Vec<u8> = published
+        .iter()
+        .chain(&active)
+        .map(|k| k.algorithm)
+        .collect();
     algs.sort_unstable();
     algs.dedup();
     let mut zsk = Vec::new();
@@ -314,6 +318,19 @@ fn signers<'a>(origin: &Name, keys: &'a [SigningKey], now: u32) -> Result<Signer
         zsk.extend(z);
     }
     Ok(Signers { dnskeys, ksk, zsk })
+}
+
+/// DNSKEY RDATA of the keys that sign at `now` without being in the
+/// DNSKEY RRset (an algorithm roll, RFC 6781 §4.1.4): what the verifier's
+/// `unpublished_keys` is told.
+pub fn unpublished_signers(keys: &[SigningKey], now: u64) -> Vec<Vec<u8>> {
+    keys.iter()
+        .filter(|k| {
+            let s = k.state(now);
+            s.active && !s.published
+        })
+        .map(|k| k.dnskey_rdata())
+        .collect()
 }
 
 /// Whether `zone` is signed as `keys` say it should be at `now`: its

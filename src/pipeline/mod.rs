@@ -330,6 +330,11 @@ impl Pipeline {
         let signed = self.config.zone.dnssec.enabled;
         VerifyOptions {
             trust_anchors: self.trust_anchors.clone().filter(|_| signed),
+            unpublished_keys: if signed {
+                crate::dnssec::signer::unpublished_signers(&self.keys, now)
+            } else {
+                Vec::new()
+            },
             // A secondary that lost us serves each signature up to the SOA
             // expire after its last refresh.
             min_signature_life: if signed {
@@ -638,7 +643,12 @@ impl Pipeline {
         let check_due = self
             .parent_checked_at
             .is_none_or(|t| now >= t + u64::from(d.parent_check_secs()));
-        if let Some(KskPhase::AwaitingDs { new, .. }) = roll::ksk_phase(&self.keys, &p, now)
+        // A KSK (or CSK) roll's new DS, or an algorithm roll's.
+        let awaited = match roll::ksk_phase(&self.keys, &p, now) {
+            Some(KskPhase::AwaitingDs { new, .. }) => Some(new),
+            _ => roll::alg_phase(&self.keys, &p, now).and_then(|a| a.awaiting_ds()),
+        };
+        if let Some(new) = awaited
             && !d.parent_servers.is_empty()
             && check_due
         {
@@ -652,20 +662,28 @@ impl Pipeline {
                     });
                     metrics::gauge!("tldns_parent_ds_observed").set(ds.len() as f64);
                     metrics::gauge!("tldns_ksk_roll_new_ds_seen").set(f64::from(u8::from(seen)));
-                    if seen && roll::ds_seen(&self.config, &self.keys, new, now)?.is_some() {
+                    if seen && roll::confirm_ds(&self.config, &self.keys, new, now)?.is_some() {
                         self.keys = load_keys(&self.config)?;
                         changed = true;
                     } else if !seen {
-                        tracing::info!(new, "KSK roll: the parent does not serve the new DS yet");
+                        tracing::info!(new, "key roll: the parent does not serve the new DS yet");
                     }
                 }
                 Err(e) => {
                     metrics::counter!("tldns_parent_query_failures_total").increment(1);
-                    tracing::warn!(error = %e, "KSK roll: cannot ask the parent servers; asking again later");
+                    tracing::warn!(error = %e, "key roll: cannot ask the parent servers; asking again later");
                 }
             }
         }
         self.write_ds_file(now).await;
+        let phases = roll::status(&self.config, &self.keys, now).phases;
+        for (r, v) in [
+            ("zsk", phases.zsk),
+            ("ksk", phases.ksk),
+            ("algorithm", phases.algorithm),
+        ] {
+            metrics::gauge!("tldns_key_roll_phase", "roll" => r).set(f64::from(v));
+        }
         if let Some(t) = roll::next_event(&self.keys, &p, now) {
             metrics::gauge!("tldns_key_next_event_seconds").set((t - now) as f64);
         }
@@ -678,7 +696,8 @@ impl Pipeline {
     /// failure is logged; the roll waits for the parent either way.
     async fn write_ds_file(&mut self, now: u64) {
         let d = &self.config.zone.dnssec;
-        let text: String = crate::dnssec::roll::parent_should_hold(&self.keys, now)
+        let p = crate::dnssec::roll::RollPolicy::from_config(&self.config);
+        let text: String = crate::dnssec::roll::parent_should_hold(&self.keys, &p, now)
             .iter()
             .filter_map(|k| k.ds_text(2, self.config.zone.ttl.ds).ok())
             .map(|l| l + "\n")

@@ -35,6 +35,7 @@ pub fn verify_options(
         require_signed,
         trust_anchors: None,
         min_signature_life: 0,
+        unpublished_keys: Vec::new(),
     }
 }
 

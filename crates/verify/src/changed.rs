@@ -329,7 +329,7 @@ pub fn verify_changed(
             .flatten()
             .filter_map(|r| RrsigFields::parse(r).ok())
             .filter_map(|f| {
-                sigs.keys
+                sigs.keys[..sigs.published]
                     .iter()
                     .position(|k| k.tag == f.key_tag && k.algorithm == f.algorithm)
             })
@@ -456,7 +456,11 @@ struct Signatures {
     /// The zone keys (RFC 4035 §5.3.1: Zone Key flag set), decoded under
     /// the acceptance policy.
     keys: Vec<ZoneKey>,
-    /// Every algorithm of the zone keys: each signs every RRset (RFC 6840 §5.11).
+    /// How many of `keys` are in the DNSKEY RRset; the rest sign unpublished
+    /// ([`VerifyOptions::unpublished_keys`]).
+    published: usize,
+    /// Every algorithm of the published zone keys: each signs every RRset
+    /// (RFC 6840 §5.11).
     algorithms: Vec<u8>,
     /// The zone's origin, every signature's signer.
     origin: Name,
@@ -497,8 +501,11 @@ impl Signatures {
             })?);
         }
         let algorithms = dnskey::zone_algorithms(&keys);
+        let published = keys.len();
+        keys.extend(dnskey::unpublished(&keys, &opts.unpublished_keys)?);
         Ok(Signatures {
             keys,
+            published,
             algorithms,
             origin: origin.clone(),
             now: opts.now,

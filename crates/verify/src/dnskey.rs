@@ -121,6 +121,40 @@ pub(super) fn check(z: &Index<'_>, set: &Rrset) -> Result<Vec<ZoneKey>, VerifyEr
     Ok(keys)
 }
 
+/// The keys of [`crate::VerifyOptions::unpublished_keys`], decoded: an
+/// algorithm roll's keys that sign while not in the DNSKEY RRset
+/// (`published`). Each must be a zone key of an algorithm no published
+/// zone key has.
+pub(crate) fn unpublished(
+    published: &[ZoneKey],
+    rdatas: &[Vec<u8>],
+) -> Result<Vec<ZoneKey>, VerifyError> {
+    let algs = zone_algorithms(published);
+    rdatas
+        .iter()
+        .map(|rd| {
+            let tag = key_tag(rd);
+            let bad = |algorithm, problem| VerifyError::UnpublishedKey {
+                key_tag: tag,
+                algorithm,
+                problem,
+            };
+            let d = Dnskey::from_rdata(rd).map_err(|_| bad(0, "malformed DNSKEY RDATA"))?;
+            if algs.contains(&d.algorithm) {
+                return Err(bad(
+                    d.algorithm,
+                    "a published key has its algorithm, so its signatures would be unverifiable ones of that algorithm",
+                ));
+            }
+            let k = ZoneKey::new(&d, tag).map_err(|_| bad(d.algorithm, "its public key does not decode"))?;
+            if !k.is_zone_key() {
+                return Err(bad(d.algorithm, "not a zone key"));
+            }
+            Ok(k)
+        })
+        .collect()
+}
+
 /// The chain-of-trust gate: one of `signers` (indices into `keys`, the
 /// keys whose RRSIG over the DNSKEY RRset verified) is a zone key that one
 /// of `anchors` names: same key tag and algorithm, and a digest of a type

@@ -76,6 +76,15 @@ pub struct VerifyOptions {
     /// the SOA expire, for which a secondary that lost the primary goes on
     /// serving what it has (RFC 6781 §4.4.3). 0: not expired is enough.
     pub min_signature_life: u32,
+    /// DNSKEY RDATA of keys that sign without being in the DNSKEY RRset:
+    /// an algorithm roll's new keys before they are published and its old
+    /// keys after they are withdrawn (RFC 6781 §4.1.4, steps 2 and 5). A
+    /// signature by one is checked with it; each must be of an algorithm
+    /// that no published key has (else a validator could not tell it from
+    /// a broken signature of a published one), and none counts for the
+    /// chain of trust or for "every algorithm of the DNSKEY RRset signs
+    /// every RRset". Empty: every signature is by a published key.
+    pub unpublished_keys: Vec<Vec<u8>>,
 }
 
 impl Default for VerifyOptions {
@@ -88,6 +97,7 @@ impl Default for VerifyOptions {
             require_signed: true,
             trust_anchors: None,
             min_signature_life: 0,
+            unpublished_keys: Vec::new(),
         }
     }
 }
@@ -307,6 +317,19 @@ pub enum VerifyError {
         rtype: u16,
         /// The algorithm without a signature.
         algorithm: u8,
+    },
+    /// A key said to sign unpublished ([`VerifyOptions::unpublished_keys`])
+    /// that does not decode, or whose algorithm a published key has.
+    #[error(
+        "unpublished signing key {key_tag} (algorithm {algorithm}): {problem} (RFC 6781 §4.1.4)"
+    )]
+    UnpublishedKey {
+        /// Its key tag.
+        key_tag: u16,
+        /// Its algorithm.
+        algorithm: u8,
+        /// What is wrong with it.
+        problem: &'static str,
     },
     /// No RRSIG over the DNSKEY RRset is by a SEP key.
     #[error("DNSKEY RRset not signed by a SEP key (RFC 6781 §3.1, Specification 6 §1.3)")]
@@ -629,7 +652,8 @@ pub fn verify(
     report.nsec3_records = n3.records;
     report.hashes_computed = n3.hashes;
     let t = Instant::now();
-    let checked = rrsig::check(&zone, &keys, opts, threads)?;
+    let unpublished = dnskey::unpublished(&keys, &opts.unpublished_keys)?;
+    let checked = rrsig::check(&zone, &keys, &unpublished, opts, threads)?;
     report.rrsigs_checked = checked.verified;
     if let Some(anchors) = &opts.trust_anchors {
         dnskey::trusted(origin, &keys, &checked.dnskey_signers, anchors)?;

@@ -33,14 +33,19 @@ pub(super) struct Checked {
     pub dnskey_signers: Vec<usize>,
 }
 
-/// Check every RRSIG and that every authoritative RRset is signed.
+/// Check every RRSIG and that every authoritative RRset is signed: by the
+/// published `keys` (each algorithm of them signs every RRset) or, in an
+/// algorithm roll, by the `unpublished` ones
+/// ([`VerifyOptions::unpublished_keys`]).
 pub(super) fn check(
     z: &Index<'_>,
-    keys: &[ZoneKey],
+    published: &[ZoneKey],
+    unpublished: &[ZoneKey],
     opts: &VerifyOptions,
     threads: usize,
 ) -> Result<Checked, VerifyError> {
     let now = opts.now;
+    let keys: Vec<&ZoneKey> = published.iter().chain(unpublished).collect();
     // RFC 4035 §5.3.1: only keys with the Zone Key flag validate RRsets.
     let mut by_tag: HashMap<(u16, u8), usize> = HashMap::new();
     for (i, k) in keys.iter().enumerate() {
@@ -48,7 +53,7 @@ pub(super) fn check(
             by_tag.insert((k.tag, k.algorithm), i);
         }
     }
-    let zone_algs = zone_algorithms(keys);
+    let zone_algs = zone_algorithms(published);
 
     let mut jobs = Vec::with_capacity(z.rrsets.len());
     // Per RRset: bit i set when some RRSIG uses `zone_algs[i]`.
@@ -220,7 +225,7 @@ pub(super) fn check(
         .find(|&i| z.rrsets[i].rtype == rtype::DNSKEY);
     if !jobs
         .iter()
-        .any(|j| Some(j.rrset) == dnskey_set && keys[j.key].is_sep())
+        .any(|j| Some(j.rrset) == dnskey_set && j.key < published.len() && keys[j.key].is_sep())
     {
         return Err(VerifyError::DnskeyNotSignedBySep);
     }
@@ -241,7 +246,7 @@ pub(super) fn check(
     }
     let mut dnskey_signers: Vec<usize> = jobs
         .iter()
-        .filter(|j| Some(j.rrset) == dnskey_set)
+        .filter(|j| Some(j.rrset) == dnskey_set && j.key < published.len())
         .map(|j| j.key)
         .collect();
     dnskey_signers.sort_unstable();

@@ -170,13 +170,23 @@ pub struct KeyState {
 
 impl KeyTiming {
     /// A missing time means "always" for Publish/Activate, "never" for
-    /// Inactive/Delete.
+    /// Inactive/Delete; except that a key with a Publish time and no
+    /// Activate time is a standby, published and never signing until one
+    /// is set (BIND's `dnssec-keygen -P now -A none`).
     pub fn state(&self, now: u64) -> KeyState {
         let reached = |t: Option<u64>| t.is_some_and(|t| t <= now);
         let deleted = reached(self.delete);
         let retired = reached(self.inactive);
         let published = self.publish.is_none_or(|t| t <= now) && !deleted;
-        let active = self.activate.is_none_or(|t| t <= now) && !retired && !deleted;
+        // A key withdrawn from the DNSKEY RRset before its Inactive time
+        // goes on signing until then: an algorithm roll's old keys (RFC
+        // 6781 §4.1.4, step 5). Without an Inactive time, Delete ends its
+        // signing too.
+        let activated = match self.activate {
+            Some(t) => t <= now,
+            None => self.publish.is_none(),
+        };
+        let active = activated && !retired && (!deleted || self.inactive.is_some());
         KeyState {
             published,
             active,
