@@ -931,3 +931,210 @@ fn unbound_validates_through_the_root_during_an_algorithm_roll_8_to_13() {
         "{status}"
     );
 }
+
+/// The tags of the SEP keys in the DNSKEY RRset, and of the keys whose
+/// RRSIGs cover the SOA and the DNSKEY RRset, each sorted.
+fn apex_keys(z: &SignedZone) -> (Vec<u16>, Vec<u16>, Vec<u16>) {
+    let sec = z.dnssec.as_ref().unwrap();
+    let mut sep: Vec<u16> = sec
+        .dnskeys
+        .iter()
+        .map(|r| Dnskey::from_rdata(r).unwrap())
+        .filter(|k| k.flags & Dnskey::SEP != 0)
+        .map(|k| tldns::dnssec::keys::key_tag(&k.to_rdata()))
+        .collect();
+    sep.sort_unstable();
+    let by = |t: u16| -> Vec<u16> {
+        let mut v: Vec<u16> = sec.apex_sigs[&t]
+            .iter()
+            .map(|r| RrsigFields::parse(r).unwrap().key_tag)
+            .collect();
+        v.sort_unstable();
+        v
+    };
+    (sep, by(rtype::SOA), by(rtype::DNSKEY))
+}
+
+/// A pipeline on a seeded SQLite SRS whose configuration is the demo's
+/// changed by `edit`, its keys made afresh by `tldns keys generate`'s rules.
+async fn pipeline_with(dir: &std::path::Path, edit: impl Fn(String) -> String) -> Pipeline {
+    let cfg = write_config(dir, free_port(), true, "");
+    std::fs::remove_dir_all(dir.join("keys")).unwrap();
+    std::fs::write(&cfg, edit(std::fs::read_to_string(&cfg).unwrap())).unwrap();
+    common::first_keys(&cfg);
+    let config = Config::load(&cfg).unwrap();
+    let db = format!("sqlite://{}", dir.join("srs.sqlite").display());
+    let srs = Srs::connect(&db).await.unwrap();
+    srs.init().await.unwrap();
+    tldns::srs::seed(&srs, &config.origin, &config.apex_ns, 20, 1, false)
+        .await
+        .unwrap();
+    Pipeline::new(config, srs).await.unwrap()
+}
+
+/// A CSK rolled by double signature (RFC 7583 §3.3.2) on a simulated
+/// clock: the successor signs everything beside the old CSK; once the new
+/// DS is at the parent, the old CSK leaves no earlier than the parent's DS
+/// TTL plus the propagation delay, and no earlier than `Ipub` after the
+/// successor was published (the successor then signs the zone's data
+/// alone: every cache must have its DNSKEY).
+#[tokio::test]
+async fn a_csk_is_rolled_by_double_signature() {
+    use tldns::dnssec::roll::{ds_seen, start_ksk_roll};
+    let dir = TempDir::new("roll-csk");
+    let mut p = pipeline_with(dir.path(), |t| {
+        t.replace("scheme = \"ksk-zsk\"", "scheme = \"csk\"")
+            .replace("propagation-delay = \"1h\"", "propagation-delay = \"2m\"")
+            .replace("parent-ds-ttl = \"1d\"", "parent-ds-ttl = \"10m\"")
+    })
+    .await;
+    let policy = RollPolicy::from_config(&p.config);
+    assert_eq!(policy.ipub(), 120 + 3600);
+    p.set_clock(Some(T0));
+    let first = p.build().await.unwrap();
+    p.commit(&first).unwrap();
+    let (sep, soa, dnskey) = apex_keys(&first.zone);
+    assert_eq!((sep.len(), &soa, &dnskey), (1, &sep, &sep), "one CSK");
+    let old = sep[0];
+    assert_eq!(first.zone.dnssec.as_ref().unwrap().dnskeys.len(), 1);
+
+    let t1 = T0 + MINUTE;
+    let keys = tldns::pipeline::load_keys(&p.config).unwrap();
+    let dir_keys = p.config.resolve(&p.config.zone.dnssec.keys_dir);
+    let new = start_ksk_roll(&dir_keys, &p.config, &keys, t1, true)
+        .unwrap()
+        .unwrap()
+        .key_tag;
+    p.reload_keys().unwrap();
+    p.set_clock(Some(t1));
+    let mut cur = first.zone.clone();
+    let b = p.build_on(Some(cur.clone())).await.unwrap();
+    p.commit_after(&b, Some(&cur)).unwrap();
+    cur = b.zone.clone();
+    let mut both = vec![old, new];
+    both.sort_unstable();
+    assert_eq!(apex_keys(&cur), (both.clone(), both.clone(), both.clone()));
+
+    let keys = tldns::pipeline::load_keys(&p.config).unwrap();
+    let seen = t1 + MINUTE;
+    let (o, retire) = ds_seen(&p.config, &keys, new, seen).unwrap().unwrap();
+    assert_eq!(o, old);
+    assert_eq!(
+        retire,
+        t1 + policy.ipub(),
+        "Ipub, longer than DS TTL + Dprp"
+    );
+    p.reload_keys().unwrap();
+    let mut now = seen;
+    while now < retire + 2 * MINUTE {
+        now += MINUTE;
+        p.set_clock(Some(now));
+        if p.roll_keys().await.unwrap() || !p.keys_match(&cur) {
+            let b = p.build_on(Some(cur.clone())).await.unwrap();
+            p.commit_after(&b, Some(&cur)).unwrap();
+            cur = b.zone.clone();
+        }
+        if now < retire {
+            assert_eq!(apex_keys(&cur).1, both, "at {now}: double signature");
+        }
+    }
+    assert_eq!(apex_keys(&cur), (vec![new], vec![new], vec![new]));
+}
+
+/// An emergency KSK roll to a standby: `keys standby` publishes a KSK that
+/// does not sign, whose DS goes to the parent with the active KSK's. The
+/// active KSK is lost: `keys roll ksk --emergency` moves the signing to the
+/// standby and withdraws the old KSK at once. The chain-of-trust gate
+/// lets that version out only if the parent holds the standby's DS: with
+/// the old DS alone in `parent-ds-file`, it is refused and the old version
+/// stays; with the standby's there too, it is published.
+#[tokio::test]
+async fn an_emergency_roll_switches_to_the_standby_if_the_parent_has_its_ds() {
+    use tldns::dnssec::roll::{add_standby, emergency_ksk_roll};
+    use tldns::pipeline::BuildError;
+    use tldns::verify::VerifyError;
+    let dir = TempDir::new("roll-emergency");
+    let parent = dir.path().join("parent.ds");
+    let ds = |keys: &[tldns::dnssec::SigningKey], tags: &[u16]| -> String {
+        keys.iter()
+            .filter(|k| tags.contains(&k.key_tag))
+            .map(|k| k.ds_text(2, 86400).unwrap() + "\n")
+            .collect()
+    };
+    let edit = |t: String| {
+        t.replace(
+            "[dnssec]\n",
+            &format!("[dnssec]\nparent-ds-file = {parent:?}\n"),
+        )
+    };
+    // The parent file must exist for the pipeline: the first KSK's DS.
+    let cfg = write_config(dir.path(), free_port(), true, "");
+    std::fs::write(&cfg, edit(std::fs::read_to_string(&cfg).unwrap())).unwrap();
+    let config = Config::load(&cfg).unwrap();
+    let keys_dir = config.resolve(&config.zone.dnssec.keys_dir);
+    let keys = tldns::dnssec::keys::KeyStore::load(&keys_dir, &config.origin).unwrap();
+    let old = keys.iter().find(|k| k.is_sep()).unwrap().key_tag;
+    std::fs::write(&parent, ds(&keys, &[old])).unwrap();
+    let db = format!("sqlite://{}", dir.path().join("srs.sqlite").display());
+    let srs = Srs::connect(&db).await.unwrap();
+    srs.init().await.unwrap();
+    tldns::srs::seed(&srs, &config.origin, &config.apex_ns, 20, 1, false)
+        .await
+        .unwrap();
+
+    let sb = add_standby(&keys_dir, &config, &keys, T0)
+        .unwrap()
+        .unwrap()
+        .key_tag;
+    assert!(
+        add_standby(
+            &keys_dir,
+            &config,
+            &tldns::dnssec::keys::KeyStore::load(&keys_dir, &config.origin).unwrap(),
+            T0
+        )
+        .unwrap()
+        .is_none()
+    );
+    let mut p = Pipeline::new(config.clone(), srs.clone()).await.unwrap();
+    p.set_clock(Some(T0 + 1));
+    let first = p.build().await.unwrap();
+    p.commit(&first).unwrap();
+    let mut sep = vec![old, sb];
+    sep.sort_unstable();
+    let (published, soa, dnskey) = apex_keys(&first.zone);
+    assert_eq!(
+        (published, dnskey),
+        (sep, vec![old]),
+        "the standby is published and signs nothing"
+    );
+    assert!(!soa.contains(&sb));
+    p.roll_keys().await.unwrap();
+    let for_parent = std::fs::read_to_string(dir.path().join("var").join("mobile.ds")).unwrap();
+    assert_eq!(for_parent.lines().count(), 2, "{for_parent}");
+    assert!(for_parent.contains(&format!("DS\t{sb} ")), "{for_parent}");
+
+    // The KSK is lost: the emergency roll.
+    let t1 = T0 + MINUTE;
+    let keys = tldns::dnssec::keys::KeyStore::load(&keys_dir, &config.origin).unwrap();
+    let (to, retired) = emergency_ksk_roll(&config, &keys, t1).unwrap();
+    assert_eq!((to, retired), (sb, vec![old]));
+    p.reload_keys().unwrap();
+    p.set_clock(Some(t1));
+    assert!(!p.keys_match(&first.zone));
+    match p.build_on(Some(first.zone.clone())).await {
+        Err(BuildError::Verify(VerifyError::Untrusted { .. })) => {}
+        other => panic!(
+            "the parent holds only the lost KSK's DS: refused, not {:?}",
+            other.map(|b| b.zone.serial())
+        ),
+    }
+    // The parent has the standby's DS (it did all along, or the registry
+    // just put it there).
+    std::fs::write(&parent, ds(&keys, &[old, sb])).unwrap();
+    let mut p = Pipeline::new(config, srs).await.unwrap();
+    p.set_clock(Some(t1));
+    let b = p.build_on(Some(first.zone.clone())).await.unwrap();
+    let (sep, _, dnskey) = apex_keys(&b.zone);
+    assert_eq!((sep, dnskey), (vec![sb], vec![sb]));
+}

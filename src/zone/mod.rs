@@ -36,6 +36,7 @@ pub fn verify_options(
         trust_anchors: None,
         min_signature_life: 0,
         unpublished_keys: Vec::new(),
+        skip_unknown_algorithms: false,
     }
 }
 

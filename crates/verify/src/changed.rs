@@ -467,6 +467,8 @@ struct Signatures {
     now: u32,
     /// [`VerifyOptions::min_signature_life`].
     min_life: u32,
+    /// [`VerifyOptions::skip_unknown_algorithms`].
+    skip_unknown_algorithms: bool,
 }
 
 impl Signatures {
@@ -510,6 +512,7 @@ impl Signatures {
             origin: origin.clone(),
             now: opts.now,
             min_life: opts.min_signature_life,
+            skip_unknown_algorithms: opts.skip_unknown_algorithms,
         })
     }
 
@@ -574,6 +577,11 @@ impl Signatures {
                 .filter(|k| k.tag == key_tag && k.algorithm == algorithm)
                 .collect();
             if candidates.is_empty() {
+                if self.skip_unknown_algorithms
+                    && !self.keys.iter().any(|k| k.algorithm == algorithm)
+                {
+                    continue;
+                }
                 return Err(crate::VerifyError::UnknownKey {
                     owner: owner.clone(),
                     rtype: rt,

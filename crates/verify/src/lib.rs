@@ -85,6 +85,13 @@ pub struct VerifyOptions {
     /// chain of trust or for "every algorithm of the DNSKEY RRset signs
     /// every RRset". Empty: every signature is by a published key.
     pub unpublished_keys: Vec<Vec<u8>>,
+    /// Skip, rather than refuse, a signature of an algorithm that no key of
+    /// the DNSKEY RRset (nor of `unpublished_keys`) has, as a validator
+    /// does (RFC 4035 §5.3.1): for a secondary, which cannot know the
+    /// unpublished keys of its primary's algorithm roll (RFC 6781 §4.1.4,
+    /// steps 2 and 5). A signature of a published algorithm by an unknown
+    /// key is refused all the same.
+    pub skip_unknown_algorithms: bool,
 }
 
 impl Default for VerifyOptions {
@@ -98,6 +105,7 @@ impl Default for VerifyOptions {
             trust_anchors: None,
             min_signature_life: 0,
             unpublished_keys: Vec::new(),
+            skip_unknown_algorithms: false,
         }
     }
 }

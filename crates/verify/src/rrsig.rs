@@ -136,6 +136,9 @@ pub(super) fn check(
                 });
             }
             let Some(&key) = by_tag.get(&(key_tag, algorithm)) else {
+                if opts.skip_unknown_algorithms && !keys.iter().any(|k| k.algorithm == algorithm) {
+                    continue;
+                }
                 return Err(VerifyError::UnknownKey {
                     owner: owner.clone(),
                     rtype: covered,

@@ -671,3 +671,100 @@ fn signature_expiring_before_the_soa_expire_is_refused() {
         other => panic!("{other:?}"),
     }
 }
+
+/// An algorithm roll's steps 2 and 5 (RFC 6781 §4.1.4): every RRset
+/// signed by ECDSA (13, published) and Ed25519 (15) keys, the DNSKEY
+/// RRset holding the ECDSA keys only (ldns-signzone -d). Refused unless
+/// the verifier is told of the unpublished keys (checked with them) or,
+/// as a secondary, skips algorithms no key has; an unpublished key of the
+/// published algorithm is refused.
+#[test]
+fn signatures_by_unpublished_keys_of_another_algorithm_rfc6781_4_1_4() {
+    if !tools_present() {
+        return;
+    }
+    let dir = TempDir::new();
+    let keygen = |alg: &str, ksk: bool| {
+        let mut args = vec!["-a", alg];
+        if ksk {
+            args.push("-k");
+        }
+        args.push("mobile.");
+        run(&dir.0, "ldns-keygen", &args).trim().to_string()
+    };
+    let published = [
+        keygen("ECDSAP256SHA256", true),
+        keygen("ECDSAP256SHA256", false),
+    ];
+    let unpublished = [keygen("ED25519", true), keygen("ED25519", false)];
+    let key_rdata = |base: &str| -> Vec<u8> {
+        let text = std::fs::read_to_string(dir.0.join(format!("{base}.key"))).unwrap();
+        parse_zone(&text).unwrap()[0].rdata.clone()
+    };
+    let mut zone = unsigned_zone(DELEGATIONS);
+    for b in &published {
+        zone.push_str(&std::fs::read_to_string(dir.0.join(format!("{b}.key"))).unwrap());
+    }
+    std::fs::write(dir.0.join("mobile.zone"), zone).unwrap();
+    let mut args = vec![
+        "-n",
+        "-d",
+        "-s",
+        "",
+        "-t",
+        "0",
+        "-i",
+        INCEPTION,
+        "-e",
+        EXPIRATION,
+        "-f",
+        "signed.zone",
+        "mobile.zone",
+    ];
+    args.extend(published.iter().chain(&unpublished).map(String::as_str));
+    run(&dir.0, "ldns-signzone", &args);
+    let text = std::fs::read_to_string(dir.0.join("signed.zone")).unwrap();
+    let z = parse_zone(&text).unwrap();
+    assert_eq!(z.iter().filter(|r| r.rtype == rtype::DNSKEY).count(), 2);
+    assert!(
+        z.iter()
+            .any(|r| r.rtype == rtype::RRSIG && r.rdata[2] == 15)
+    );
+
+    match verify(&z, &origin(), &opts()) {
+        Err(VerifyError::UnknownKey { algorithm: 15, .. }) => {}
+        other => panic!("unpublished keys unknown: {other:?}"),
+    }
+    let told = VerifyOptions {
+        unpublished_keys: unpublished.iter().map(|b| key_rdata(b)).collect(),
+        ..opts()
+    };
+    verify(&z, &origin(), &told).unwrap();
+    let skipping = VerifyOptions {
+        skip_unknown_algorithms: true,
+        ..opts()
+    };
+    verify(&z, &origin(), &skipping).unwrap();
+    // Told of a key of the published algorithm as unpublished: refused.
+    let wrong = VerifyOptions {
+        unpublished_keys: vec![key_rdata(&keygen("ECDSAP256SHA256", false))],
+        ..opts()
+    };
+    assert!(matches!(
+        verify(&z, &origin(), &wrong),
+        Err(VerifyError::UnpublishedKey { algorithm: 13, .. })
+    ));
+    // Skipping never covers a published algorithm's unknown key: drop the
+    // ECDSA ZSK from the DNSKEY RRset's signed copy and its signatures are
+    // by an unknown key of algorithm 13.
+    let zsk = key_rdata(&published[1]);
+    let without: Vec<Record> = z
+        .iter()
+        .filter(|r| !(r.rtype == rtype::DNSKEY && r.rdata == zsk))
+        .cloned()
+        .collect();
+    assert!(matches!(
+        verify(&without, &origin(), &skipping),
+        Err(VerifyError::UnknownKey { algorithm: 13, .. })
+    ));
+}
