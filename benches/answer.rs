@@ -13,7 +13,7 @@ use std::hint::black_box;
 use std::path::Path;
 use std::sync::Arc;
 use tldns::config::DnssecConfig;
-use tldns::dnssec::keys::KeyStore;
+use tldns::dnssec::keys::KeyDir;
 use tldns::dnssec::signer::{SignParams, sign_zone};
 use tldns::index::{Index, Options, nsec3_hash_wire};
 use tldns::name::Name;
@@ -167,7 +167,7 @@ fn query(name: &str, qtype: u16, dnssec_ok: bool) -> Vec<u8> {
 
 fn index(delegations: usize) -> (Index, Vec<String>, Vec<String>) {
     let (z, plain, with_ds) = zone(delegations);
-    let keys = KeyStore::load(
+    let keys = KeyDir::load(
         &Path::new(env!("CARGO_MANIFEST_DIR")).join("keys/test/ecdsa"),
         &z.origin,
     )

@@ -477,7 +477,7 @@ async fn run_async(cli: Cli) -> Result<()> {
                 .path()
                 .exists()
             {
-                for k in tldns::dnssec::keys::KeyStore::generate(
+                for k in tldns::dnssec::keys::KeyDir::generate(
                     &dir,
                     &config.origin,
                     &config.zone.dnssec,
@@ -559,14 +559,16 @@ fn check_czds(file: &std::path::Path) -> ! {
 }
 
 fn keys_cmd(cmd: &KeysCmd, config: &Config) -> Result<()> {
-    use tldns::dnssec::keys::KeyStore;
+    use tldns::dnssec::keys::KeyDir;
     let dir = config.resolve(&config.zone.dnssec.keys_dir);
+    let store = tldns::dnssec::keys::keystore(config);
+    let store = &*store;
     let now = unix_now();
     let keys = match cmd {
-        KeysCmd::Generate => KeyStore::generate(&dir, &config.origin, &config.zone.dnssec, now)?,
-        KeysCmd::List => KeyStore::load(&dir, &config.origin)?,
+        KeysCmd::Generate => KeyDir::generate(&dir, &config.origin, &config.zone.dnssec, now)?,
+        KeysCmd::List => store.keys()?,
         KeysCmd::Status { json } => {
-            let keys = KeyStore::load(&dir, &config.origin)?;
+            let keys = store.keys()?;
             let st = tldns::dnssec::roll::status(config, &keys, now);
             if *json {
                 println!("{}", serde_json::to_string_pretty(&st)?);
@@ -599,23 +601,23 @@ fn keys_cmd(cmd: &KeysCmd, config: &Config) -> Result<()> {
             let mut out = Vec::new();
             for f in files {
                 out.push(
-                    KeyStore::import(&dir, &config.origin, f)
+                    KeyDir::import(&dir, &config.origin, f)
                         .with_context(|| format!("importing {}", f.display()))?,
                 );
             }
             out
         }
         KeysCmd::DsSeen { tag } => {
-            let keys = KeyStore::load(&dir, &config.origin)?;
-            match tldns::dnssec::roll::confirm_ds(config, &keys, *tag, now)? {
+            let keys = store.keys()?;
+            match tldns::dnssec::roll::confirm_ds(store, config, &keys, *tag, now)? {
                 Some(at) => println!("the old key(s) leave the DNSKEY RRset at {at}"),
                 None => bail!("no key roll is waiting for the DS of key {tag}"),
             }
             return Ok(());
         }
         KeysCmd::Standby => {
-            let keys = KeyStore::load(&dir, &config.origin)?;
-            match tldns::dnssec::roll::add_standby(&dir, config, &keys, now)? {
+            let keys = store.keys()?;
+            match tldns::dnssec::roll::add_standby(store, config, &keys, now)? {
                 Some(k) => println!(
                     "standby {} published; DS for the parent: {}",
                     k.base_name(),
@@ -632,14 +634,14 @@ fn keys_cmd(cmd: &KeysCmd, config: &Config) -> Result<()> {
             if role != "ksk" && role != "csk" {
                 bail!("--emergency rolls a KSK or CSK to its standby, not a {role}");
             }
-            let keys = KeyStore::load(&dir, &config.origin)?;
-            let (sb, old) = tldns::dnssec::roll::emergency_ksk_roll(config, &keys, now)?;
+            let keys = store.keys()?;
+            let (sb, old) = tldns::dnssec::roll::emergency_ksk_roll(store, config, &keys, now)?;
             println!("emergency roll: standby {sb} signs now; withdrawn: {old:?}");
             return Ok(());
         }
         KeysCmd::Roll { role, .. } if role == "algorithm" => {
-            let keys = KeyStore::load(&dir, &config.origin)?;
-            let made = tldns::dnssec::roll::start_algorithm_roll(&dir, config, &keys, now)?;
+            let keys = store.keys()?;
+            let made = tldns::dnssec::roll::start_algorithm_roll(store, config, &keys, now)?;
             for k in &made {
                 println!(
                     "algorithm roll: {} signs now, published at {}",
@@ -658,8 +660,8 @@ fn keys_cmd(cmd: &KeysCmd, config: &Config) -> Result<()> {
                     if csk { "csk" } else { "ksk" }
                 );
             }
-            let keys = KeyStore::load(&dir, &config.origin)?;
-            match tldns::dnssec::roll::start_ksk_roll(&dir, config, &keys, now, true)? {
+            let keys = store.keys()?;
+            match tldns::dnssec::roll::start_ksk_roll(store, config, &keys, now, true)? {
                 Some(k) => println!(
                     "KSK roll started: {} published; DS for the parent: {}",
                     k.base_name(),
@@ -672,8 +674,8 @@ fn keys_cmd(cmd: &KeysCmd, config: &Config) -> Result<()> {
             return Ok(());
         }
         KeysCmd::Roll { .. } => {
-            let keys = KeyStore::load(&dir, &config.origin)?;
-            match tldns::dnssec::roll::roll_zsk_now(&dir, config, &keys, now)? {
+            let keys = store.keys()?;
+            match tldns::dnssec::roll::roll_zsk_now(store, config, &keys, now)? {
                 Some(step) => println!(
                     "ZSK {} rolls: its successor signs from {}, it leaves the DNSKEY RRset at {}",
                     step.old, step.inactive, step.delete

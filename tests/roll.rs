@@ -529,7 +529,15 @@ async fn a_ksk_is_rolled_by_double_ds_and_waits_for_the_parent() {
 
     // The parent has the new DS.
     let seen_at = now;
-    let (o, retire) = ds_seen(&p.config, &keys, new, seen_at).unwrap().unwrap();
+    let (o, retire) = ds_seen(
+        &tldns::dnssec::keys::DirKeystore::of(&p.config),
+        &p.config,
+        &keys,
+        new,
+        seen_at,
+    )
+    .unwrap()
+    .unwrap();
     assert_eq!(o, old);
     assert_eq!(retire, seen_at + 600 + 120);
     p.reload_keys().unwrap();
@@ -1000,11 +1008,16 @@ async fn a_csk_is_rolled_by_double_signature() {
 
     let t1 = T0 + MINUTE;
     let keys = tldns::pipeline::load_keys(&p.config).unwrap();
-    let dir_keys = p.config.resolve(&p.config.zone.dnssec.keys_dir);
-    let new = start_ksk_roll(&dir_keys, &p.config, &keys, t1, true)
-        .unwrap()
-        .unwrap()
-        .key_tag;
+    let new = start_ksk_roll(
+        &tldns::dnssec::keys::DirKeystore::of(&p.config),
+        &p.config,
+        &keys,
+        t1,
+        true,
+    )
+    .unwrap()
+    .unwrap()
+    .key_tag;
     p.reload_keys().unwrap();
     p.set_clock(Some(t1));
     let mut cur = first.zone.clone();
@@ -1017,7 +1030,15 @@ async fn a_csk_is_rolled_by_double_signature() {
 
     let keys = tldns::pipeline::load_keys(&p.config).unwrap();
     let seen = t1 + MINUTE;
-    let (o, retire) = ds_seen(&p.config, &keys, new, seen).unwrap().unwrap();
+    let (o, retire) = ds_seen(
+        &tldns::dnssec::keys::DirKeystore::of(&p.config),
+        &p.config,
+        &keys,
+        new,
+        seen,
+    )
+    .unwrap()
+    .unwrap();
     assert_eq!(o, old);
     assert_eq!(
         retire,
@@ -1072,7 +1093,8 @@ async fn an_emergency_roll_switches_to_the_standby_if_the_parent_has_its_ds() {
     std::fs::write(&cfg, edit(std::fs::read_to_string(&cfg).unwrap())).unwrap();
     let config = Config::load(&cfg).unwrap();
     let keys_dir = config.resolve(&config.zone.dnssec.keys_dir);
-    let keys = tldns::dnssec::keys::KeyStore::load(&keys_dir, &config.origin).unwrap();
+    let store = tldns::dnssec::keys::DirKeystore::of(&config);
+    let keys = tldns::dnssec::keys::KeyDir::load(&keys_dir, &config.origin).unwrap();
     let old = keys.iter().find(|k| k.is_sep()).unwrap().key_tag;
     std::fs::write(&parent, ds(&keys, &[old])).unwrap();
     let db = format!("sqlite://{}", dir.path().join("srs.sqlite").display());
@@ -1082,15 +1104,15 @@ async fn an_emergency_roll_switches_to_the_standby_if_the_parent_has_its_ds() {
         .await
         .unwrap();
 
-    let sb = add_standby(&keys_dir, &config, &keys, T0)
+    let sb = add_standby(&store, &config, &keys, T0)
         .unwrap()
         .unwrap()
         .key_tag;
     assert!(
         add_standby(
-            &keys_dir,
+            &store,
             &config,
-            &tldns::dnssec::keys::KeyStore::load(&keys_dir, &config.origin).unwrap(),
+            &tldns::dnssec::keys::KeyDir::load(&keys_dir, &config.origin).unwrap(),
             T0
         )
         .unwrap()
@@ -1116,8 +1138,8 @@ async fn an_emergency_roll_switches_to_the_standby_if_the_parent_has_its_ds() {
 
     // The KSK is lost: the emergency roll.
     let t1 = T0 + MINUTE;
-    let keys = tldns::dnssec::keys::KeyStore::load(&keys_dir, &config.origin).unwrap();
-    let (to, retired) = emergency_ksk_roll(&config, &keys, t1).unwrap();
+    let keys = tldns::dnssec::keys::KeyDir::load(&keys_dir, &config.origin).unwrap();
+    let (to, retired) = emergency_ksk_roll(&store, &config, &keys, t1).unwrap();
     assert_eq!((to, retired), (sb, vec![old]));
     p.reload_keys().unwrap();
     p.set_clock(Some(t1));

@@ -13,7 +13,7 @@ use common::daemon::{daemon, serial};
 use common::{TempDir, first_keys, free_port, write_config};
 use std::path::Path;
 use tldns::config::Config;
-use tldns::dnssec::keys::KeyStore;
+use tldns::dnssec::keys::KeyDir;
 use tldns::pipeline::daemon::{Outcome, ReloadError};
 use tldns::pipeline::{BuildError, Pipeline};
 use tldns::srs::Srs;
@@ -55,7 +55,7 @@ async fn keys_no_one_vouches_for_are_never_published() {
         other => panic!("a pipeline without keys was made: {:?}", other.err()),
     }
     assert!(
-        KeyStore::load(&keys_dir, &tldns::name::Name::parse("mobile.").unwrap())
+        KeyDir::load(&keys_dir, &tldns::name::Name::parse("mobile.").unwrap())
             .unwrap()
             .is_empty(),
         "tldns made keys on its own"
@@ -120,7 +120,7 @@ async fn the_parent_ds_file_is_the_gate() {
         .await
         .unwrap();
     let ds_of = |keys_dir: &Path| -> String {
-        KeyStore::load(keys_dir, &config.origin)
+        KeyDir::load(keys_dir, &config.origin)
             .unwrap()
             .iter()
             .filter(|k| k.is_sep())
@@ -218,7 +218,7 @@ async fn the_parent_servers_are_the_gate() {
         .unwrap();
     let keys_dir = config.resolve(&config.zone.dnssec.keys_dir);
     let ds_of = || -> String {
-        KeyStore::load(&keys_dir, &config.origin)
+        KeyDir::load(&keys_dir, &config.origin)
             .unwrap()
             .iter()
             .filter(|k| k.is_sep())
@@ -238,7 +238,7 @@ async fn the_parent_servers_are_the_gate() {
             .map(|d| d.key_tag)
             .collect()
     };
-    let ksk = KeyStore::load(&keys_dir, &config.origin)
+    let ksk = KeyDir::load(&keys_dir, &config.origin)
         .unwrap()
         .into_iter()
         .find(|k| k.is_sep())
@@ -304,7 +304,7 @@ async fn a_ksk_roll_waits_for_the_new_ds_at_the_parent_servers() {
         .unwrap();
     let keys_dir = config.resolve(&config.zone.dnssec.keys_dir);
     let ds_file = config.resolve(&config.zone.state_dir).join("mobile.ds");
-    let old = KeyStore::load(&keys_dir, &config.origin)
+    let old = KeyDir::load(&keys_dir, &config.origin)
         .unwrap()
         .into_iter()
         .find(|k| k.is_sep())
@@ -317,15 +317,16 @@ async fn a_ksk_roll_waits_for_the_new_ds_at_the_parent_servers() {
     let mut cur = built.zone.clone();
 
     // The operator starts the roll.
-    let keys = KeyStore::load(&keys_dir, &config.origin).unwrap();
+    let keys = KeyDir::load(&keys_dir, &config.origin).unwrap();
     let now = tldns::time::unix_now();
-    let new = start_ksk_roll(&keys_dir, &config, &keys, now, true)
+    let store = tldns::dnssec::keys::DirKeystore::of(&config);
+    let new = start_ksk_roll(&store, &config, &keys, now, true)
         .unwrap()
         .unwrap();
     p.reload_keys().unwrap();
     let policy = RollPolicy::from_config(&config);
     let phase = || {
-        let keys = KeyStore::load(&keys_dir, &config.origin).unwrap();
+        let keys = KeyDir::load(&keys_dir, &config.origin).unwrap();
         ksk_phase(&keys, &policy, tldns::time::unix_now())
     };
     // The parent serves the old DS only: asked, and the roll waits.

@@ -7,9 +7,12 @@
 //! format ([`keys`]). It does no I/O except in [`keys`] (the key directory
 //! and, for RSA key generation, an external keygen tool).
 //!
-//! - [`keys`]: the key model (timing, state, DS), K-files, generation.
+//! - [`keys`]: the key model (timing, state, DS), K-files, generation, and
+//!   the [`keys::Keystore`] interface the rolls go through (a key directory
+//!   today, an HSM later).
 //! - [`parent`]: what the parent vouches for (its DS RRset), the gate's anchors.
-//! - [`roll`]: key rollovers by policy (ZSK pre-publication), as key timing.
+//! - [`roll`]: key rollovers by policy (ZSK, KSK, CSK, algorithm, emergency),
+//!   as key timing.
 //! - [`nsec3`]: the NSEC3 hash (RFC 5155 §5) and which names the chain holds.
 //! - [`rrsig`]: the signed data (RFC 4034 §3.1.8.1, §6) and signing/checking.
 //! - [`signer`]: the zone signer, the incremental updater, the refresher.
@@ -27,7 +30,7 @@ pub mod roll;
 pub mod rrsig;
 pub mod signer;
 
-pub use keys::{KeyError, KeyState, KeyStore, KeyTiming, SigningKey};
+pub use keys::{KeyDir, KeyError, KeyState, KeyTiming, SigningKey};
 pub use nsec3::{nsec3_hash, nsec3_hash_text};
 pub use signer::{
     RefreshStats, SignError, SignParams, UpdateStats, keys_current, refresh, sign_dnssec,

@@ -63,9 +63,8 @@
 //! and given to the parent beforehand, never signing, so that when the
 //! active KSK is compromised or lost it can go at once.
 
-use super::keys::{KSK, KeyError, KeyStore, KeyTiming, SigningKey, ZSK};
+use super::keys::{KSK, KeyError, KeyTiming, Keystore, SigningKey, ZSK};
 use crate::config::{Config, KeyScheme};
-use std::path::Path;
 
 /// The inputs of the ZSK roll's timing, in seconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -200,19 +199,18 @@ pub fn next_event(keys: &[SigningKey], p: &RollPolicy, now: u64) -> Option<u64> 
     timed.chain(roll).chain(ds).min()
 }
 
-/// Carry out [`plan_zsk`]'s step in the key directory `dir`: the
+/// Carry out [`plan_zsk`]'s step in the keystore: the
 /// successor's files first (so a crash in between leaves a successor that
 /// the next plan finds), then the old key's new Inactive and Delete.
 /// Returns the step, or `None` when nothing was due.
 pub fn roll_zsk(
-    dir: &Path,
+    store: &dyn Keystore,
     config: &Config,
     keys: &[SigningKey],
     now: u64,
 ) -> Result<Option<ZskRoll>, KeyError> {
     carry_out(
-        dir,
-        config,
+        store,
         keys,
         now,
         plan_zsk(keys, &RollPolicy::from_config(config), now),
@@ -223,18 +221,17 @@ pub fn roll_zsk(
 /// key's age: the successor is published now and signs after `Ipub`.
 /// `None` when a roll is under way already (or there is no ZSK to roll).
 pub fn roll_zsk_now(
-    dir: &Path,
+    store: &dyn Keystore,
     config: &Config,
     keys: &[SigningKey],
     now: u64,
 ) -> Result<Option<ZskRoll>, KeyError> {
     let p = RollPolicy::from_config(config);
-    carry_out(dir, config, keys, now, plan(keys, &p, now, true))
+    carry_out(store, keys, now, plan(keys, &p, now, true))
 }
 
 fn carry_out(
-    dir: &Path,
-    config: &Config,
+    store: &dyn Keystore,
     keys: &[SigningKey],
     now: u64,
     step: Option<ZskRoll>,
@@ -243,11 +240,8 @@ fn carry_out(
         return Ok(None);
     };
     if let Some((publish, activate)) = step.successor {
-        let k = KeyStore::add(
-            dir,
-            &config.origin,
+        let k = store.make(
             ZSK,
-            &config.zone.dnssec,
             now,
             Some(KeyTiming {
                 publish: Some(publish),
@@ -270,7 +264,7 @@ fn carry_out(
         .clone();
     old.timing.inactive = Some(step.inactive);
     old.timing.delete = Some(step.delete);
-    old.write_timing()?;
+    store.store_timing(&old)?;
     tracing::info!(
         key = %old.base_name(),
         inactive = step.inactive,
@@ -357,7 +351,7 @@ pub fn ksk_phase(keys: &[SigningKey], p: &RollPolicy, now: u64) -> Option<KskPha
 /// KSK, published and active now (it signs the DNSKEY RRset beside the old
 /// one; a CSK signs everything beside the old one). Returns the new key.
 pub fn start_ksk_roll(
-    dir: &Path,
+    store: &dyn Keystore,
     config: &Config,
     keys: &[SigningKey],
     now: u64,
@@ -375,11 +369,8 @@ pub fn start_ksk_roll(
     if !(due || now_please) {
         return Ok(None);
     }
-    let k = KeyStore::add(
-        dir,
-        &config.origin,
+    let k = store.make(
         KSK,
-        &config.zone.dnssec,
         now,
         Some(KeyTiming {
             publish: Some(now),
@@ -401,6 +392,7 @@ pub fn start_ksk_roll(
 /// TTL plus the propagation delay from now). Returns (old tag, time), or
 /// `None` when no roll is waiting for `new`'s DS.
 pub fn ds_seen(
+    store: &dyn Keystore,
     config: &Config,
     keys: &[SigningKey],
     new: u16,
@@ -434,7 +426,7 @@ pub fn ds_seen(
         .clone();
     k.timing.inactive = Some(at);
     k.timing.delete = Some(at);
-    k.write_timing()?;
+    store.store_timing(&k)?;
     tracing::info!(
         old,
         new,
@@ -603,7 +595,7 @@ pub enum AlgRollError {
 /// CSK scheme) that sign from now and are published `Dprp + TTLsig` later.
 /// Returns them.
 pub fn start_algorithm_roll(
-    dir: &Path,
+    store: &dyn Keystore,
     config: &Config,
     keys: &[SigningKey],
     now: u64,
@@ -634,14 +626,7 @@ pub fn start_algorithm_roll(
     }
     let mut made = Vec::new();
     for flags in roles {
-        made.push(KeyStore::add(
-            dir,
-            &config.origin,
-            flags,
-            &config.zone.dnssec,
-            now,
-            Some(timing),
-        )?);
+        made.push(store.make(flags, now, Some(timing))?);
     }
     tracing::info!(
         from = cur.algorithm,
@@ -659,6 +644,7 @@ pub fn start_algorithm_roll(
 /// has the DNSKEY RRset without them (`Ipub` after that). Returns (Delete,
 /// Inactive), or `None` when the roll is not waiting for `new`'s DS.
 pub fn alg_ds_seen(
+    store: &dyn Keystore,
     config: &Config,
     keys: &[SigningKey],
     new: u16,
@@ -682,7 +668,7 @@ pub fn alg_ds_seen(
         let mut k = k.clone();
         k.timing.delete = Some(delete);
         k.timing.inactive = Some(inactive);
-        k.write_timing()?;
+        store.store_timing(&k)?;
     }
     tracing::info!(
         from,
@@ -698,22 +684,23 @@ pub fn alg_ds_seen(
 /// (`tldns keys ds-seen`): for a KSK or CSK roll, or an algorithm roll,
 /// whichever waits for it. Returns the old key(s)' retire time.
 pub fn confirm_ds(
+    store: &dyn Keystore,
     config: &Config,
     keys: &[SigningKey],
     tag: u16,
     now: u64,
 ) -> Result<Option<u64>, KeyError> {
-    if let Some((_, at)) = ds_seen(config, keys, tag, now)? {
+    if let Some((_, at)) = ds_seen(store, config, keys, tag, now)? {
         return Ok(Some(at));
     }
-    Ok(alg_ds_seen(config, keys, tag, now)?.map(|(d, _)| d))
+    Ok(alg_ds_seen(store, config, keys, tag, now)?.map(|(d, _)| d))
 }
 
 /// Add a standby KSK (or CSK): published now, never signing, so that its
 /// DS goes to the parent with the others and an emergency roll can switch
 /// to it at once. `None` when there is one already.
 pub fn add_standby(
-    dir: &Path,
+    store: &dyn Keystore,
     config: &Config,
     keys: &[SigningKey],
     now: u64,
@@ -721,11 +708,8 @@ pub fn add_standby(
     if standby(keys, config.zone.dnssec.algorithm, now).is_some() {
         return Ok(None);
     }
-    let k = KeyStore::add(
-        dir,
-        &config.origin,
+    let k = store.make(
         KSK,
-        &config.zone.dnssec,
         now,
         Some(KeyTiming {
             publish: Some(now),
@@ -770,6 +754,7 @@ pub enum EmergencyError {
 /// otherwise (and the old version keeps serving). Returns (standby tag,
 /// retired tags).
 pub fn emergency_ksk_roll(
+    store: &dyn Keystore,
     config: &Config,
     keys: &[SigningKey],
     now: u64,
@@ -779,7 +764,7 @@ pub fn emergency_ksk_roll(
         .ok_or(EmergencyError::NoStandby(alg))?
         .clone();
     sb.timing.activate = Some(now);
-    sb.write_timing()?;
+    store.store_timing(&sb)?;
     let mut retired = Vec::new();
     for k in keys.iter().filter(|k| {
         k.is_sep() && k.algorithm == alg && k.key_tag != sb.key_tag && k.state(now).active
@@ -787,7 +772,7 @@ pub fn emergency_ksk_roll(
         let mut k = k.clone();
         k.timing.inactive = Some(now);
         k.timing.delete = Some(now);
-        k.write_timing()?;
+        store.store_timing(&k)?;
         retired.push(k.key_tag);
     }
     tracing::warn!(

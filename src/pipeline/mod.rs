@@ -28,7 +28,7 @@ pub mod incremental;
 pub mod state;
 
 use crate::config::Config;
-use crate::dnssec::keys::{KeyStore, SigningKey};
+use crate::dnssec::keys::SigningKey;
 use crate::dnssec::parent::{read_ds_file, signing_ksks};
 use crate::index::{Index, Options};
 use crate::policy::{Lists, PolicyError, Report};
@@ -625,13 +625,14 @@ impl Pipeline {
             return Ok(false);
         }
         let now = self.now();
-        let dir = self.config.resolve(&self.config.zone.dnssec.keys_dir);
+        let store = crate::dnssec::keys::keystore(&self.config);
+        let store = &*store;
         let mut changed = false;
-        if roll::roll_zsk(&dir, &self.config, &self.keys, now)?.is_some() {
+        if roll::roll_zsk(store, &self.config, &self.keys, now)?.is_some() {
             metrics::counter!("tldns_key_rolls_started_total", "role" => "zsk").increment(1);
             changed = true;
         }
-        if roll::start_ksk_roll(&dir, &self.config, &self.keys, now, false)?.is_some() {
+        if roll::start_ksk_roll(store, &self.config, &self.keys, now, false)?.is_some() {
             metrics::counter!("tldns_key_rolls_started_total", "role" => "ksk").increment(1);
             changed = true;
         }
@@ -662,7 +663,9 @@ impl Pipeline {
                     });
                     metrics::gauge!("tldns_parent_ds_observed").set(ds.len() as f64);
                     metrics::gauge!("tldns_ksk_roll_new_ds_seen").set(f64::from(u8::from(seen)));
-                    if seen && roll::confirm_ds(&self.config, &self.keys, new, now)?.is_some() {
+                    if seen
+                        && roll::confirm_ds(store, &self.config, &self.keys, new, now)?.is_some()
+                    {
                         self.keys = load_keys(&self.config)?;
                         changed = true;
                     } else if !seen {
@@ -768,7 +771,7 @@ impl Pipeline {
 pub fn load_keys(config: &Config) -> Result<Vec<SigningKey>, BuildError> {
     let dir = config.resolve(&config.zone.dnssec.keys_dir);
     let keys = if dir.exists() {
-        KeyStore::load(&dir, &config.origin)?
+        crate::dnssec::keys::keystore(config).keys()?
     } else {
         Vec::new()
     };

@@ -1033,10 +1033,10 @@ pub(crate) mod tests {
     }
 
     pub(crate) fn signed(opt_out: bool) -> Index {
-        use crate::dnssec::keys::KeyStore;
+        use crate::dnssec::keys::KeyDir;
         use crate::dnssec::signer::{SignParams, sign_zone};
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("keys/test/ecdsa");
-        let keys = KeyStore::load(&dir, &n("mobile.")).unwrap();
+        let keys = KeyDir::load(&dir, &n("mobile.")).unwrap();
         let mut params = SignParams::from_config(&crate::config::DnssecConfig::default(), &[]);
         params.opt_out = opt_out;
         let z = sign_zone(&test_zone().zone, &keys, &params, 1_800_000_000).unwrap();

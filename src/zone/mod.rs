@@ -159,7 +159,7 @@ keys-dir = {keys:?}
             zone: zone.clone(),
             dnssec: None,
         });
-        let keys = crate::dnssec::keys::KeyStore::generate(
+        let keys = crate::dnssec::keys::KeyDir::generate(
             &cfg.resolve(&cfg.zone.dnssec.keys_dir),
             &cfg.origin,
             &cfg.zone.dnssec,

@@ -165,11 +165,10 @@ pub fn write_config(dir: &Path, port: u16, dnssec: bool, extra: &str) -> PathBuf
 pub fn first_keys(config: &Path) {
     let c = tldns::config::Config::load(config).unwrap();
     let dir = c.resolve(&c.zone.dnssec.keys_dir);
-    if tldns::dnssec::keys::KeyStore::load(&dir, &c.origin).is_ok_and(|k| !k.is_empty()) {
+    if tldns::dnssec::keys::KeyDir::load(&dir, &c.origin).is_ok_and(|k| !k.is_empty()) {
         return;
     }
-    tldns::dnssec::keys::KeyStore::generate(&dir, &c.origin, &c.zone.dnssec, 1_700_000_000)
-        .unwrap();
+    tldns::dnssec::keys::KeyDir::generate(&dir, &c.origin, &c.zone.dnssec, 1_700_000_000).unwrap();
 }
 
 pub fn tldns() -> Command {

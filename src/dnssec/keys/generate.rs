@@ -4,7 +4,7 @@
 //! either tool generation fails with [`KeyError::RsaGenerator`].
 //!
 //! Owns making key material and running the external tools; it writes no
-//! key file of its own (that is [`super::KeyStore::generate`] through
+//! key file of its own (that is [`super::KeyDir::generate`] through
 //! [`super::kfile`]).
 
 use super::{KeyError, KeyTiming, Secret, SigningKey, dnskey_rdata, key_tag};

@@ -63,6 +63,10 @@ impl SigningKey {
         let mut s = String::from("Private-key-format: v1.3\n");
         let b = |v: &[u8]| BASE64.encode(v);
         match &*self.secret {
+            Secret::External(k) => {
+                s.push_str(&format!("Algorithm: {}\n", self.algorithm));
+                s.push_str(&k.private_fields());
+            }
             Secret::EcdsaP256 { scalar, .. } => {
                 s.push_str("Algorithm: 13 (ECDSAP256SHA256)\n");
                 s.push_str(&format!("PrivateKey: {}\n", b(scalar)));

@@ -2,7 +2,7 @@
 //!
 //! Owns what a key is and does: its DNSKEY RDATA, roles (ZSK, KSK/CSK by the
 //! SEP flag), timing and the state it implies, signing, DS records for the
-//! parent, and the key directory of a zone ([`KeyStore`]). The file format
+//! parent, and the key directory of a zone ([`KeyDir`]). The file format
 //! is [`kfile`]'s (BIND's `K<zone>+<alg>+<tag>.key` / `.private`), making
 //! keys is [`generate`]'s; the key tag (RFC 4034 Appendix B) is the base
 //! layer's, re-exported here. Operators keep their tools: files made by
@@ -18,9 +18,11 @@
 
 mod generate;
 mod kfile;
+pub mod store;
 #[cfg(test)]
 mod tests;
 
+pub use store::{DirKeystore, Keystore, keystore};
 pub use tldns_base::keytag::key_tag;
 
 use crate::config::{DnssecConfig, KeyScheme};
@@ -208,7 +210,20 @@ struct RsaFields {
     coefficient: Vec<u8>,
 }
 
+/// A private key kept outside this process (a PKCS#11 token): it signs
+/// what it is given, where it lives, and names itself in the K-file's
+/// `.private` instead of the key material (as BIND's `Label:` does).
+pub trait ExternalKey: Send + Sync {
+    /// Sign `data` in the algorithm's DNSSEC signature format (RFC 6605 §4:
+    /// ECDSA as r|s; RFC 8080 §4; RFC 5702 §3).
+    fn sign(&self, data: &[u8]) -> Result<Vec<u8>, ring::error::Unspecified>;
+    /// The `.private` file's lines that name the key, after `Algorithm:`.
+    fn private_fields(&self) -> String;
+}
+
 enum Secret {
+    /// Kept by a [`Keystore`] outside this process.
+    External(Arc<dyn ExternalKey>),
     EcdsaP256 {
         scalar: [u8; 32],
         pair: EcdsaKeyPair,
@@ -258,6 +273,30 @@ impl fmt::Debug for SigningKey {
 }
 
 impl SigningKey {
+    /// A key whose private half `secret` is kept outside this process (a
+    /// [`Keystore`] on an HSM makes these); `file` is where its K-files are.
+    pub fn external(
+        owner: &Name,
+        flags: u16,
+        algorithm: u8,
+        public_key: Vec<u8>,
+        timing: KeyTiming,
+        file: Option<PathBuf>,
+        secret: Arc<dyn ExternalKey>,
+    ) -> SigningKey {
+        let key_tag = key_tag(&dnskey_rdata(flags, algorithm, &public_key));
+        SigningKey {
+            owner: owner.clone(),
+            flags,
+            algorithm,
+            public_key,
+            key_tag,
+            timing,
+            file,
+            secret: Arc::new(Secret::External(secret)),
+        }
+    }
+
     /// DNSKEY RDATA (RFC 4034 §2.1): flags, protocol 3, algorithm, key.
     pub fn dnskey_rdata(&self) -> Vec<u8> {
         dnskey_rdata(self.flags, self.algorithm, &self.public_key)
@@ -314,6 +353,7 @@ impl SigningKey {
     /// PKCS#1 v1.5 SHA-256 (RFC 5702 §3).
     pub fn sign(&self, data: &[u8]) -> Result<Vec<u8>, ring::error::Unspecified> {
         match &*self.secret {
+            Secret::External(k) => k.sign(data),
             Secret::EcdsaP256 { pair, .. } => {
                 Ok(pair.sign(&SystemRandom::new(), data)?.as_ref().to_vec())
             }
@@ -332,10 +372,11 @@ impl SigningKey {
     }
 }
 
-/// The key directory of a zone.
-pub struct KeyStore;
+/// The key directory of a zone: its K-files' operations ([`DirKeystore`]
+/// is the [`Keystore`] on it).
+pub struct KeyDir;
 
-impl KeyStore {
+impl KeyDir {
     /// Every key of `origin` in `dir` (files `K<origin>+*.private`), sorted by
     /// algorithm and tag. Two keys with the same tag are refused.
     pub fn load(dir: &Path, origin: &Name) -> Result<Vec<SigningKey>, KeyError> {
@@ -412,7 +453,7 @@ impl KeyStore {
             error,
         })?;
         let mine = k.tags();
-        for other in KeyStore::load(dir, origin)? {
+        for other in KeyDir::load(dir, origin)? {
             if other.tags().iter().any(|t| mine.contains(t)) {
                 return Err(KeyError::DuplicateTag {
                     tag: k.key_tag,
@@ -462,7 +503,7 @@ impl KeyStore {
         };
         let mut out = Vec::new();
         for &flags in roles {
-            out.push(KeyStore::add(dir, origin, flags, cfg, now, None)?);
+            out.push(KeyDir::add(dir, origin, flags, cfg, now, None)?);
         }
         Ok(out)
     }
@@ -479,7 +520,7 @@ impl KeyStore {
         now: u64,
         timing: Option<KeyTiming>,
     ) -> Result<SigningKey, KeyError> {
-        let taken: Vec<u16> = KeyStore::load(dir, origin)?
+        let taken: Vec<u16> = KeyDir::load(dir, origin)?
             .iter()
             .flat_map(SigningKey::tags)
             .collect();

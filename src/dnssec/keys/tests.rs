@@ -106,7 +106,7 @@ fn generate_write_read_round_trip() {
             algorithm: alg,
             ..Default::default()
         };
-        let made = KeyStore::generate(&dir, &mobile(), &cfg, 1_700_000_000).unwrap();
+        let made = KeyDir::generate(&dir, &mobile(), &cfg, 1_700_000_000).unwrap();
         assert_eq!(made.len(), 2);
         for k in &made {
             let base = k.file.clone().unwrap();
@@ -124,7 +124,7 @@ fn generate_write_read_round_trip() {
             assert_eq!(sig.len(), 64);
         }
     }
-    let all = KeyStore::load(&dir, &mobile()).unwrap();
+    let all = KeyDir::load(&dir, &mobile()).unwrap();
     assert_eq!(all.len(), 4);
     assert!(all.iter().all(|k| k.timing.activate == Some(1_700_000_000)));
     let _ = std::fs::remove_dir_all(&dir);
@@ -137,7 +137,7 @@ fn duplicate_tag_names_both_files() {
         scheme: KeyScheme::Csk,
         ..Default::default()
     };
-    let k = KeyStore::generate(&dir, &mobile(), &cfg, 0)
+    let k = KeyDir::generate(&dir, &mobile(), &cfg, 0)
         .unwrap()
         .remove(0);
     // The same key under a second name: same tag.
@@ -145,7 +145,7 @@ fn duplicate_tag_names_both_files() {
     let copy = dir.join("Kmobile.+013+99999");
     std::fs::copy(with_ext(&base, "key"), with_ext(&copy, "key")).unwrap();
     std::fs::copy(with_ext(&base, "private"), with_ext(&copy, "private")).unwrap();
-    let e = KeyStore::load(&dir, &mobile()).unwrap_err().to_string();
+    let e = KeyDir::load(&dir, &mobile()).unwrap_err().to_string();
     assert!(
         e.contains(&k.base_name()) && e.contains("Kmobile.+013+99999"),
         "{e}"
@@ -163,7 +163,7 @@ fn ds_sha256_matches_ldns_key2ds() {
         scheme: KeyScheme::Csk,
         ..Default::default()
     };
-    let k = KeyStore::generate(&dir, &mobile(), &cfg, 0)
+    let k = KeyDir::generate(&dir, &mobile(), &cfg, 0)
         .unwrap()
         .remove(0);
     let out = Command::new("ldns-key2ds")
@@ -232,7 +232,7 @@ fn reads_keys_from_bind_and_ldns() {
         assert!(k.is_sep());
         assert_eq!(k.timing, KeyTiming::default());
     }
-    let keys = KeyStore::load(&dir, &mobile()).unwrap();
+    let keys = KeyDir::load(&dir, &mobile()).unwrap();
     assert!(keys.len() <= 4);
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -250,7 +250,7 @@ fn rsa_generation_via_tool() {
         scheme: KeyScheme::Csk,
         ..Default::default()
     };
-    let k = KeyStore::generate(&dir, &mobile(), &cfg, 1_700_000_000)
+    let k = KeyDir::generate(&dir, &mobile(), &cfg, 1_700_000_000)
         .unwrap()
         .remove(0);
     assert_eq!(k.algorithm, 8);

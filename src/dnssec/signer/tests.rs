@@ -2,7 +2,7 @@
 //! paths against a full sign, and the signed zone checked by ldns and BIND.
 
 use super::*;
-use crate::dnssec::keys::{KSK, KeyStore, ZSK};
+use crate::dnssec::keys::{KSK, KeyDir, ZSK};
 use crate::dnssec::rrsig::verify_rrsig;
 use crate::dnssec::tool_available;
 use crate::rr::{Ds, Soa, base32hex_lower, bitmap_to_text};
@@ -577,13 +577,13 @@ fn signed_zone_passes_ldns_and_bind_verifiers() {
 fn our_key_files_work_in_ldns_and_bind_signers() {
     let dir = scratch("signers");
     let cfg = DnssecConfig::default();
-    let made = KeyStore::generate(&dir, &n("mobile."), &cfg, 1_600_000_000).unwrap();
+    let made = KeyDir::generate(&dir, &n("mobile."), &cfg, 1_600_000_000).unwrap();
     let mut ed = DnssecConfig {
         algorithm: 15,
         ..DnssecConfig::default()
     };
     ed.scheme = crate::config::KeyScheme::Csk;
-    let made_ed = KeyStore::generate(&dir.join("ed"), &n("mobile."), &ed, 1_600_000_000).unwrap();
+    let made_ed = KeyDir::generate(&dir.join("ed"), &n("mobile."), &ed, 1_600_000_000).unwrap();
     let unsigned = dir.join("mobile.zone");
     write_zone(&unsigned, &small_zone().records());
     let bases = |ks: &[SigningKey]| -> Vec<PathBuf> {
@@ -702,7 +702,7 @@ fn test_keys(sub: &str) -> Vec<SigningKey> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("keys/test")
         .join(sub);
-    KeyStore::load(&dir, &n("mobile.")).unwrap()
+    KeyDir::load(&dir, &n("mobile.")).unwrap()
 }
 
 fn normalized(line: &str) -> String {
