@@ -420,6 +420,11 @@ pub struct DnssecConfig {
     /// input, the file holding them in `TLDNS_DS_FILE`, the zone in
     /// `TLDNS_ZONE`. Default: none (the file alone, `<state-dir>/<zone>.ds`).
     pub ds_hook: Option<String>,
+    /// `refresh-interval` (a duration): how often, between full builds,
+    /// the signatures that have come due are made again on the published
+    /// version ([`crate::pipeline::refresh`]). Default 1 hour; "0": only
+    /// the full builds refresh.
+    pub refresh_interval: Option<Secs>,
 }
 
 impl Default for DnssecConfig {
@@ -451,6 +456,7 @@ impl Default for DnssecConfig {
             parent_ds_ttl: None,
             parent_check_interval: None,
             ds_hook: None,
+            refresh_interval: None,
         }
     }
 }
@@ -499,6 +505,11 @@ impl DnssecConfig {
     /// The parent's DS TTL in seconds (`parent-ds-ttl`).
     pub fn parent_ds_ttl_secs(&self) -> u32 {
         self.parent_ds_ttl.map_or(86_400, |Secs(s)| s)
+    }
+
+    /// Seconds between signature refreshes (`refresh-interval`); 0: none.
+    pub fn refresh_interval_secs(&self) -> u32 {
+        self.refresh_interval.map_or(3600, |Secs(s)| s)
     }
 
     /// Seconds between checks of the parent during a KSK roll.

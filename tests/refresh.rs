@@ -184,3 +184,140 @@ async fn the_expiry_alarm_sounds_when_renewals_stop() {
     let e = d.pipeline().earliest_expiration().unwrap() as u64;
     assert!(e >= now + 8 * 24 * HOUR + 14 * 24 * HOUR, "{e}");
 }
+
+/// The daemon's hourly refresh between full builds: a week on a simulated
+/// clock (3 days of validity, refresh at 1 day left), every hour one
+/// wake-up with no SRS change. Each wake-up either publishes a refresh
+/// version, made by editing the served one (incremental, verified), or
+/// has nothing due; none fails. Each refresh changes only signatures and
+/// the SOA, so the IXFR carries just those; after every one no signature
+/// in the served zone has less than the refresh window left; and the
+/// renewals spread out over the hours as with full builds.
+#[tokio::test]
+async fn the_daemon_refreshes_due_signatures_hourly_without_a_full_build() {
+    use tldns::pipeline::daemon::{Daemon, Outcome};
+    let dir = TempDir::new("refresh-daemon");
+    let mut p = pipeline(
+        dir.path(),
+        "signature-validity = \"3d\"\nsignature-refresh = \"1d\"\nsignature-jitter = \"2h\"",
+        3600,
+    )
+    .await;
+    p.set_clock(Some(T0));
+    let mut d = Daemon::start(p).await.unwrap();
+    let refresh = 24 * HOUR;
+    let mut cur = d.current().load_full().zone.clone();
+    let total = expirations(&cur).len();
+    let (mut refreshed, mut idle, mut renewals) = (0, 0, Vec::new());
+    for h in 1..=7 * 24 {
+        let now = T0 + h * HOUR;
+        d.pipeline_mut().set_clock(Some(now));
+        match d.step(false).await {
+            Outcome::Published {
+                incremental: true, ..
+            } => refreshed += 1,
+            Outcome::Unchanged => idle += 1,
+            other => panic!("hour {h}: {other:?}"),
+        }
+        let next = d.current().load_full().zone.clone();
+        for (t, owner, e) in expirations(&next) {
+            assert!(
+                e as u64 >= now + refresh,
+                "hour {h}: {owner} RRSIG over type {t} expires at {e}, within the refresh window"
+            );
+        }
+        if next.serial() != cur.serial() {
+            let dd = diff(&cur, &next);
+            assert!(
+                dd.added
+                    .iter()
+                    .chain(&dd.removed)
+                    .all(|r| r.rtype == rtype::RRSIG || r.rtype == rtype::SOA),
+                "hour {h}: a refresh changes signatures and the SOA only"
+            );
+            assert_eq!(dd.added.len(), dd.removed.len());
+            renewals.push(dd.added.iter().filter(|r| r.rtype == rtype::RRSIG).count() - 1);
+        }
+        cur = next;
+    }
+    assert!(refreshed > 24, "{refreshed} refreshes, {idle} idle hours");
+    let sum: usize = renewals.iter().sum();
+    assert!(
+        sum >= 2 * total && sum <= 5 * total,
+        "{sum} renewals of {total}"
+    );
+    let average = sum as f64 / (7.0 * 24.0);
+    let worst = *renewals.iter().max().unwrap();
+    assert!(
+        (worst as f64) <= 4.0 * average + 2.0,
+        "refreshes bunch up: {worst} in one hour, {average:.1} on average: {renewals:?}"
+    );
+}
+
+/// What the refresh's check refuses: a version whose SOA serial went up
+/// but whose SOA signature was not made again, one whose content changed,
+/// and a refresh made by the pipeline with one NSEC3 signature broken
+/// (the same refresh unbroken passes).
+#[tokio::test]
+async fn a_refresh_that_changes_more_than_signatures_or_breaks_one_is_refused() {
+    use tldns::verify::{VerifyOptions, verify_refreshed};
+    let dir = TempDir::new("refresh-refused");
+    let mut p = pipeline(
+        dir.path(),
+        "signature-validity = \"21d\"\nsignature-refresh = \"14d\"\nsignature-jitter = \"24h\"",
+        1_209_600,
+    )
+    .await;
+    p.set_clock(Some(T0));
+    let built = p.build().await.unwrap();
+    p.commit(&built).unwrap();
+    let v1 = built.zone.clone();
+    let at = |now: u64| VerifyOptions {
+        now: now as u32,
+        ..VerifyOptions::default()
+    };
+    let bumped = |z: &SignedZone| {
+        let mut z = z.clone();
+        z.zone.soa.serial += 1;
+        z
+    };
+    // The SOA's signature is over the old serial.
+    let e = verify_refreshed(&v1, &bumped(&v1), &at(T0)).unwrap_err();
+    assert!(e.to_string().contains("SOA"), "{e}");
+    // A delegation removed: content, not signatures.
+    let mut fewer = bumped(&v1);
+    let first = fewer
+        .zone
+        .content
+        .delegations
+        .keys()
+        .next()
+        .unwrap()
+        .clone();
+    fewer.zone.content.delegations.remove(&first);
+    let e = verify_refreshed(&v1, &fewer, &at(T0)).unwrap_err();
+    assert!(e.to_string().contains("content"), "{e}");
+
+    // Eight days on, some signatures are due: the pipeline's refresh.
+    let now = T0 + 8 * 24 * HOUR;
+    p.set_clock(Some(now));
+    let v2 = p
+        .refresh_signatures(&v1)
+        .await
+        .unwrap()
+        .expect("some are due");
+    verify_refreshed(&v1, &v2.zone, &at(now)).unwrap();
+    let mut broken = v2.zone.as_ref().clone();
+    let sec = broken.dnssec.as_mut().unwrap();
+    let (h, n3) = sec
+        .nsec3
+        .iter()
+        .next()
+        .map(|(h, n)| (*h, n.clone()))
+        .unwrap();
+    let mut sigs: Vec<Vec<u8>> = n3.sigs().map(<[u8]>::to_vec).collect();
+    *sigs[0].last_mut().unwrap() ^= 1;
+    sec.nsec3.insert(h, n3.with_sigs(&sigs));
+    let e = verify_refreshed(&v1, &broken, &at(now)).unwrap_err();
+    assert!(e.to_string().contains("NSEC3"), "{e}");
+}

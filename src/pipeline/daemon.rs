@@ -95,6 +95,10 @@ pub struct Daemon {
     /// The stored steps that end at the version served at start, when it
     /// was read back rather than built (for the IXFR history).
     restored_history: Vec<Arc<Diff>>,
+    /// When the signatures were last refreshed or the zone built in full
+    /// (the pipeline's clock); `None`: not since start, so the first idle
+    /// wake-up refreshes a version read back from the state directory.
+    refreshed_at: Option<u64>,
 }
 
 impl Daemon {
@@ -136,6 +140,7 @@ impl Daemon {
             failed: None,
             alarmed: None,
             restored_history,
+            refreshed_at: None,
         })
     }
 
@@ -285,7 +290,7 @@ impl Daemon {
         if !forced && !periodic {
             if !key_event {
                 match self.pipeline.srs_changed().await {
-                    Ok(false) => return Outcome::Unchanged,
+                    Ok(false) => return self.refresh_if_due(&cur.zone).await,
                     Ok(true) => {}
                     Err(e) => {
                         warn!(error = %e, "cannot read the SRS journal");
@@ -310,6 +315,7 @@ impl Daemon {
             Ok(Some(built)) => {
                 if built.incremental.is_none() {
                     self.last_full = Instant::now();
+                    self.refreshed_at = Some(self.pipeline.now());
                 }
                 let outcome = self.publish(built);
                 if outcome == Outcome::Failed {
@@ -337,6 +343,27 @@ impl Daemon {
             Err(e) => error!(error = %e, "key rollover step failed; the keys stay as they are"),
         }
         !self.pipeline.keys_match(served)
+    }
+
+    /// The signature refresh between full builds
+    /// ([`Pipeline::refresh_signatures`]), once `refresh-interval` has
+    /// passed since the last one (or the last full build).
+    async fn refresh_if_due(&mut self, cur: &Arc<crate::zone::SignedZone>) -> Outcome {
+        let every = u64::from(self.pipeline.config.zone.dnssec.refresh_interval_secs());
+        let now = self.pipeline.now();
+        if every == 0 || self.refreshed_at.is_some_and(|t| now < t + every) {
+            return Outcome::Unchanged;
+        }
+        self.refreshed_at = Some(now);
+        match self.pipeline.refresh_signatures(cur).await {
+            Ok(None) => Outcome::Unchanged,
+            Ok(Some(built)) => self.publish(built),
+            Err(e) => {
+                metrics::counter!("tldns_refresh_failures_total").increment(1);
+                error!(error = %e, "signature refresh failed; the previous version keeps serving, the next full build renews what is due");
+                Outcome::Failed
+            }
+        }
     }
 
     /// Remember the SRS state that failed, so it is retried only after

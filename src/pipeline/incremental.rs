@@ -139,6 +139,16 @@ pub struct State {
     pending: Option<Tracked>,
 }
 
+/// A refresh made version `to` from `from` with the same content: what
+/// is tracked of `from` describes `to` (no new scan of the delegations).
+pub(super) fn carry(state: &mut State, from: u32, to: u32) {
+    for t in [&mut state.base, &mut state.pending].into_iter().flatten() {
+        if t.serial == from {
+            t.serial = to;
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 struct Tracked {
     /// The version this describes: serial and journal position.

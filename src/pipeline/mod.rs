@@ -25,6 +25,7 @@ pub mod durable;
 mod fault;
 pub mod full;
 pub mod incremental;
+pub mod refresh;
 pub mod state;
 
 use crate::config::Config;
@@ -82,6 +83,9 @@ pub enum BuildError {
     /// The independent verifier refused the version; the previous one stays.
     #[error("verification refused the new version: {0}")]
     Verify(#[from] crate::verify::VerifyError),
+    /// The independent check of a refreshed version refused it.
+    #[error("verification refused the refreshed version: {0}")]
+    Refresh(#[from] crate::verify::ChangedError),
     /// The blocking task that signed or verified panicked or was cancelled.
     #[error("signing task: {0}")]
     Task(#[from] tokio::task::JoinError),

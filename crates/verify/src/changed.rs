@@ -451,6 +451,133 @@ pub fn verify_changed(
     Ok(report)
 }
 
+/// Check `new`, a refresh of `old` (the last verified version): the same
+/// zone but for the SOA serial, which went up; the same DNSKEY and
+/// NSEC3PARAM RRsets and NSEC3 chain; only signatures made again. Every
+/// signature that differs from `old`'s, and the SOA's, is verified, under
+/// the acceptance policy, the minimum life and the chain-of-trust gate of
+/// `opts`. What is the same was verified with `old`.
+pub fn verify_refreshed(
+    old: &SignedZone,
+    new: &SignedZone,
+    opts: &VerifyOptions,
+) -> Result<ChangedReport, ChangedError> {
+    use tldns_zone::DiffItem;
+    let (oz, nz) = (&old.zone, &new.zone);
+    let origin = &nz.origin;
+    let mut report = ChangedReport::default();
+    if !serial_gt(nz.soa.serial, oz.soa.serial) {
+        return Err(ChangedError::Serial {
+            old: oz.soa.serial,
+            new: nz.soa.serial,
+        });
+    }
+    let mut soa = oz.soa.clone();
+    soa.serial = nz.soa.serial;
+    if soa != nz.soa || oz.origin != nz.origin || oz.ttl != nz.ttl || oz.apex_ns != nz.apex_ns {
+        return Err(ChangedError::Apex {
+            what: "SOA, TTLs or NS RRset",
+        });
+    }
+    let same = |a: &tldns_zone::Content, b: &tldns_zone::Content| {
+        a.delegations.diff(&b.delegations).next().is_none() && a.glue.diff(&b.glue).next().is_none()
+    };
+    if !same(&oz.content, &nz.content) {
+        return Err(ChangedError::Apex {
+            what: "content (a refresh changes signatures only)",
+        });
+    }
+    let (Some(os), Some(ns)) = (&old.dnssec, &new.dnssec) else {
+        return Err(ChangedError::Apex {
+            what: "signing (a refresh is of a signed version)",
+        });
+    };
+    let sigs = Signatures::new(&ns.dnskeys, origin, opts)?;
+    if os.dnskeys != ns.dnskeys || os.nsec3param != ns.nsec3param {
+        return Err(ChangedError::Apex {
+            what: "DNSKEY or NSEC3PARAM RRset",
+        });
+    }
+    if let Some(anchors) = &opts.trust_anchors {
+        let by: Vec<usize> = ns
+            .apex_sigs
+            .get(&rtype::DNSKEY)
+            .into_iter()
+            .flatten()
+            .filter_map(|r| RrsigFields::parse(r).ok())
+            .filter_map(|f| {
+                sigs.keys[..sigs.published]
+                    .iter()
+                    .position(|k| k.tag == f.key_tag && k.algorithm == f.algorithm)
+            })
+            .collect();
+        dnskey::trusted(origin, &sigs.keys, &by, anchors)?;
+    }
+    if os.apex_sigs.keys().ne(ns.apex_sigs.keys()) {
+        return Err(ChangedError::Apex {
+            what: "set of signed apex RRsets",
+        });
+    }
+    for (t, s) in &ns.apex_sigs {
+        if *t == rtype::SOA || os.apex_sigs.get(t) != Some(s) {
+            let rd = match *t {
+                rtype::SOA => vec![nz.soa.to_rdata()],
+                rtype::NS => nz.apex_ns.iter().map(|n| n.wire().to_vec()).collect(),
+                rtype::DNSKEY => ns.dnskeys.clone(),
+                _ => vec![ns.nsec3param.to_rdata()],
+            };
+            report.rrsigs_checked += sigs.check(
+                origin,
+                *t,
+                nz.ttl.apex(*t),
+                &rd,
+                s.iter().map(Vec::as_slice),
+            )?;
+        }
+    }
+    for d in os.ds_sigs.diff(&ns.ds_sigs) {
+        let (n, s) = match d {
+            DiffItem::Update { new: (n, s), .. } => (n, s),
+            DiffItem::Add(n, _) | DiffItem::Remove(n, _) => {
+                return Err(ChangedError::DsSignature { name: n.clone() });
+            }
+        };
+        let ds = nz
+            .content
+            .delegations
+            .get(n)
+            .map(|d| &d.ds)
+            .filter(|ds| !ds.is_empty())
+            .ok_or_else(|| ChangedError::DsSignature { name: n.clone() })?;
+        let rd: Vec<Vec<u8>> = ds.iter().map(|d| d.to_rdata()).collect();
+        report.delegations += 1;
+        report.rrsigs_checked +=
+            sigs.check(n, rtype::DS, nz.ttl.ds, &rd, s.iter().map(Vec::as_slice))?;
+    }
+    let p = &ns.nsec3param;
+    for d in os.nsec3.diff(&ns.nsec3) {
+        let (h, was, r) = match d {
+            DiffItem::Update {
+                old: (_, was),
+                new: (h, r),
+            } => (h, was, r),
+            DiffItem::Add(h, _) | DiffItem::Remove(h, _) => {
+                return Err(ChangedError::Nsec3Chain {
+                    owner: nsec3_owner(h, origin),
+                });
+            }
+        };
+        let owner = nsec3_owner(h, origin);
+        if r.next() != was.next() || r.flags() != was.flags() || r.types() != was.types() {
+            return Err(ChangedError::Nsec3Chain { owner });
+        }
+        report.nsec3_checked += 1;
+        let rd = vec![nsec3_rdata(p, r)];
+        report.rrsigs_checked += sigs.check(&owner, rtype::NSEC3, nz.ttl.nsec3, &rd, r.sigs())?;
+    }
+    Ok(report)
+}
+
 /// RRSIG checks against one DNSKEY RRset at one time.
 struct Signatures {
     /// The zone keys (RFC 4035 §5.3.1: Zone Key flag set), decoded under

@@ -51,7 +51,7 @@ use crate::rr::{Record, rtype, type_name};
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
-pub use changed::{ChangedError, ChangedReport, verify_changed};
+pub use changed::{ChangedError, ChangedReport, verify_changed, verify_refreshed};
 
 /// What the caller knows that the records do not say.
 #[derive(Debug, Clone, PartialEq)]

@@ -34,6 +34,8 @@ use tldns_base::rr::{Ds, Record, Soa, rtype};
 /// update did not touch, so a new version costs what changed, not the
 /// zone's size, and two versions compare by walking only what differs.
 pub type Map<K, V> = imbl::OrdMap<K, V>;
+/// One difference between two [`Map`]s (`Map::diff`).
+pub use imbl::ordmap::DiffItem;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::Arc;
 
