@@ -325,6 +325,24 @@ pub enum KeyScheme {
     Csk,
 }
 
+/// `[dnssec] cds-cdnskey`: when the zone publishes CDS and CDNSKEY
+/// (RFC 7344, RFC 8078) for a parent that reads them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum CdsPublish {
+    /// Never (the default: Exhibit A does not name these types).
+    #[default]
+    None,
+    /// While a KSK, CSK or algorithm roll waits for the parent to serve
+    /// the new DS: the DS RRset the parent should hold then (old and new),
+    /// as `<state-dir>/<zone>.ds` says. The old DS's removal is asked for
+    /// by the DS file and the hook only.
+    Rollover,
+    /// Always the DS RRset the parent should hold, so a parent that scans
+    /// for CDS also learns of removals.
+    Always,
+}
+
 /// `[dnssec]`: signing of each version (keys, NSEC3, RRSIG timing).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
@@ -425,6 +443,10 @@ pub struct DnssecConfig {
     /// version ([`crate::pipeline::refresh`]). Default 1 hour; "0": only
     /// the full builds refresh.
     pub refresh_interval: Option<Secs>,
+    /// `cds-cdnskey`: `none` (default), `rollover` or `always`
+    /// ([`CdsPublish`]). Anything but `none` needs CDS and CDNSKEY in
+    /// `[policy] allowed-extra-types`: Exhibit A does not name them.
+    pub cds_cdnskey: CdsPublish,
 }
 
 impl Default for DnssecConfig {
@@ -457,6 +479,7 @@ impl Default for DnssecConfig {
             parent_check_interval: None,
             ds_hook: None,
             refresh_interval: None,
+            cds_cdnskey: CdsPublish::None,
         }
     }
 }
@@ -807,6 +830,20 @@ impl Config {
         for t in &zone.policy.allowed_extra_types {
             if tldns_base::rr::type_from_str(t).is_none() {
                 return Err(invalid("allowed-extra-types", format!("unknown type {t}")));
+            }
+        }
+        if zone.dnssec.cds_cdnskey != CdsPublish::None {
+            let listed = |t: &str| {
+                zone.policy
+                    .allowed_extra_types
+                    .iter()
+                    .any(|x| x.eq_ignore_ascii_case(t))
+            };
+            if !(listed("CDS") && listed("CDNSKEY")) {
+                return Err(invalid(
+                    "cds-cdnskey",
+                    "Exhibit A §1 of the registry agreement names RRSIG, DNSKEY, NSEC and NSEC3, not CDS and CDNSKEY: list them in [policy] allowed-extra-types (RSEP approval) to publish them".into(),
+                ));
             }
         }
         Ok(Config {

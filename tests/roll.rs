@@ -707,7 +707,8 @@ impl Drop for Root {
 /// `<state-dir>/mobile.ds` says into the root zone; tldns sees the new DS
 /// at the parent, retires the old KSK after the DS TTL, and asks for the
 /// old DS's removal. Twice a second throughout, unbound answers with AD:
-/// no SERVFAIL over the whole roll.
+/// no SERVFAIL over the whole roll. With `cds-cdnskey = "rollover"` the
+/// zone serves CDS for both KSKs while it waits (validated), none after.
 #[test]
 fn unbound_validates_through_the_root_during_a_ksk_roll() {
     use common::unbound::Unbound;
@@ -730,7 +731,12 @@ fn unbound_validates_through_the_root_during_a_ksk_roll() {
                 "[dnssec]\nparent-servers = [\"127.0.0.1:{root_port}\"]\nparent-check-interval = \"1s\"\n"
             ),
         )
-        .replace("parent-ds-ttl = \"1d\"", "parent-ds-ttl = \"2s\"");
+        .replace("parent-ds-ttl = \"1d\"", "parent-ds-ttl = \"2s\"")
+        .replace("[dnssec]\n", "[dnssec]\ncds-cdnskey = \"rollover\"\n")
+        .replace(
+            "allowed-extra-types = []",
+            "allowed-extra-types = [\"CDS\", \"CDNSKEY\"]",
+        );
     let text = seconds_scale(&text);
     std::fs::write(&cfg, text).unwrap();
     let c = cfg.to_str().unwrap();
@@ -769,6 +775,7 @@ fn unbound_validates_through_the_root_during_a_ksk_roll() {
     let mut parent_has = first_ds.clone();
     let (mut asked, mut servfail, mut i) = (0, 0, 0);
     let mut two_ksks = false;
+    let mut max_cds = 0;
     let mut done_at: Option<Instant> = None;
     let end = Instant::now() + Duration::from_secs(60);
     while Instant::now() < end && done_at.is_none_or(|t| t.elapsed() < Duration::from_secs(5)) {
@@ -779,6 +786,22 @@ fn unbound_validates_through_the_root_during_a_ksk_roll() {
         }
         let now = ksks();
         two_ksks |= now.len() == 2;
+        // While the roll waits for the parent: CDS for both KSKs, served
+        // and validated through the root.
+        if max_cds < 2 {
+            let cds = common::section(&common::dig(port, &["mobile", "CDS"]), "ANSWER")
+                .into_iter()
+                .filter(|r| r.1 == "CDS")
+                .count();
+            if cds == 2 {
+                let out = u.ask("mobile", "CDS");
+                assert!(
+                    flags(&out).contains(&"ad".to_string()),
+                    "CDS not validated:\n{out}"
+                );
+            }
+            max_cds = max_cds.max(cds);
+        }
         if done_at.is_none()
             && two_ksks
             && now.len() == 1
@@ -798,6 +821,12 @@ fn unbound_validates_through_the_root_during_a_ksk_roll() {
     );
     assert!(done_at.is_some(), "the roll did not finish:\n{}", s.log());
     assert_eq!(servfail, 0, "{}\n{}", u.log(), s.log());
+    assert_eq!(max_cds, 2, "CDS for both KSKs while waiting:\n{}", s.log());
+    let cds_after = common::section(&common::dig(port, &["mobile", "CDS"]), "ANSWER");
+    assert!(
+        cds_after.iter().all(|r| r.1 != "CDS"),
+        "no CDS after the roll: {cds_after:?}"
+    );
     assert!(
         s.log().contains("the new DS is at the parent"),
         "{}",
@@ -1159,4 +1188,150 @@ async fn an_emergency_roll_switches_to_the_standby_if_the_parent_has_its_ds() {
     let b = p.build_on(Some(first.zone.clone())).await.unwrap();
     let (sep, _, dnskey) = apex_keys(&b.zone);
     assert_eq!((sep, dnskey), (vec![sb], vec![sb]));
+}
+
+/// CDS and CDNSKEY (RFC 7344) with `cds-cdnskey = "rollover"`: refused in
+/// the configuration unless `allowed-extra-types` lists them (Exhibit A
+/// does not name them); none published outside a roll; while a KSK roll
+/// waits for the parent, the DS RRset the parent should hold (old and new
+/// KSK), signed by the KSKs, in the apex NSEC3 bitmap, and verified; gone
+/// once the new DS is seen. A CDS that names no key is refused by the
+/// verifier.
+#[tokio::test]
+async fn cds_and_cdnskey_are_published_while_a_ksk_roll_waits_for_the_parent() {
+    use tldns::dnssec::roll::{ds_seen, start_ksk_roll};
+    let dir = TempDir::new("roll-cds");
+    let cfg = write_config(dir.path(), free_port(), true, "");
+    let base = std::fs::read_to_string(&cfg).unwrap();
+    let cds = base.replace("[dnssec]\n", "[dnssec]\ncds-cdnskey = \"rollover\"\n");
+    std::fs::write(&cfg, &cds).unwrap();
+    let e = Config::load(&cfg).unwrap_err().to_string();
+    assert!(
+        e.contains("cds-cdnskey") && e.contains("allowed-extra-types"),
+        "{e}"
+    );
+    assert!(e.contains(":") && e.contains("mobile.toml"), "{e}");
+    let text = cds.replace(
+        "allowed-extra-types = []",
+        "allowed-extra-types = [\"CDS\", \"CDNSKEY\"]",
+    );
+    std::fs::write(&cfg, &text).unwrap();
+    let config = Config::load(&cfg).unwrap();
+    let db = format!("sqlite://{}", dir.path().join("srs.sqlite").display());
+    let srs = Srs::connect(&db).await.unwrap();
+    srs.init().await.unwrap();
+    tldns::srs::seed(&srs, &config.origin, &config.apex_ns, 20, 1, false)
+        .await
+        .unwrap();
+    let mut p = Pipeline::new(config, srs).await.unwrap();
+    // The real time: the external verifiers check validity against it.
+    let t0 = tldns::time::unix_now();
+    p.set_clock(Some(t0));
+    let first = p.build().await.unwrap();
+    p.commit(&first).unwrap();
+    let sec = |z: &SignedZone| z.dnssec.clone().unwrap();
+    assert!(sec(&first.zone).cds.is_empty() && sec(&first.zone).cdnskey.is_empty());
+    assert!(p.keys_match(&first.zone));
+
+    let store = tldns::dnssec::keys::DirKeystore::of(&p.config);
+    let keys = tldns::pipeline::load_keys(&p.config).unwrap();
+    let new = start_ksk_roll(&store, &p.config, &keys, t0 + MINUTE, true)
+        .unwrap()
+        .unwrap();
+    p.reload_keys().unwrap();
+    p.set_clock(Some(t0 + MINUTE));
+    assert!(!p.keys_match(&first.zone), "the CDS RRset is due");
+    let b = p.build_on(Some(first.zone.clone())).await.unwrap();
+    p.commit_after(&b, Some(&first.zone)).unwrap();
+    let s = sec(&b.zone);
+    let keys = tldns::pipeline::load_keys(&p.config).unwrap();
+    let mut want_cds: Vec<Vec<u8>> = keys
+        .iter()
+        .filter(|k| k.is_sep())
+        .map(|k| k.ds(2).unwrap().to_rdata())
+        .collect();
+    want_cds.sort();
+    assert_eq!(s.cds, want_cds, "old and new KSK");
+    assert_eq!(s.cdnskey.len(), 2);
+    assert!(s.cdnskey.iter().all(|k| s.dnskeys.contains(k)));
+    let ksks: Vec<u16> = keys
+        .iter()
+        .filter(|k| k.is_sep())
+        .map(|k| k.key_tag)
+        .collect();
+    for t in [rtype::CDS, rtype::CDNSKEY] {
+        let mut by: Vec<u16> = s.apex_sigs[&t]
+            .iter()
+            .map(|r| RrsigFields::parse(r).unwrap().key_tag)
+            .collect();
+        by.sort_unstable();
+        let mut k = ksks.clone();
+        k.sort_unstable();
+        assert_eq!(by, k, "signed by the KSKs");
+    }
+    let records = b.zone.records();
+    let apex_hash = tldns::dnssec::nsec3_hash_text("mobile.", "", 0).unwrap();
+    let apex_n3 = records
+        .iter()
+        .find(|r| {
+            r.rtype == rtype::NSEC3
+                && r.owner
+                    .to_string()
+                    .to_ascii_lowercase()
+                    .starts_with(&apex_hash.to_ascii_lowercase())
+        })
+        .expect("the apex NSEC3");
+    let text = apex_n3.to_text(' ');
+    assert!(text.contains("CDS") && text.contains("CDNSKEY"), "{text}");
+    assert!(p.keys_match(&b.zone));
+
+    // The independent verifiers agree (CDS and CDNSKEY in the file).
+    if common::have_tool("ldns-verify-zone") && common::have_tool("dnssec-verify") {
+        let file = dir.path().join("cds.zone");
+        let text: String = records.iter().map(|r| r.to_text('\t') + "\n").collect();
+        assert!(text.contains("\tCDS\t") && text.contains("\tCDNSKEY\t"));
+        std::fs::write(&file, text).unwrap();
+        for (tool, args, ok) in [
+            ("ldns-verify-zone", vec![], "Zone is verified and complete"),
+            ("dnssec-verify", vec!["-o", "mobile."], "Zone fully signed"),
+        ] {
+            let out = std::process::Command::new(tool)
+                .args(args)
+                .arg(&file)
+                .output()
+                .unwrap();
+            let all = String::from_utf8_lossy(&out.stdout).to_string()
+                + &String::from_utf8_lossy(&out.stderr);
+            assert!(out.status.success() && all.contains(ok), "{tool}: {all}");
+        }
+    }
+
+    // The verifier refuses a CDS for a key the zone does not have.
+    let mut bad = records.clone();
+    let stray = bad.iter().position(|r| r.rtype == rtype::CDS).unwrap();
+    let mut rd = bad[stray].rdata.clone();
+    rd[0] ^= 0x55;
+    bad[stray].rdata = rd;
+    let opts = tldns::verify::VerifyOptions {
+        now: (t0 + MINUTE) as u32,
+        allowed_extra_types: vec![rtype::CDS, rtype::CDNSKEY],
+        ..Default::default()
+    };
+    tldns::verify::verify(&records, &p.config.origin, &opts).unwrap();
+    match tldns::verify::verify(&bad, &p.config.origin, &opts) {
+        Err(tldns::verify::VerifyError::CdsWithoutKey { .. }) => {}
+        other => panic!("a CDS naming no key: {:?}", other.map(|_| ())),
+    }
+
+    // The parent has the new DS: the CDS RRset goes.
+    let now = t0 + 2 * MINUTE;
+    ds_seen(&store, &p.config, &keys, new.key_tag, now)
+        .unwrap()
+        .unwrap();
+    p.reload_keys().unwrap();
+    p.set_clock(Some(now));
+    assert!(!p.keys_match(&b.zone));
+    let c = p.build_on(Some(b.zone.clone())).await.unwrap();
+    assert!(sec(&c.zone).cds.is_empty());
+    assert!(!sec(&c.zone).apex_sigs.contains_key(&rtype::CDS));
 }

@@ -50,7 +50,7 @@ pub fn nsec3_hash_text(
 /// Type bitmaps of the chain in a TLD zone (RFC 5155 §3.2.1: the types at
 /// the original owner name; RRSIG only where something there is signed).
 pub struct Bitmaps {
-    /// NS SOA RRSIG DNSKEY NSEC3PARAM.
+    /// NS SOA RRSIG DNSKEY NSEC3PARAM (and CDS CDNSKEY when published).
     pub apex: Vec<u8>,
     /// NS DS RRSIG: a secure delegation.
     pub secure: Vec<u8>,
@@ -61,14 +61,24 @@ pub struct Bitmaps {
 impl Bitmaps {
     /// The three bitmaps, encoded as RFC 4034 §4.1.2 windows.
     pub fn new() -> Bitmaps {
+        Bitmaps::with_cds(false)
+    }
+
+    /// The bitmaps of a zone that publishes CDS and CDNSKEY at its apex
+    /// (`cds`), or not.
+    pub fn with_cds(cds: bool) -> Bitmaps {
+        let mut apex = vec![
+            rtype::NS,
+            rtype::SOA,
+            rtype::RRSIG,
+            rtype::DNSKEY,
+            rtype::NSEC3PARAM,
+        ];
+        if cds {
+            apex.extend([rtype::CDS, rtype::CDNSKEY]);
+        }
         Bitmaps {
-            apex: bitmap_from_types(&[
-                rtype::NS,
-                rtype::SOA,
-                rtype::RRSIG,
-                rtype::DNSKEY,
-                rtype::NSEC3PARAM,
-            ]),
+            apex: bitmap_from_types(&apex),
             secure: bitmap_from_types(&[rtype::NS, rtype::DS, rtype::RRSIG]),
             insecure: bitmap_from_types(&[rtype::NS]),
         }

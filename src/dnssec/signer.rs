@@ -56,6 +56,11 @@ pub struct SignParams {
     pub refresh_secs: u32,
     /// Worker threads; 0 means one per core.
     pub threads: usize,
+    /// CDS RDATA to publish at the apex (RFC 7344), sorted; empty: none.
+    /// Set by the pipeline from `cds-cdnskey` and the roll's phase.
+    pub cds: Vec<Vec<u8>>,
+    /// CDNSKEY RDATA to publish with it, sorted.
+    pub cdnskey: Vec<Vec<u8>>,
 }
 
 impl SignParams {
@@ -71,6 +76,8 @@ impl SignParams {
             jitter_secs: cfg.jitter_secs(),
             refresh_secs: cfg.refresh_secs(),
             threads: 0,
+            cds: Vec::new(),
+            cdnskey: Vec::new(),
         }
     }
 
@@ -81,6 +88,23 @@ impl SignParams {
             iterations: self.nsec3_iterations,
             salt: self.nsec3_salt.clone(),
             opt_out: self.opt_out,
+        }
+    }
+
+    /// The apex RRsets that are signed: SOA, NS, DNSKEY, NSEC3PARAM, and
+    /// CDS and CDNSKEY when published.
+    fn apex_types(cds: bool) -> &'static [u16] {
+        if cds {
+            &[
+                rtype::SOA,
+                rtype::NS,
+                rtype::DNSKEY,
+                rtype::NSEC3PARAM,
+                rtype::CDS,
+                rtype::CDNSKEY,
+            ]
+        } else {
+            &[rtype::SOA, rtype::NS, rtype::DNSKEY, rtype::NSEC3PARAM]
         }
     }
 
@@ -492,31 +516,43 @@ fn par_map<T: Sync, R: Send>(
     Ok(out)
 }
 
-fn apex_rdatas(
-    zone: &Zone,
-    rt: u16,
-    dnssec_param: &Nsec3Param,
-    dnskeys: &[Vec<u8>],
-) -> (u32, Vec<Vec<u8>>) {
+/// The apex RRsets besides the SOA and NS that a version holds.
+struct ApexSets<'a> {
+    param: &'a Nsec3Param,
+    dnskeys: &'a [Vec<u8>],
+    cds: &'a [Vec<u8>],
+    cdnskey: &'a [Vec<u8>],
+}
+
+fn apex_rdatas(zone: &Zone, rt: u16, a: &ApexSets) -> (u32, Vec<Vec<u8>>) {
     let rdatas = match rt {
         rtype::SOA => vec![zone.soa.to_rdata()],
         rtype::NS => zone.apex_ns.iter().map(|n| n.wire().to_vec()).collect(),
-        rtype::NSEC3PARAM => vec![dnssec_param.to_rdata()],
-        _ => dnskeys.to_vec(),
+        rtype::NSEC3PARAM => vec![a.param.to_rdata()],
+        rtype::CDS => a.cds.to_vec(),
+        rtype::CDNSKEY => a.cdnskey.to_vec(),
+        _ => a.dnskeys.to_vec(),
     };
     (zone.ttl.apex(rt), rdatas)
+}
+
+/// Whether the key-signing keys sign apex RRset `rt`: the DNSKEY RRset,
+/// and CDS and CDNSKEY, which must be signed by a key the parent's DS
+/// names (RFC 7344 §4.1).
+fn by_ksk(rt: u16) -> bool {
+    matches!(rt, rtype::DNSKEY | rtype::CDS | rtype::CDNSKEY)
 }
 
 fn sign_apex(
     zone: &Zone,
     rt: u16,
-    param: &Nsec3Param,
+    a: &ApexSets,
     s: &Signers,
     clock: &Clock,
 ) -> Result<Vec<Vec<u8>>, SignError> {
-    let (ttl, rd) = apex_rdatas(zone, rt, param, &s.dnskeys);
+    let (ttl, rd) = apex_rdatas(zone, rt, a);
     let refs: Vec<&[u8]> = rd.iter().map(|r| r.as_slice()).collect();
-    let keys = if rt == rtype::DNSKEY { &s.ksk } else { &s.zsk };
+    let keys = if by_ksk(rt) { &s.ksk } else { &s.zsk };
     sign_set(keys, &zone.origin, rt, ttl, &refs, clock)
 }
 
@@ -675,27 +711,19 @@ impl<'p> Reuse<'p> {
 
     /// The previous signatures over the apex RRset `rt`, if it is unchanged.
     /// The SOA never is (its serial moves with every version).
-    fn apex(
-        &self,
-        zone: &Zone,
-        rt: u16,
-        param: &Nsec3Param,
-        dnskeys: &[Vec<u8>],
-    ) -> Option<Vec<Vec<u8>>> {
+    fn apex(&self, zone: &Zone, rt: u16, a: &ApexSets) -> Option<Vec<Vec<u8>>> {
         let (p, d) = (&self.prev.zone, self.dnssec);
         let same = p.ttl.apex(rt) == zone.ttl.apex(rt)
             && match rt {
                 rtype::NS => p.apex_ns == zone.apex_ns,
-                rtype::DNSKEY => d.dnskeys == dnskeys,
-                rtype::NSEC3PARAM => d.nsec3param == *param,
+                rtype::DNSKEY => d.dnskeys == a.dnskeys,
+                rtype::NSEC3PARAM => d.nsec3param == *a.param,
+                rtype::CDS => d.cds == a.cds,
+                rtype::CDNSKEY => d.cdnskey == a.cdnskey,
                 _ => false,
             };
         let sigs = d.apex_sigs.get(&rt).filter(|_| same)?;
-        let want = if rt == rtype::DNSKEY {
-            &self.ksk
-        } else {
-            &self.zsk
-        };
+        let want = if by_ksk(rt) { &self.ksk } else { &self.zsk };
         self.keep(&mut sigs.iter().map(Vec::as_slice), want)
             .then(|| sigs.clone())
     }
@@ -723,7 +751,7 @@ pub fn sign_dnssec_reusing(
     let clock = Clock::new(params, now).spread(reuse.is_none());
     let threads = params.threads();
     let param = param0;
-    let bm = Bitmaps::new();
+    let bm = Bitmaps::with_cds(!params.cds.is_empty());
 
     // RFC 5155 §7.1: the names the chain holds, with their type bitmaps.
     let ents = empty_non_terminals(zone, params.opt_out, &bm);
@@ -800,20 +828,26 @@ pub fn sign_dnssec_reusing(
         .collect();
 
     let mut apex_sigs = BTreeMap::new();
-    for rt in [rtype::SOA, rtype::NS, rtype::DNSKEY, rtype::NSEC3PARAM] {
-        let kept = reuse
-            .as_ref()
-            .and_then(|r| r.apex(zone, rt, &param, &s.dnskeys));
+    let sets = ApexSets {
+        param: &param,
+        dnskeys: &s.dnskeys,
+        cds: &params.cds,
+        cdnskey: &params.cdnskey,
+    };
+    for &rt in SignParams::apex_types(!params.cds.is_empty()) {
+        let kept = reuse.as_ref().and_then(|r| r.apex(zone, rt, &sets));
         stats.count(kept.is_some());
         let sigs = match kept {
             Some(k) => k,
-            None => sign_apex(zone, rt, &param, &s, &clock)?,
+            None => sign_apex(zone, rt, &sets, &s, &clock)?,
         };
         apex_sigs.insert(rt, sigs);
     }
     Ok((
         Dnssec {
             dnskeys: s.dnskeys,
+            cds: params.cds.clone(),
+            cdnskey: params.cdnskey.clone(),
             nsec3param: param,
             apex_sigs,
             ds_sigs: ds_sigs.into_iter().collect(),
@@ -887,13 +921,13 @@ pub fn update_delegations(
         return Err(SignError::KeySetChanged);
     }
     let param = params.nsec3param();
-    if param != signed.nsec3param {
+    if param != signed.nsec3param || params.cds != signed.cds || params.cdnskey != signed.cdnskey {
         return Err(SignError::ParamsChanged);
     }
     // What changed is signed as a first signing is: at a place of its own
     // in the refresh cycle.
     let clock = Clock::new(params, now).spread(true);
-    let bm = Bitmaps::new();
+    let bm = Bitmaps::with_cds(!signed.cds.is_empty());
     let o = &zone.origin;
     let mut stats = UpdateStats::default();
 
@@ -990,9 +1024,15 @@ pub fn update_delegations(
             }
         }
     }
+    let sets = ApexSets {
+        param: &param,
+        dnskeys: &s.dnskeys,
+        cds: &params.cds,
+        cdnskey: &params.cdnskey,
+    };
     signed
         .apex_sigs
-        .insert(rtype::SOA, sign_apex(zone, rtype::SOA, &param, &s, &clock)?);
+        .insert(rtype::SOA, sign_apex(zone, rtype::SOA, &sets, &s, &clock)?);
     Ok(stats)
 }
 
@@ -1009,7 +1049,7 @@ pub fn refresh(
 ) -> Result<RefreshStats, SignError> {
     let s = signers(&zone.origin, keys, now)?;
     let param = params.nsec3param();
-    if param != signed.nsec3param {
+    if param != signed.nsec3param || params.cds != signed.cds || params.cdnskey != signed.cdnskey {
         return Err(SignError::ParamsChanged);
     }
     let clock = Clock::new(params, now);
@@ -1024,12 +1064,15 @@ pub fn refresh(
         signed.apex_sigs.remove(&rtype::DNSKEY);
         stats.dnskeys_changed = true;
     }
-    for rt in [rtype::SOA, rtype::NS, rtype::DNSKEY, rtype::NSEC3PARAM] {
-        let want = if rt == rtype::DNSKEY {
-            &ksk_tags
-        } else {
-            &zsk_tags
-        };
+    let dnskeys = signed.dnskeys.clone();
+    let sets = ApexSets {
+        param: &param,
+        dnskeys: &dnskeys,
+        cds: &params.cds,
+        cdnskey: &params.cdnskey,
+    };
+    for &rt in SignParams::apex_types(!params.cds.is_empty()) {
+        let want = if by_ksk(rt) { &ksk_tags } else { &zsk_tags };
         if signed
             .apex_sigs
             .get(&rt)
@@ -1037,7 +1080,7 @@ pub fn refresh(
         {
             signed
                 .apex_sigs
-                .insert(rt, sign_apex(zone, rt, &param, &s, &clock)?);
+                .insert(rt, sign_apex(zone, rt, &sets, &s, &clock)?);
             stats.rrsets_signed += 1;
         }
     }

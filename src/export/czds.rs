@@ -342,6 +342,11 @@ fn owner_lines(
                     line(t.dnskey, rtype::DNSKEY, k);
                 }
                 line(t.nsec3, rtype::NSEC3PARAM, &sec.nsec3param.to_rdata());
+                for (ty, set) in [(rtype::CDS, &sec.cds), (rtype::CDNSKEY, &sec.cdnskey)] {
+                    for rd in set {
+                        line(t.dnskey, ty, rd);
+                    }
+                }
                 for (ty, sigs) in &sec.apex_sigs {
                     let ttl = t.apex(*ty);
                     for s in sigs {
@@ -543,6 +548,8 @@ pub(crate) mod tests {
                     [&[1u8, 1, 3, 13][..], b"KeyBytesWithUpperCase-A"].concat(),
                     [&[1u8, 0, 3, 13][..], b"OtherKeyBytes"].concat(),
                 ],
+                cds: Vec::new(),
+                cdnskey: Vec::new(),
                 nsec3param: Nsec3Param {
                     iterations: 0,
                     salt: vec![],

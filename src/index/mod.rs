@@ -129,6 +129,10 @@ pub struct Apex {
     /// The NSEC3PARAM record with its RRSIG (RFC 5155 §4); empty in an
     /// unsigned zone.
     pub nsec3param: Frag,
+    /// The CDS RRset with its RRSIGs (RFC 7344); empty when not published.
+    pub cds: Frag,
+    /// The CDNSKEY RRset with its RRSIGs; empty when not published.
+    pub cdnskey: Frag,
 }
 
 /// One record of the NSEC3 chain: its owner hash and the model's record
@@ -612,6 +616,14 @@ fn apex(sz: &SignedZone) -> Apex {
                     Some(0),
                 )
             })
+            .unwrap_or_default(),
+        cds: sec
+            .filter(|s| !s.cds.is_empty())
+            .map(|s| apex_frag(rtype::CDS, ttl.dnskey, &s.cds, Some(0)))
+            .unwrap_or_default(),
+        cdnskey: sec
+            .filter(|s| !s.cdnskey.is_empty())
+            .map(|s| apex_frag(rtype::CDNSKEY, ttl.dnskey, &s.cdnskey, Some(0)))
             .unwrap_or_default(),
     }
 }

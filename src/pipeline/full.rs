@@ -5,7 +5,7 @@
 //! [`super::incremental`] edits versions between.
 
 use super::{BuildError, Built, Pipeline, Timings, fault};
-use crate::dnssec::signer::{SignParams, sign_dnssec_reusing};
+use crate::dnssec::signer::sign_dnssec_reusing;
 use crate::policy;
 use crate::serial::next_serial;
 use crate::verify::verify;
@@ -42,7 +42,7 @@ impl Pipeline {
         let now = self.now();
         let signed = if dcfg.enabled {
             let keys = self.keys.clone();
-            let params = SignParams::from_config(dcfg, &self.config.nsec3_salt);
+            let params = self.sign_params(now);
             let (dnssec, stats) = tokio::task::spawn_blocking(move || {
                 sign_dnssec_reusing(&zone, &keys, &params, now as u32, previous.as_deref()).map(
                     |(d, stats)| {

@@ -34,7 +34,7 @@
 //! replay (nothing applied twice), with a serial above the stored one.
 
 use super::{Built, Pipeline, Timings, fault};
-use crate::dnssec::signer::{SignError, SignParams, UpdateStats, update_delegations};
+use crate::dnssec::signer::{SignError, UpdateStats, update_delegations};
 use crate::name::Name;
 use crate::policy::{self, PolicyError};
 use crate::serial::next_serial;
@@ -232,8 +232,7 @@ pub async fn apply_changes(
     // with the next batch (state, not deltas), so only this far is claimed.
     let journal_seq = last.seq;
     let now = pipeline.now();
-    let dcfg = &pipeline.config.zone.dnssec;
-    let params = SignParams::from_config(dcfg, &pipeline.config.nsec3_salt);
+    let params = pipeline.sign_params(now);
 
     // The tracked hosts are a function of the content, so the same serial
     // at the same journal position is the same version.

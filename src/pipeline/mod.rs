@@ -757,10 +757,66 @@ impl Pipeline {
     }
 
     /// Whether `zone` is signed as the keys say it should be now
-    /// ([`crate::dnssec::keys_current`]); always true when signing is off.
+    /// ([`crate::dnssec::keys_current`]) and publishes the CDS and CDNSKEY
+    /// RRsets it should ([`Pipeline::cds`]); always true when signing is off.
     pub fn keys_match(&self, zone: &SignedZone) -> bool {
+        let now = self.now();
         !self.config.zone.dnssec.enabled
-            || crate::dnssec::keys_current(zone, &self.keys, self.now() as u32)
+            || (crate::dnssec::keys_current(zone, &self.keys, now as u32)
+                && zone
+                    .dnssec
+                    .as_ref()
+                    .is_none_or(|d| (d.cds.clone(), d.cdnskey.clone()) == self.cds(now)))
+    }
+
+    /// The signing parameters of a version made at `now`: the
+    /// configuration's, with the CDS and CDNSKEY RRsets to publish.
+    pub(crate) fn sign_params(&self, now: u64) -> crate::dnssec::SignParams {
+        let mut p = crate::dnssec::SignParams::from_config(
+            &self.config.zone.dnssec,
+            &self.config.nsec3_salt,
+        );
+        (p.cds, p.cdnskey) = self.cds(now);
+        p
+    }
+
+    /// The CDS (SHA-256) and CDNSKEY RDATA the zone publishes at `now`
+    /// (RFC 7344, `cds-cdnskey`): the DS RRset the parent should hold
+    /// ([`crate::dnssec::roll::parent_should_hold`], what
+    /// `<state-dir>/<zone>.ds` says), always, or while a KSK, CSK or
+    /// algorithm roll waits for the parent's new DS; none otherwise. Sorted.
+    pub fn cds(&self, now: u64) -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
+        use crate::config::CdsPublish;
+        use crate::dnssec::roll;
+        let d = &self.config.zone.dnssec;
+        let p = roll::RollPolicy::from_config(&self.config);
+        let on = d.enabled
+            && match d.cds_cdnskey {
+                CdsPublish::None => false,
+                CdsPublish::Always => true,
+                CdsPublish::Rollover => {
+                    matches!(
+                        roll::ksk_phase(&self.keys, &p, now),
+                        Some(roll::KskPhase::AwaitingDs { .. })
+                    ) || roll::alg_phase(&self.keys, &p, now)
+                        .is_some_and(|a| a.awaiting_ds().is_some())
+                }
+            };
+        if !on {
+            return (Vec::new(), Vec::new());
+        }
+        let keys = roll::parent_should_hold(&self.keys, &p, now);
+        let mut cds: Vec<Vec<u8>> = keys
+            .iter()
+            .filter_map(|k| k.ds(2).ok())
+            .map(|ds| ds.to_rdata())
+            .collect();
+        let mut cdnskey: Vec<Vec<u8>> = keys.iter().map(|k| k.dnskey_rdata()).collect();
+        cds.sort();
+        cds.dedup();
+        cdnskey.sort();
+        cdnskey.dedup();
+        (cds, cdnskey)
     }
 
     /// Whether the SRS moved since the last published version.

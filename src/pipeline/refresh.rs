@@ -16,7 +16,7 @@
 
 use super::incremental::{self, Applied};
 use super::{BuildError, Built, Pipeline, Timings};
-use crate::dnssec::signer::{SignParams, UpdateStats, refresh};
+use crate::dnssec::signer::{UpdateStats, refresh};
 use crate::policy::Report;
 use crate::rr::rtype;
 use crate::serial::next_serial;
@@ -47,7 +47,7 @@ impl Pipeline {
         }
         let t0 = Instant::now();
         let now = self.now();
-        let params = SignParams::from_config(d, &self.config.nsec3_salt);
+        let params = self.sign_params(now);
         let mut zone = current.zone.clone();
         zone.soa.serial = next_serial(self.last_serial, self.config.zone.serial.scheme, now);
         let mut sec = sec.clone();

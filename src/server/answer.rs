@@ -579,6 +579,8 @@ fn apex(ix: &Index, qtype: u16, r: &mut Resp<'_>) -> (u16, Kind) {
         }
         rtype::DNSKEY if !a.dnskey.is_empty() => &a.dnskey,
         rtype::NSEC3PARAM if !a.nsec3param.is_empty() => &a.nsec3param,
+        rtype::CDS if !a.cds.is_empty() => &a.cds,
+        rtype::CDNSKEY if !a.cdnskey.is_empty() => &a.cdnskey,
         _ => return nodata_apex(ix, r),
     };
     // RFC 8482 §4.2: ANY gets one RRset, the SOA.

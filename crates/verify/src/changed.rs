@@ -314,9 +314,13 @@ pub fn verify_changed(
     // The keys first: a key tag two DNSKEYs share is named as such, not
     // as a changed RRset.
     let sigs = Signatures::new(&ns.dnskeys, origin, opts)?;
-    if os.dnskeys != ns.dnskeys || os.nsec3param != ns.nsec3param {
+    if os.dnskeys != ns.dnskeys
+        || os.nsec3param != ns.nsec3param
+        || os.cds != ns.cds
+        || os.cdnskey != ns.cdnskey
+    {
         return Err(ChangedError::Apex {
-            what: "DNSKEY or NSEC3PARAM RRset",
+            what: "DNSKEY, NSEC3PARAM, CDS or CDNSKEY RRset",
         });
     }
     if let Some(anchors) = &opts.trust_anchors {
@@ -342,6 +346,8 @@ pub fn verify_changed(
                 rtype::SOA => vec![nz.soa.to_rdata()],
                 rtype::NS => nz.apex_ns.iter().map(|n| n.wire().to_vec()).collect(),
                 rtype::DNSKEY => ns.dnskeys.clone(),
+                rtype::CDS => ns.cds.clone(),
+                rtype::CDNSKEY => ns.cdnskey.clone(),
                 _ => vec![ns.nsec3param.to_rdata()],
             };
             report.rrsigs_checked += sigs.check(
@@ -493,9 +499,13 @@ pub fn verify_refreshed(
         });
     };
     let sigs = Signatures::new(&ns.dnskeys, origin, opts)?;
-    if os.dnskeys != ns.dnskeys || os.nsec3param != ns.nsec3param {
+    if os.dnskeys != ns.dnskeys
+        || os.nsec3param != ns.nsec3param
+        || os.cds != ns.cds
+        || os.cdnskey != ns.cdnskey
+    {
         return Err(ChangedError::Apex {
-            what: "DNSKEY or NSEC3PARAM RRset",
+            what: "DNSKEY, NSEC3PARAM, CDS or CDNSKEY RRset",
         });
     }
     if let Some(anchors) = &opts.trust_anchors {
@@ -524,6 +534,8 @@ pub fn verify_refreshed(
                 rtype::SOA => vec![nz.soa.to_rdata()],
                 rtype::NS => nz.apex_ns.iter().map(|n| n.wire().to_vec()).collect(),
                 rtype::DNSKEY => ns.dnskeys.clone(),
+                rtype::CDS => ns.cds.clone(),
+                rtype::CDNSKEY => ns.cdnskey.clone(),
                 _ => vec![ns.nsec3param.to_rdata()],
             };
             report.rrsigs_checked += sigs.check(

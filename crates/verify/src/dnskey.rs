@@ -121,6 +121,46 @@ pub(super) fn check(z: &Index<'_>, set: &Rrset) -> Result<Vec<ZoneKey>, VerifyEr
     Ok(keys)
 }
 
+/// CDS and CDNSKEY at the apex (RFC 7344 §4.1, RFC 8078): what the
+/// parent would install as the zone's DS RRset. Each CDS must be the digest
+/// of a zone key of the DNSKEY RRset and each CDNSKEY one of its keys: a
+/// CDS naming no published key would have the parent break the chain of
+/// trust.
+pub(super) fn check_cds(z: &Index<'_>, origin: &Name, keys: &[ZoneKey]) -> Result<(), VerifyError> {
+    if let Some(set) = z.rrset(z.apex, crate::rr::rtype::CDS) {
+        for r in z.records_of(set) {
+            let ds = Ds::from_rdata(&r.rdata).map_err(|_| VerifyError::BadRdata {
+                owner: r.owner.clone(),
+                rtype: r.rtype,
+            })?;
+            let named = keys.iter().any(|k| {
+                k.is_zone_key()
+                    && k.tag == ds.key_tag
+                    && k.algorithm == ds.algorithm
+                    && ds_digest(origin.wire(), &k.rdata, ds.digest_type)
+                        .is_some_and(|d| d == ds.digest)
+            });
+            if !named {
+                return Err(VerifyError::CdsWithoutKey {
+                    rtype: r.rtype,
+                    key_tag: ds.key_tag,
+                });
+            }
+        }
+    }
+    if let Some(set) = z.rrset(z.apex, crate::rr::rtype::CDNSKEY) {
+        for r in z.records_of(set) {
+            if !keys.iter().any(|k| k.rdata == r.rdata) {
+                return Err(VerifyError::CdsWithoutKey {
+                    rtype: r.rtype,
+                    key_tag: key_tag(&r.rdata),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The keys of [`crate::VerifyOptions::unpublished_keys`], decoded: an
 /// algorithm roll's keys that sign while not in the DNSKEY RRset
 /// (`published`). Each must be a zone key of an algorithm no published

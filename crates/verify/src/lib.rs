@@ -339,6 +339,17 @@ pub enum VerifyError {
         /// What is wrong with it.
         problem: &'static str,
     },
+    /// A CDS or CDNSKEY that names no key of the DNSKEY RRset.
+    #[error(
+        "{} for key {key_tag}: no such key in the DNSKEY RRset; the parent would install a DS that breaks the chain of trust (RFC 7344 §4.1)",
+        type_name(*.rtype)
+    )]
+    CdsWithoutKey {
+        /// CDS or CDNSKEY.
+        rtype: u16,
+        /// The key tag it names.
+        key_tag: u16,
+    },
     /// No RRSIG over the DNSKEY RRset is by a SEP key.
     #[error("DNSKEY RRset not signed by a SEP key (RFC 6781 §3.1, Specification 6 §1.3)")]
     DnskeyNotSignedBySep,
@@ -655,6 +666,7 @@ pub fn verify(
         return Ok(report);
     };
     let keys = dnskey::check(&zone, apex_keys)?;
+    dnskey::check_cds(&zone, origin, &keys)?;
     report.keys = keys.len();
     let n3 = nsec3::check(&zone, threads)?;
     report.nsec3_records = n3.records;

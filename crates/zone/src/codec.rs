@@ -195,10 +195,21 @@ pub fn encode_zone(z: &SignedZone) -> Vec<u8> {
     match &z.dnssec {
         None => w.u8(0),
         Some(sec) => {
-            w.u8(1);
+            // 1: signed; 2: signed, with CDS and CDNSKEY after the DNSKEYs
+            // (a version without them is written as before).
+            let cds = !sec.cds.is_empty() || !sec.cdnskey.is_empty();
+            w.u8(if cds { 2 } else { 1 });
             w.len(sec.dnskeys.len());
             for k in &sec.dnskeys {
                 w.short(k);
+            }
+            if cds {
+                for set in [&sec.cds, &sec.cdnskey] {
+                    w.len(set.len());
+                    for rd in set {
+                        w.short(rd);
+                    }
+                }
             }
             let p = &sec.nsec3param;
             w.u16(p.iterations);
@@ -295,10 +306,19 @@ pub fn decode_zone(b: &[u8]) -> Result<SignedZone, CodecError> {
     }
     let dnssec = match r.u8("DNSSEC flag")? {
         0 => None,
-        1 => {
+        flag @ (1 | 2) => {
             let mut dnskeys = Vec::new();
             for _ in 0..r.count(2, "DNSKEY")? {
                 dnskeys.push(r.short("DNSKEY")?.to_vec());
+            }
+            let (mut cds, mut cdnskey) = (Vec::new(), Vec::new());
+            if flag == 2 {
+                for _ in 0..r.count(2, "CDS")? {
+                    cds.push(r.short("CDS")?.to_vec());
+                }
+                for _ in 0..r.count(2, "CDNSKEY")? {
+                    cdnskey.push(r.short("CDNSKEY")?.to_vec());
+                }
             }
             let iterations = r.u16("NSEC3PARAM iterations")?;
             let salt = r.short("NSEC3PARAM salt")?.to_vec();
@@ -335,6 +355,8 @@ pub fn decode_zone(b: &[u8]) -> Result<SignedZone, CodecError> {
             }
             Some(Dnssec {
                 dnskeys,
+                cds,
+                cdnskey,
                 nsec3param: Nsec3Param {
                     iterations,
                     salt,

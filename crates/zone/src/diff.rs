@@ -306,7 +306,7 @@ fn model_ttl(z: &SignedZone, r: &Record) -> Option<u32> {
         rtype::NS => ttl.ns,
         rtype::DS => ttl.ds,
         rtype::A | rtype::AAAA => ttl.glue,
-        rtype::DNSKEY => ttl.dnskey,
+        rtype::DNSKEY | rtype::CDS | rtype::CDNSKEY => ttl.dnskey,
         rtype::NSEC3 | rtype::NSEC3PARAM => ttl.nsec3,
         _ => return None,
     })
@@ -390,6 +390,8 @@ pub fn patch(base: &SignedZone, d: &Diff) -> Result<SignedZone, PatchError> {
     }
     if let (Some(sec), Some(new)) = (&mut out.dnssec, &part.dnssec) {
         sec.dnskeys = same_order(&sec.dnskeys, &new.dnskeys);
+        sec.cds = same_order(&sec.cds, &new.cds);
+        sec.cdnskey = same_order(&sec.cdnskey, &new.cdnskey);
         let old_apex = std::mem::take(&mut sec.apex_sigs);
         for (t, sigs) in &new.apex_sigs {
             let kept = old_apex

@@ -119,7 +119,7 @@ impl Ttls {
         match t {
             rtype::SOA => self.soa,
             rtype::NS => self.ns,
-            rtype::DNSKEY => self.dnskey,
+            rtype::DNSKEY | rtype::CDS | rtype::CDNSKEY => self.dnskey,
             _ => self.nsec3,
         }
     }
@@ -315,7 +315,13 @@ pub struct Dnssec {
     pub dnskeys: Vec<Vec<u8>>,
     /// The chain's hash parameters, published as the apex NSEC3PARAM.
     pub nsec3param: Nsec3Param,
-    /// RRSIG RDATA per apex RRset type (SOA, NS, DNSKEY, NSEC3PARAM).
+    /// CDS RDATA at the apex (RFC 7344 §3.1): the DS RRset the zone asks
+    /// its parent to hold; empty when not published.
+    pub cds: Vec<Vec<u8>>,
+    /// CDNSKEY RDATA at the apex (RFC 7344 §3.2), the same keys as `cds`.
+    pub cdnskey: Vec<Vec<u8>>,
+    /// RRSIG RDATA per apex RRset type (SOA, NS, DNSKEY, NSEC3PARAM, and
+    /// CDS and CDNSKEY when published).
     pub apex_sigs: BTreeMap<u16, Vec<Vec<u8>>>,
     /// RRSIG RDATA over each delegation's DS RRset.
     pub ds_sigs: Map<Name, Vec<Vec<u8>>>,
@@ -466,7 +472,7 @@ impl SignedZone {
         out
     }
 
-    /// DNSKEY, NSEC3PARAM and the RRSIGs at the apex.
+    /// DNSKEY, NSEC3PARAM, CDS and CDNSKEY, and the RRSIGs at the apex.
     pub fn apex_dnssec_records(&self, out: &mut Vec<Record>) {
         let Some(sec) = &self.dnssec else { return };
         let o = &self.zone.origin;
@@ -480,6 +486,11 @@ impl SignedZone {
             rtype::NSEC3PARAM,
             sec.nsec3param.to_rdata(),
         ));
+        for (ty, set) in [(rtype::CDS, &sec.cds), (rtype::CDNSKEY, &sec.cdnskey)] {
+            for rd in set {
+                out.push(Record::new(o.clone(), t.dnskey, ty, rd.clone()));
+            }
+        }
         for (ty, sigs) in &sec.apex_sigs {
             let ttl = t.apex(*ty);
             for s in sigs {

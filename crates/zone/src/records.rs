@@ -152,6 +152,7 @@ impl SignedZone {
         let mut soas = Vec::new();
         let mut apex_ns = Vec::new();
         let mut dnskeys = Vec::new();
+        let (mut cds, mut cdnskey) = (Vec::new(), Vec::new());
         let mut params = Vec::new();
         let mut apex_sigs: BTreeMap<u16, Vec<Vec<u8>>> = BTreeMap::new();
         let mut ns: BTreeMap<Name, Vec<Name>> = BTreeMap::new();
@@ -184,6 +185,16 @@ impl SignedZone {
                     Dnskey::from_rdata(&r.rdata).map_err(|_| rdata_err(r))?;
                     dnskeys.push(r.rdata.clone());
                 }
+                rtype::CDS if apex => {
+                    same_ttl(&mut ttl.dnskey, r)?;
+                    Ds::from_rdata(&r.rdata).map_err(|_| rdata_err(r))?;
+                    cds.push(r.rdata.clone());
+                }
+                rtype::CDNSKEY if apex => {
+                    same_ttl(&mut ttl.dnskey, r)?;
+                    Dnskey::from_rdata(&r.rdata).map_err(|_| rdata_err(r))?;
+                    cdnskey.push(r.rdata.clone());
+                }
                 rtype::NSEC3PARAM if apex => {
                     same_ttl(&mut ttl.nsec3, r)?;
                     let p = Nsec3param::from_rdata(&r.rdata).map_err(|_| rdata_err(r))?;
@@ -200,7 +211,12 @@ impl SignedZone {
                     let c = covered(r)?;
                     if !matches!(
                         c,
-                        rtype::SOA | rtype::NS | rtype::DNSKEY | rtype::NSEC3PARAM
+                        rtype::SOA
+                            | rtype::NS
+                            | rtype::DNSKEY
+                            | rtype::NSEC3PARAM
+                            | rtype::CDS
+                            | rtype::CDNSKEY
                     ) {
                         return Err(RecordsError::StraySig {
                             owner: r.owner.clone(),
@@ -333,8 +349,12 @@ impl SignedZone {
                     covered: "NSEC3".into(),
                 });
             }
+            cds.sort();
+            cdnskey.sort();
             Some(Dnssec {
                 dnskeys,
+                cds,
+                cdnskey,
                 nsec3param: param,
                 apex_sigs,
                 ds_sigs: ds_sigs.into_iter().collect(),

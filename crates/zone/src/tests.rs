@@ -96,6 +96,8 @@ fn signed(serial: u32, names: &[&str], mark: u8) -> SignedZone {
         },
         dnssec: Some(Dnssec {
             dnskeys: vec![vec![1, 1, 3, 13, 7, 7, 7], vec![1, 0, 3, 13, 8, 8, 8]],
+            cds: Vec::new(),
+            cdnskey: Vec::new(),
             nsec3param: Nsec3Param {
                 iterations: 0,
                 salt: vec![],
@@ -121,6 +123,14 @@ fn a_version_round_trips_through_its_octets() {
     let mut unsigned = z.clone();
     unsigned.dnssec = None;
     assert_eq!(decode_zone(&encode_zone(&unsigned)).unwrap(), unsigned);
+    // With CDS and CDNSKEY (written only then, so older files still read).
+    let mut cds = z.clone();
+    let sec = cds.dnssec.as_mut().unwrap();
+    sec.cds = vec![vec![0x12, 0x34, 13, 2, 9, 9]];
+    sec.cdnskey = vec![sec.dnskeys[0].clone()];
+    let b2 = encode_zone(&cds);
+    assert_ne!(b2.len(), b.len());
+    assert_eq!(decode_zone(&b2).unwrap(), cds);
 }
 
 #[test]

@@ -451,6 +451,8 @@ fn strip(d: &Dnssec) -> Dnssec {
     };
     Dnssec {
         dnskeys: d.dnskeys.clone(),
+        cds: d.cds.clone(),
+        cdnskey: d.cdnskey.clone(),
         nsec3param: d.nsec3param.clone(),
         apex_sigs: d.apex_sigs.iter().map(|(k, v)| (*k, s(v))).collect(),
         ds_sigs: d.ds_sigs.iter().map(|(k, v)| (k.clone(), s(v))).collect(),
