@@ -700,6 +700,96 @@ impl Drop for Root {
     }
 }
 
+/// `tldns serve` on a seeded SRS (40 delegations) under the signed root
+/// of [`Root`], with unbound trusting only the root: the demo
+/// configuration at seconds scale, a 1-second propagation delay, the root
+/// asked for the DS every second (its DS TTL 2 s), and `edit` applied to
+/// it; `fresh_keys`: the zone's keys made anew from the edited file.
+/// `None` (skipped) when a tool is missing.
+struct UnderRoot {
+    dir: TempDir,
+    port: u16,
+    cfg: std::path::PathBuf,
+    /// `cfg` as a string, for the command line.
+    c: String,
+    /// The configuration as written.
+    text: String,
+    /// The DS records the root starts with.
+    first_ds: String,
+    root: Root,
+    s: common::Server,
+    u: common::unbound::Unbound,
+    /// Registered names, for the questions.
+    names: Vec<String>,
+}
+
+impl UnderRoot {
+    fn start(name: &str, fresh_keys: bool, edit: impl Fn(String) -> String) -> Option<UnderRoot> {
+        for t in ["unbound", "dig", "nsd", "ldns-keygen", "ldns-signzone"] {
+            if !common::have_tool(t) {
+                return None;
+            }
+        }
+        let dir = TempDir::new(name);
+        let (port, root_port) = (free_port(), free_port());
+        let cfg = write_config(dir.path(), port, true, "");
+        let text = std::fs::read_to_string(&cfg)
+            .unwrap()
+            .replace("propagation-delay = \"1h\"", "propagation-delay = \"1s\"")
+            .replace(
+                "[dnssec]\n",
+                &format!(
+                    "[dnssec]\nparent-servers = [\"127.0.0.1:{root_port}\"]\nparent-check-interval = \"1s\"\n"
+                ),
+            )
+            .replace("parent-ds-ttl = \"1d\"", "parent-ds-ttl = \"2s\"");
+        let text = seconds_scale(&edit(text));
+        std::fs::write(&cfg, &text).unwrap();
+        if fresh_keys {
+            std::fs::remove_dir_all(dir.path().join("keys")).unwrap();
+            common::first_keys(&cfg);
+        }
+        let c = cfg.to_str().unwrap().to_string();
+        let db = format!("sqlite://{}", dir.path().join("srs.sqlite").display());
+        common::run_ok(&[
+            "--config",
+            &c,
+            "--db",
+            &db,
+            "srs",
+            "seed",
+            "--domains",
+            "40",
+        ]);
+        let first_ds = common::parent_ds(&c).join("\n");
+        let root = Root::start(&dir.path().join("root"), root_port, &first_ds);
+        let s = common::Server::start(&cfg, &db, port);
+        let ub = dir.path().join("unbound");
+        std::fs::create_dir_all(&ub).unwrap();
+        let u = common::unbound::Unbound::start_stubs(
+            &ub,
+            &[root.anchor()],
+            &[(".", root_port), ("mobile.", port)],
+        );
+        let names = common::run_ok(&["--config", &c, "--db", &db, "srs", "list", "--limit", "20"])
+            .lines()
+            .map(String::from)
+            .collect();
+        Some(UnderRoot {
+            dir,
+            port,
+            cfg,
+            c,
+            text,
+            first_ds,
+            root,
+            s,
+            u,
+            names,
+        })
+    }
+}
+
 /// A KSK roll for real, through a signed parent: NSD serves a root zone
 /// signed by ldns-signzone that delegates `mobile.` to `tldns serve` with
 /// its DS; unbound trusts the root's KSK only. The operator starts the roll
@@ -711,51 +801,29 @@ impl Drop for Root {
 /// zone serves CDS for both KSKs while it waits (validated), none after.
 #[test]
 fn unbound_validates_through_the_root_during_a_ksk_roll() {
-    use common::unbound::Unbound;
-    use common::{Server, flags, run_ok};
+    use common::{flags, run_ok};
     use std::time::{Duration, Instant};
-    for t in ["unbound", "dig", "nsd", "ldns-keygen", "ldns-signzone"] {
-        if !common::have_tool(t) {
-            return;
-        }
-    }
-    let dir = TempDir::new("roll-ksk-root");
-    let (port, root_port) = (free_port(), free_port());
-    let cfg = write_config(dir.path(), port, true, "");
-    let text = std::fs::read_to_string(&cfg)
-        .unwrap()
-        .replace("propagation-delay = \"1h\"", "propagation-delay = \"1s\"")
-        .replace(
-            "[dnssec]\n",
-            &format!(
-                "[dnssec]\nparent-servers = [\"127.0.0.1:{root_port}\"]\nparent-check-interval = \"1s\"\n"
-            ),
-        )
-        .replace("parent-ds-ttl = \"1d\"", "parent-ds-ttl = \"2s\"")
-        .replace("[dnssec]\n", "[dnssec]\ncds-cdnskey = \"rollover\"\n")
-        .replace(
-            "allowed-extra-types = []",
-            "allowed-extra-types = [\"CDS\", \"CDNSKEY\"]",
-        );
-    let text = seconds_scale(&text);
-    std::fs::write(&cfg, text).unwrap();
-    let c = cfg.to_str().unwrap();
-    let db = format!("sqlite://{}", dir.path().join("srs.sqlite").display());
-    run_ok(&["--config", c, "--db", &db, "srs", "seed", "--domains", "40"]);
-    let first_ds = common::parent_ds(c).join("\n");
-    let root = Root::start(&dir.path().join("root"), root_port, &first_ds);
-    let s = Server::start(&cfg, &db, port);
-    let ub = dir.path().join("unbound");
-    std::fs::create_dir_all(&ub).unwrap();
-    let u = Unbound::start_stubs(
-        &ub,
-        &[root.anchor()],
-        &[(".", root_port), ("mobile.", port)],
-    );
-    let names: Vec<String> = run_ok(&["--config", c, "--db", &db, "srs", "list", "--limit", "20"])
-        .lines()
-        .map(String::from)
-        .collect();
+    let Some(h) = UnderRoot::start("roll-ksk-root", false, |t| {
+        t.replace("[dnssec]\n", "[dnssec]\ncds-cdnskey = \"rollover\"\n")
+            .replace(
+                "allowed-extra-types = []",
+                "allowed-extra-types = [\"CDS\", \"CDNSKEY\"]",
+            )
+    }) else {
+        return;
+    };
+    let UnderRoot {
+        dir,
+        port,
+        c,
+        first_ds,
+        root,
+        s,
+        u,
+        names,
+        ..
+    } = &h;
+    let port = *port;
     let ksks = || served_keys(port, "257");
     let old_ksk = ksks();
     assert_eq!(old_ksk.len(), 1);
@@ -781,7 +849,7 @@ fn unbound_validates_through_the_root_during_a_ksk_roll() {
     while Instant::now() < end && done_at.is_none_or(|t| t.elapsed() < Duration::from_secs(5)) {
         root.registry(&ds_file, &mut parent_has);
         asked += 1;
-        if servfail_at(&u, &names, i, "DNSKEY") {
+        if servfail_at(u, names, i, "DNSKEY") {
             servfail += 1;
         }
         let now = ksks();
@@ -863,50 +931,27 @@ fn apex_algorithms(port: u16) -> (BTreeSet<u8>, BTreeSet<u8>) {
 /// Twice a second throughout, unbound answers with AD: no SERVFAIL.
 #[test]
 fn unbound_validates_through_the_root_during_an_algorithm_roll_8_to_13() {
-    use common::unbound::Unbound;
-    use common::{Server, flags, run_ok};
+    use common::{flags, run_ok};
     use std::time::{Duration, Instant};
-    for t in ["unbound", "dig", "nsd", "ldns-keygen", "ldns-signzone"] {
-        if !common::have_tool(t) {
-            return;
-        }
-    }
-    let dir = TempDir::new("roll-alg-root");
-    let (port, root_port) = (free_port(), free_port());
-    let cfg = write_config(dir.path(), port, true, "");
     // The zone's first keys are RSA/SHA-256 ones.
-    std::fs::remove_dir_all(dir.path().join("keys")).unwrap();
-    let text = std::fs::read_to_string(&cfg)
-        .unwrap()
-        .replace("algorithm = 13", "algorithm = 8")
-        .replace("propagation-delay = \"1h\"", "propagation-delay = \"1s\"")
-        .replace(
-            "[dnssec]\n",
-            &format!(
-                "[dnssec]\nparent-servers = [\"127.0.0.1:{root_port}\"]\nparent-check-interval = \"1s\"\n"
-            ),
-        )
-        .replace("parent-ds-ttl = \"1d\"", "parent-ds-ttl = \"2s\"");
-    let text = seconds_scale(&text);
-    std::fs::write(&cfg, &text).unwrap();
-    common::first_keys(&cfg);
-    let c = cfg.to_str().unwrap();
-    let db = format!("sqlite://{}", dir.path().join("srs.sqlite").display());
-    run_ok(&["--config", c, "--db", &db, "srs", "seed", "--domains", "40"]);
-    let first_ds = common::parent_ds(c).join("\n");
-    let root = Root::start(&dir.path().join("root"), root_port, &first_ds);
-    let s = Server::start(&cfg, &db, port);
-    let ub = dir.path().join("unbound");
-    std::fs::create_dir_all(&ub).unwrap();
-    let u = Unbound::start_stubs(
-        &ub,
-        &[root.anchor()],
-        &[(".", root_port), ("mobile.", port)],
-    );
-    let names: Vec<String> = run_ok(&["--config", c, "--db", &db, "srs", "list", "--limit", "20"])
-        .lines()
-        .map(String::from)
-        .collect();
+    let Some(h) = UnderRoot::start("roll-alg-root", true, |t| {
+        t.replace("algorithm = 13", "algorithm = 8")
+    }) else {
+        return;
+    };
+    let UnderRoot {
+        dir,
+        port,
+        cfg,
+        c,
+        text,
+        first_ds,
+        root,
+        s,
+        u,
+        names,
+    } = &h;
+    let port = *port;
     let set = |v: &[u8]| v.iter().copied().collect::<BTreeSet<u8>>();
     assert_eq!(apex_algorithms(port), (set(&[8]), set(&[8])), "{}", s.log());
     let out = u.ask("mobile", "SOA");
@@ -916,7 +961,7 @@ fn unbound_validates_through_the_root_during_an_algorithm_roll_8_to_13() {
         s.log()
     );
 
-    std::fs::write(&cfg, text.replace("algorithm = 8", "algorithm = 13")).unwrap();
+    std::fs::write(cfg, text.replace("algorithm = 8", "algorithm = 13")).unwrap();
     let started = run_ok(&["--config", c, "keys", "roll", "algorithm"]);
     assert_eq!(started.matches("signs now").count(), 2, "{started}");
     std::process::Command::new("kill")
@@ -933,7 +978,7 @@ fn unbound_validates_through_the_root_during_an_algorithm_roll_8_to_13() {
     while Instant::now() < end && done_at.is_none_or(|t| t.elapsed() < Duration::from_secs(5)) {
         root.registry(&ds_file, &mut parent_has);
         asked += 1;
-        if servfail_at(&u, &names, i, "DNSKEY") {
+        if servfail_at(u, names, i, "DNSKEY") {
             servfail += 1;
         }
         let now = apex_algorithms(port);

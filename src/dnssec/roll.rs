@@ -386,6 +386,13 @@ pub fn start_ksk_roll(
     Ok(Some(k))
 }
 
+/// When no cache holds the parent's DS RRset of before `now` any more:
+/// the parent's DS TTL plus the propagation delay later.
+fn parent_ds_expired(config: &Config, now: u64) -> u64 {
+    now + u64::from(config.zone.dnssec.parent_ds_ttl_secs())
+        + u64::from(config.zone.dnssec.propagation_secs())
+}
+
 /// The new KSK's DS is at the parent (seen there, or the operator says
 /// so): the old KSK is scheduled to leave the DNSKEY RRset once every
 /// cached copy of the parent's old DS RRset has expired (the parent's DS
@@ -405,9 +412,7 @@ pub fn ds_seen(
     if n != new {
         return Ok(None);
     }
-    let mut at = now
-        + u64::from(config.zone.dnssec.parent_ds_ttl_secs())
-        + u64::from(config.zone.dnssec.propagation_secs());
+    let mut at = parent_ds_expired(config, now);
     // A CSK's successor signs the zone's data alone once the old key is
     // gone: by then every cache must hold the DNSKEY RRset with it too. (A
     // KSK's signs only the DNSKEY RRset, which a cache fetches with it.)
@@ -657,9 +662,7 @@ pub fn alg_ds_seen(
     if n != new {
         return Ok(None);
     }
-    let delete = now
-        + u64::from(config.zone.dnssec.parent_ds_ttl_secs())
-        + u64::from(config.zone.dnssec.propagation_secs());
+    let delete = parent_ds_expired(config, now);
     let inactive = delete + p.ipub();
     for k in keys
         .iter()

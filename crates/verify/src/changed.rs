@@ -311,54 +311,7 @@ pub fn verify_changed(
     let (Some(os), Some(ns)) = (&old.dnssec, &new.dnssec) else {
         return Ok(report);
     };
-    // The keys first: a key tag two DNSKEYs share is named as such, not
-    // as a changed RRset.
-    let sigs = Signatures::new(&ns.dnskeys, origin, opts)?;
-    if os.dnskeys != ns.dnskeys
-        || os.nsec3param != ns.nsec3param
-        || os.cds != ns.cds
-        || os.cdnskey != ns.cdnskey
-    {
-        return Err(ChangedError::Apex {
-            what: "DNSKEY, NSEC3PARAM, CDS or CDNSKEY RRset",
-        });
-    }
-    if let Some(anchors) = &opts.trust_anchors {
-        // The DNSKEY RRSIGs were verified: now if they changed (below), or
-        // when the version they come from was.
-        let by: Vec<usize> = ns
-            .apex_sigs
-            .get(&rtype::DNSKEY)
-            .into_iter()
-            .flatten()
-            .filter_map(|r| RrsigFields::parse(r).ok())
-            .filter_map(|f| {
-                sigs.keys[..sigs.published]
-                    .iter()
-                    .position(|k| k.tag == f.key_tag && k.algorithm == f.algorithm)
-            })
-            .collect();
-        dnskey::trusted(origin, &sigs.keys, &by, anchors)?;
-    }
-    for (t, s) in &ns.apex_sigs {
-        if *t == rtype::SOA || os.apex_sigs.get(t) != Some(s) {
-            let rd = match *t {
-                rtype::SOA => vec![nz.soa.to_rdata()],
-                rtype::NS => nz.apex_ns.iter().map(|n| n.wire().to_vec()).collect(),
-                rtype::DNSKEY => ns.dnskeys.clone(),
-                rtype::CDS => ns.cds.clone(),
-                rtype::CDNSKEY => ns.cdnskey.clone(),
-                _ => vec![ns.nsec3param.to_rdata()],
-            };
-            report.rrsigs_checked += sigs.check(
-                origin,
-                *t,
-                nz.ttl.apex(*t),
-                &rd,
-                s.iter().map(Vec::as_slice),
-            )?;
-        }
-    }
+    let sigs = apex(old, new, opts, &mut report)?;
 
     // DS RRsets.
     for n in delegations {
@@ -457,6 +410,71 @@ pub fn verify_changed(
     Ok(report)
 }
 
+/// The apex of `new` against `old`'s (both signed): the DNSKEY,
+/// NSEC3PARAM, CDS and CDNSKEY RRsets unchanged, the chain-of-trust gate,
+/// and every apex signature that differs (and the SOA's) verified. The
+/// keys are read first: a key tag two DNSKEYs share is named as such, not
+/// as a changed RRset. Returns the signature checker for the rest.
+fn apex(
+    old: &SignedZone,
+    new: &SignedZone,
+    opts: &VerifyOptions,
+    report: &mut ChangedReport,
+) -> Result<Signatures, ChangedError> {
+    let (Some(os), Some(ns)) = (&old.dnssec, &new.dnssec) else {
+        return Err(ChangedError::Apex { what: "signing" });
+    };
+    let nz = &new.zone;
+    let origin = &nz.origin;
+    let sigs = Signatures::new(&ns.dnskeys, origin, opts)?;
+    if os.dnskeys != ns.dnskeys
+        || os.nsec3param != ns.nsec3param
+        || os.cds != ns.cds
+        || os.cdnskey != ns.cdnskey
+    {
+        return Err(ChangedError::Apex {
+            what: "DNSKEY, NSEC3PARAM, CDS or CDNSKEY RRset",
+        });
+    }
+    if let Some(anchors) = &opts.trust_anchors {
+        // The DNSKEY RRSIGs were verified: now if they changed (below), or
+        // when the version they come from was.
+        let by: Vec<usize> = ns
+            .apex_sigs
+            .get(&rtype::DNSKEY)
+            .into_iter()
+            .flatten()
+            .filter_map(|r| RrsigFields::parse(r).ok())
+            .filter_map(|f| {
+                sigs.keys[..sigs.published]
+                    .iter()
+                    .position(|k| k.tag == f.key_tag && k.algorithm == f.algorithm)
+            })
+            .collect();
+        dnskey::trusted(origin, &sigs.keys, &by, anchors)?;
+    }
+    for (t, s) in &ns.apex_sigs {
+        if *t == rtype::SOA || os.apex_sigs.get(t) != Some(s) {
+            let rd = match *t {
+                rtype::SOA => vec![nz.soa.to_rdata()],
+                rtype::NS => nz.apex_ns.iter().map(|n| n.wire().to_vec()).collect(),
+                rtype::DNSKEY => ns.dnskeys.clone(),
+                rtype::CDS => ns.cds.clone(),
+                rtype::CDNSKEY => ns.cdnskey.clone(),
+                _ => vec![ns.nsec3param.to_rdata()],
+            };
+            report.rrsigs_checked += sigs.check(
+                origin,
+                *t,
+                nz.ttl.apex(*t),
+                &rd,
+                s.iter().map(Vec::as_slice),
+            )?;
+        }
+    }
+    Ok(sigs)
+}
+
 /// Check `new`, a refresh of `old` (the last verified version): the same
 /// zone but for the SOA serial, which went up; the same DNSKEY and
 /// NSEC3PARAM RRsets and NSEC3 chain; only signatures made again. Every
@@ -498,55 +516,12 @@ pub fn verify_refreshed(
             what: "signing (a refresh is of a signed version)",
         });
     };
-    let sigs = Signatures::new(&ns.dnskeys, origin, opts)?;
-    if os.dnskeys != ns.dnskeys
-        || os.nsec3param != ns.nsec3param
-        || os.cds != ns.cds
-        || os.cdnskey != ns.cdnskey
-    {
-        return Err(ChangedError::Apex {
-            what: "DNSKEY, NSEC3PARAM, CDS or CDNSKEY RRset",
-        });
-    }
-    if let Some(anchors) = &opts.trust_anchors {
-        let by: Vec<usize> = ns
-            .apex_sigs
-            .get(&rtype::DNSKEY)
-            .into_iter()
-            .flatten()
-            .filter_map(|r| RrsigFields::parse(r).ok())
-            .filter_map(|f| {
-                sigs.keys[..sigs.published]
-                    .iter()
-                    .position(|k| k.tag == f.key_tag && k.algorithm == f.algorithm)
-            })
-            .collect();
-        dnskey::trusted(origin, &sigs.keys, &by, anchors)?;
-    }
     if os.apex_sigs.keys().ne(ns.apex_sigs.keys()) {
         return Err(ChangedError::Apex {
             what: "set of signed apex RRsets",
         });
     }
-    for (t, s) in &ns.apex_sigs {
-        if *t == rtype::SOA || os.apex_sigs.get(t) != Some(s) {
-            let rd = match *t {
-                rtype::SOA => vec![nz.soa.to_rdata()],
-                rtype::NS => nz.apex_ns.iter().map(|n| n.wire().to_vec()).collect(),
-                rtype::DNSKEY => ns.dnskeys.clone(),
-                rtype::CDS => ns.cds.clone(),
-                rtype::CDNSKEY => ns.cdnskey.clone(),
-                _ => vec![ns.nsec3param.to_rdata()],
-            };
-            report.rrsigs_checked += sigs.check(
-                origin,
-                *t,
-                nz.ttl.apex(*t),
-                &rd,
-                s.iter().map(Vec::as_slice),
-            )?;
-        }
-    }
+    let sigs = apex(old, new, opts, &mut report)?;
     for d in os.ds_sigs.diff(&ns.ds_sigs) {
         let (n, s) = match d {
             DiffItem::Update { new: (n, s), .. } => (n, s),
