@@ -250,7 +250,21 @@ pub struct PolicyConfig {
     /// relative to the last published one before verify refuses it.
     #[serde(default = "default_max_change")]
     pub max_delegation_change: f64,
+    /// `max-ns-per-domain`: a domain with more name servers is refused
+    /// (and reported). Default 13, as registries' EPP servers commonly
+    /// allow; at most 60, so that a referral's names stay within the
+    /// 16 KiB that compression pointers reach (RFC 1035 §4.1.4).
+    #[serde(default = "default_max_ns")]
+    pub max_ns_per_domain: usize,
 }
+
+fn default_max_ns() -> usize {
+    13
+}
+
+/// The largest `max-ns-per-domain`: 60 name servers of the longest names
+/// (255 octets, with their record headers) stay below 16 KiB.
+pub const MAX_NS_PER_DOMAIN: usize = 60;
 
 fn default_max_change() -> f64 {
     0.1
@@ -263,6 +277,7 @@ impl Default for PolicyConfig {
             collision_list: None,
             allowed_extra_types: Vec::new(),
             max_delegation_change: default_max_change(),
+            max_ns_per_domain: default_max_ns(),
         }
     }
 }
@@ -282,8 +297,16 @@ pub struct ServerConfig {
     /// `tcp-idle-timeout-ms`: a TCP connection idle this long is closed (RFC 7766
     /// §6.2.3); default 10000.
     pub tcp_idle_timeout_ms: u64,
-    /// `tcp-max-connections`: TCP connections served at once; default 1000.
+    /// `tcp-max-connections`: TCP connections served at once, at least 1
+    /// (a connection over the cap is closed at once, RFC 7766 §6.2.2);
+    /// default 1000.
     pub tcp_max_connections: usize,
+    /// `tcp-max-connections-per-source`: of those, from one source address;
+    /// default 100.
+    pub tcp_max_connections_per_source: usize,
+    /// `tcp-write-timeout-ms`: a connection whose answer cannot be written
+    /// within this (a client that does not read) is closed; default 5000.
+    pub tcp_write_timeout_ms: u64,
     /// Queries answered per TCP connection before it is closed (0 = no
     /// limit). Default 0.
     pub tcp_max_queries: u32,
@@ -305,6 +328,8 @@ impl Default for ServerConfig {
             edns_max_payload: 1232,
             tcp_idle_timeout_ms: 10_000,
             tcp_max_connections: 1000,
+            tcp_max_connections_per_source: 100,
+            tcp_write_timeout_ms: 5000,
             tcp_max_queries: 0,
             nsid: None,
             identity: None,
@@ -758,6 +783,20 @@ impl Config {
                 "at least one listen address is needed".into(),
             ));
         }
+        for (key, v) in [
+            ("tcp-max-connections", zone.server.tcp_max_connections),
+            (
+                "tcp-max-connections-per-source",
+                zone.server.tcp_max_connections_per_source,
+            ),
+        ] {
+            if v == 0 {
+                return Err(invalid(
+                    key,
+                    "must be at least 1 (a listener that takes no connection would refuse every TCP client, zone transfers included)".into(),
+                ));
+            }
+        }
         if zone.server.edns_max_payload < 512 {
             return Err(invalid(
                 "edns-max-payload",
@@ -768,6 +807,14 @@ impl Config {
             return Err(invalid(
                 "max-delegation-change",
                 "must be a fraction between 0 and 1".into(),
+            ));
+        }
+        if !(1..=MAX_NS_PER_DOMAIN).contains(&zone.policy.max_ns_per_domain) {
+            return Err(invalid(
+                "max-ns-per-domain",
+                format!(
+                    "must be 1 to {MAX_NS_PER_DOMAIN} (a referral must fit one DNS message with working name compression)"
+                ),
             ));
         }
         if ![8, 13, 15].contains(&zone.dnssec.algorithm) {

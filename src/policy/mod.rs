@@ -156,6 +156,7 @@ pub fn apply(
     let mut pass = DomainPass {
         origin: origin_text,
         lists,
+        max_ns: config.zone.policy.max_ns_per_domain,
         seen: HashMap::with_capacity(n),
         raw_ns: HashMap::new(),
         ns_sets: HashSet::new(),
@@ -392,6 +393,8 @@ struct DomainPass<'a> {
     /// The origin in lower case without the trailing dot.
     origin: &'a str,
     lists: &'a Lists,
+    /// `max-ns-per-domain`: a domain with more name servers is refused.
+    max_ns: usize,
     /// Label -> (first row id, index in `pending` if published).
     seen: HashMap<String, (i64, Option<usize>)>,
     /// Valid NS sets by their text as stored: rows repeat a few sets (a
@@ -456,6 +459,16 @@ impl<'a> DomainPass<'a> {
         }
         if row.ns.is_empty() {
             return Err((Rule::NoNameServers, "no name servers".into()));
+        }
+        if row.ns.len() > self.max_ns {
+            return Err((
+                Rule::TooManyNameServers,
+                format!(
+                    "{} name servers, more than max-ns-per-domain ({})",
+                    row.ns.len(),
+                    self.max_ns
+                ),
+            ));
         }
         if let Some(shared) = self.raw_ns.get(row.ns.as_slice()) {
             return Ok(shared.clone());

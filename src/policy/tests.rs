@@ -427,3 +427,57 @@ fn one_million_domains() {
     assert_eq!(report.counts.by_rule["orphan-glue"], count as usize / 100);
     assert!(took.as_secs() < 10, "{took:?}");
 }
+
+/// `max-ns-per-domain` (default 13): a domain with more name servers is
+/// refused and reported by row, name and rule (a referral of thousands of
+/// names would not fit a DNS message with working compression); one at
+/// the limit is published; the limit is configurable, within 1..=60.
+#[test]
+fn a_domain_with_more_name_servers_than_the_limit_is_refused() {
+    let hosts =
+        |k: usize| -> Vec<String> { (0..k).map(|i| format!("ns{i}.example.net")).collect() };
+    let (thirteen, fourteen) = (hosts(13), hosts(14));
+    let refs = |v: &[String]| -> Vec<String> { v.to_vec() };
+    let snap = Snapshot {
+        domains: vec![
+            dom(1, "nic.mobile.", &["ok"], &["a.nic.mobile", "b.nic.mobile"]),
+            DomainRow {
+                ns: refs(&thirteen),
+                ..dom(2, "thirteen.mobile", &[], &[])
+            },
+            DomainRow {
+                ns: refs(&fourteen),
+                ..dom(3, "fourteen.mobile", &[], &[])
+            },
+        ],
+        hosts: vec![
+            host(1, "a.nic.mobile", &["192.0.2.1"]),
+            host(2, "b.nic.mobile", &["192.0.2.2"]),
+        ],
+        ds: vec![],
+        journal_seq: 1,
+    };
+    let (content, report) = apply(&snap, &config(), &lists()).unwrap();
+    assert!(content.delegations.contains_key(&n("thirteen.mobile")));
+    assert!(!content.delegations.contains_key(&n("fourteen.mobile")));
+    let r: Vec<_> = report
+        .refused
+        .iter()
+        .map(|r| (r.row, r.rule, r.detail.clone()))
+        .collect();
+    assert_eq!(r.len(), 1, "{r:?}");
+    assert_eq!((r[0].0, r[0].1), (3, Rule::TooManyNameServers));
+    assert!(r[0].2.contains("14 name servers"), "{r:?}");
+
+    let more = format!("{CONFIG}\n[policy]\nmax-ns-per-domain = 20\n");
+    let c = Config::parse(Path::new("tldns.toml"), &more).unwrap();
+    let (content, _) = apply(&snap, &c, &lists()).unwrap();
+    assert!(content.delegations.contains_key(&n("fourteen.mobile")));
+    for bad in ["0", "61"] {
+        let text = format!("{CONFIG}\n[policy]\nmax-ns-per-domain = {bad}\n");
+        let e = Config::parse(Path::new("tldns.toml"), &text)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("max-ns-per-domain"), "{e}");
+    }
+}

@@ -321,7 +321,14 @@ pub fn answer(ix: &Index, q: &[u8], transport: Transport, out: &mut [u8]) -> Opt
     out[4..12].fill(0);
 
     let Some((qlen, qtype, qclass)) = parsed else {
-        return Some(bare(out, rcode::FORMERR, 0, Kind::Error));
+        // RFC 8906 §3.1.4: an opcode we do not implement is NOTIMP whatever
+        // else is wrong with the message (a header alone, say).
+        let rc = if opcode != 0 {
+            rcode::NOTIMP
+        } else {
+            rcode::FORMERR
+        };
+        return Some(bare(out, rc, 0, Kind::Error));
     };
     let qend = HEADER + qlen + 4;
     out[HEADER..qend].copy_from_slice(&q[HEADER..qend]);
@@ -606,7 +613,7 @@ fn nodata_apex(ix: &Index, r: &mut Resp<'_>) -> (u16, Kind) {
 /// `next_closer` is the lower-case wire name of the second-level name.
 fn nxdomain(ix: &Index, next_closer: &[u8], r: &mut Resp<'_>) -> (u16, Kind) {
     if !r.put(&ix.apex.neg_soa, 1) {
-        return trunc();
+        return nx_trunc();
     }
     if r.dnssec
         && let Some(n3) = &ix.nsec3
@@ -622,10 +629,17 @@ fn nxdomain(ix: &Index, next_closer: &[u8], r: &mut Resp<'_>) -> (u16, Kind) {
             ok = ok && r.put_nsec3(n3, wc);
         }
         if !ok {
-            return trunc();
+            return nx_trunc();
         }
     }
     (rcode::NXDOMAIN as u16, Kind::NxDomain)
+}
+
+/// An NXDOMAIN that does not fit: TC set, and the RCODE stays NXDOMAIN
+/// (as NSD and Knot answer; RFC 2181 §9 truncates, it does not change the
+/// answer's meaning).
+fn nx_trunc() -> (u16, Kind) {
+    (rcode::NXDOMAIN as u16, Kind::Truncated)
 }
 
 /// CHAOS TXT `id.server.` and `hostname.bind.` when an identity is
@@ -938,6 +952,30 @@ pub(crate) mod tests {
         assert!(answer(&ix, &[0u8; 5], Transport::Udp, &mut out).is_none());
     }
 
+    /// RFC 8906 §3.1.4: a header alone (no question) with an opcode we do
+    /// not implement gets NOTIMP, not FORMERR; with opcode QUERY it is a
+    /// FORMERR. Either way the header only comes back, ID and RD copied.
+    #[test]
+    fn rfc8906_3_1_4_unknown_opcode_without_question_is_notimp() {
+        let ix = index();
+        let mut out = vec![0u8; 512];
+        for opcode in [1u8, 2, 3, 5, 6, 15] {
+            let mut q = [0u8; 12];
+            q[0] = 0xab;
+            q[1] = 0xcd;
+            q[2] = (opcode << 3) | 0x01;
+            let o = answer(&ix, &q, Transport::Udp, &mut out).unwrap();
+            assert_eq!(o.rcode, rcode::NOTIMP as u16, "opcode {opcode}");
+            assert_eq!(o.len, 12);
+            assert_eq!(&out[..2], &[0xab, 0xcd]);
+            assert_eq!(out[2], 0x80 | (opcode << 3) | 0x01);
+            assert_eq!(&out[4..12], &[0; 8]);
+        }
+        let q = [0xab, 0xcd, 0x01, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+        let o = answer(&ix, &q, Transport::Udp, &mut out).unwrap();
+        assert_eq!(o.rcode, rcode::FORMERR as u16);
+    }
+
     #[test]
     fn truncation_sets_tc() {
         // A referral with many name servers does not fit in 512 octets.
@@ -1130,6 +1168,26 @@ pub(crate) mod tests {
             .collect();
         owners.dedup();
         assert_eq!(owners.len(), n3);
+    }
+
+    /// RFC 2181 §9: an NXDOMAIN that does not fit the UDP size is sent with
+    /// TC and RCODE NXDOMAIN (not NOERROR), as NSD and Knot do.
+    #[test]
+    fn rfc2181_9_a_truncated_nxdomain_keeps_its_rcode() {
+        // With DO, the NXDOMAIN proof (SOA and three NSEC3 RRs, each with
+        // its RRSIG) does not fit an EDNS size of 512 octets.
+        let ix = signed(false);
+        let q = query("no-such-name-at-all.mobile", rtype::A, Some((512, true)));
+        let (o, p) = ask(&ix, &q);
+        assert_eq!(o.kind, Kind::Truncated, "{:?}", p.rrs);
+        assert_eq!(o.rcode, rcode::NXDOMAIN as u16);
+        assert_eq!(p.flags & 0x000f, rcode::NXDOMAIN as u16, "on the wire");
+        assert_ne!(p.flags & 0x0200, 0, "TC set");
+        // With room, the same question is an ordinary NXDOMAIN.
+        let q = query("no-such-name-at-all.mobile", rtype::A, Some((4096, true)));
+        let (o, p) = ask(&ix, &q);
+        assert_eq!((o.rcode, o.kind), (rcode::NXDOMAIN as u16, Kind::NxDomain));
+        assert_eq!(p.flags & 0x0200, 0);
     }
 
     /// RFC 5155 §7.2.3 and §7.2.4: NODATA at the apex and for DS at an

@@ -250,8 +250,12 @@ pub async fn serve_tcp(
 ) -> io::Result<()> {
     let listener = tokio::net::TcpListener::from_std(listener)?;
     let cap = Arc::new(Semaphore::new(cfg.tcp_max_connections.max(1)));
-    let idle = Duration::from_millis(cfg.tcp_idle_timeout_ms.max(1));
-    let max_queries = cfg.tcp_max_queries;
+    let per_source = Arc::new(PerSource::new(cfg.tcp_max_connections_per_source.max(1)));
+    let limits = TcpLimits {
+        idle: Duration::from_millis(cfg.tcp_idle_timeout_ms.max(1)),
+        write: Duration::from_millis(cfg.tcp_write_timeout_ms.max(1)),
+        max_queries: cfg.tcp_max_queries,
+    };
     while !stop.load(Ordering::Relaxed) {
         let accepted = tokio::time::timeout(Duration::from_millis(200), listener.accept()).await;
         let Ok(accepted) = accepted else { continue };
@@ -259,7 +263,13 @@ pub async fn serve_tcp(
             Ok(x) => x,
             Err(_) => continue,
         };
-        // RFC 7766 §6.2.2: over the cap, close at once rather than queue.
+        // RFC 7766 §6.2.2: over the cap, close at once rather than queue;
+        // so too over one source's share of it.
+        let Some(slot) = per_source.take(peer.ip()) else {
+            stats.tcp_refused();
+            drop(stream);
+            continue;
+        };
         let Ok(permit) = cap.clone().try_acquire_owned() else {
             stats.tcp_refused();
             drop(stream);
@@ -270,10 +280,86 @@ pub async fn serve_tcp(
         let hook = hook.clone();
         tokio::spawn(async move {
             let _permit = permit;
-            let _ = tcp_conn(stream, peer, current, stats, hook, idle, max_queries).await;
+            let _slot = slot;
+            let _ = tcp_conn(stream, peer, current, stats, hook, limits).await;
         });
     }
     Ok(())
+}
+
+/// The per-connection limits of the TCP listener.
+#[derive(Debug, Clone, Copy)]
+struct TcpLimits {
+    /// RFC 7766 §6.2.3: a connection with nothing answered this long is closed.
+    idle: Duration,
+    /// An answer not written within this (the client does not read) closes it.
+    write: Duration,
+    /// Answers per connection; 0: no limit.
+    max_queries: u32,
+}
+
+/// Open TCP connections per source address, each at most `max`: a lock
+/// and a map entry per connection accepted, nothing per query.
+struct PerSource {
+    max: usize,
+    open: std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, usize>>,
+}
+
+/// One source's connection, counted until dropped.
+struct SourceSlot {
+    of: Arc<PerSource>,
+    ip: std::net::IpAddr,
+}
+
+impl PerSource {
+    fn new(max: usize) -> PerSource {
+        PerSource {
+            max,
+            open: Default::default(),
+        }
+    }
+
+    /// A slot for one more connection from `ip`, or `None` at its limit.
+    fn take(self: &Arc<Self>, ip: std::net::IpAddr) -> Option<SourceSlot> {
+        let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
+        let n = open.entry(ip).or_insert(0);
+        if *n >= self.max {
+            return None;
+        }
+        *n += 1;
+        Some(SourceSlot {
+            of: self.clone(),
+            ip,
+        })
+    }
+}
+
+impl Drop for SourceSlot {
+    fn drop(&mut self) {
+        let mut open = self.of.open.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = open.get_mut(&self.ip) {
+            *n -= 1;
+            if *n == 0 {
+                open.remove(&self.ip);
+            }
+        }
+    }
+}
+
+/// Write `buf` within `limit`; a client that does not read in that time
+/// loses the connection (its slot goes to someone else).
+async fn write_within(
+    stream: &mut tokio::net::TcpStream,
+    buf: &[u8],
+    limit: Duration,
+) -> io::Result<()> {
+    match tokio::time::timeout(limit, stream.write_all(buf)).await {
+        Ok(r) => r,
+        Err(_) => Err(io::Error::new(
+            io::ErrorKind::TimedOut,
+            "the client does not read its answers",
+        )),
+    }
 }
 
 async fn tcp_conn(
@@ -282,23 +368,24 @@ async fn tcp_conn(
     current: Current,
     stats: Arc<Stats>,
     hook: Option<TcpHook>,
-    idle: Duration,
-    max_queries: u32,
+    limits: TcpLimits,
 ) -> io::Result<()> {
     stream.set_nodelay(true)?;
     let worker = stats.worker();
     let mut msg = vec![0u8; 65_535];
     let mut out = vec![0u8; 65_537];
     let mut answered = 0u32;
+    // RFC 7766 §6.2.3: the idle time runs from the last answer; messages
+    // that get none (junk) do not keep the connection open.
+    let mut deadline = tokio::time::Instant::now() + limits.idle;
     loop {
         let mut len = [0u8; 2];
-        // RFC 7766 §6.2.3: close idle connections.
-        match tokio::time::timeout(idle, stream.read_exact(&mut len)).await {
+        match tokio::time::timeout_at(deadline, stream.read_exact(&mut len)).await {
             Ok(Ok(_)) => {}
             _ => return Ok(()),
         }
         let n = u16::from_be_bytes(len) as usize;
-        match tokio::time::timeout(idle, stream.read_exact(&mut msg[..n])).await {
+        match tokio::time::timeout_at(deadline, stream.read_exact(&mut msg[..n])).await {
             Ok(Ok(_)) => {}
             _ => return Ok(()),
         }
@@ -307,9 +394,10 @@ async fn tcp_conn(
             && let Some(msgs) = h(&msg[..n], peer, &served)
         {
             for m in msgs {
-                stream.write_all(&(m.len() as u16).to_be_bytes()).await?;
-                stream.write_all(&m).await?;
+                write_within(&mut stream, &(m.len() as u16).to_be_bytes(), limits.write).await?;
+                write_within(&mut stream, &m, limits.write).await?;
             }
+            deadline = tokio::time::Instant::now() + limits.idle;
             continue;
         }
         let Some(o) = answer(&served.index, &msg[..n], Transport::Tcp, &mut out[2..]) else {
@@ -318,9 +406,10 @@ async fn tcp_conn(
         };
         worker.count(Transport::Tcp, &o);
         out[..2].copy_from_slice(&(o.len as u16).to_be_bytes());
-        stream.write_all(&out[..o.len + 2]).await?;
+        write_within(&mut stream, &out[..o.len + 2], limits.write).await?;
+        deadline = tokio::time::Instant::now() + limits.idle;
         answered += 1;
-        if max_queries != 0 && answered >= max_queries {
+        if limits.max_queries != 0 && answered >= limits.max_queries {
             return Ok(());
         }
     }

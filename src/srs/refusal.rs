@@ -34,6 +34,9 @@ pub enum Rule {
     Held,
     /// No name servers: not delegated.
     NoNameServers,
+    /// More name servers than `max-ns-per-domain`: a referral that large
+    /// does not fit a DNS message with working name compression.
+    TooManyNameServers,
     /// A name-server host name is not a valid domain name.
     InvalidNameServer,
     /// The same domain appears twice.
@@ -75,6 +78,7 @@ impl Rule {
             Rule::Collision => "collision",
             Rule::Held => "held",
             Rule::NoNameServers => "no-name-servers",
+            Rule::TooManyNameServers => "too-many-name-servers",
             Rule::InvalidNameServer => "invalid-name-server",
             Rule::Duplicate => "duplicate",
             Rule::OrphanGlue => "orphan-glue",
@@ -103,6 +107,7 @@ impl Rule {
             Rule::Collision => "Spec 6 §6",
             Rule::Held => "Spec 6 §2.2 (RFC 5731 §2.3)",
             Rule::NoNameServers => "Exhibit A §1",
+            Rule::TooManyNameServers => "RFC 1035 §4.1.4 (max-ns-per-domain)",
             Rule::InvalidNameServer => "Spec 6 §1.1",
             Rule::Duplicate => "Exhibit A §1",
             Rule::OrphanGlue => "Exhibit A §1",
