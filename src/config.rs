@@ -307,6 +307,28 @@ pub struct ServerConfig {
     /// `tcp-write-timeout-ms`: a connection whose answer cannot be written
     /// within this (a client that does not read) is closed; default 5000.
     pub tcp_write_timeout_ms: u64,
+    /// `rrl-responses-per-second`: response rate limiting on UDP
+    /// ([`crate::server::rrl`]), responses per second per source prefix
+    /// and kind of response; 0 turns it off. Default 200 (NSD's), which no
+    /// real resolver reaches for one name of a TLD.
+    pub rrl_responses_per_second: u32,
+    /// `rrl-slip`: every this-many-th limited response is sent as an empty
+    /// answer with TC set (0: none). Default 2.
+    pub rrl_slip: u32,
+    /// `rrl-window` (seconds): a flooding account stays limited until it
+    /// has been quiet this long. Default 15.
+    pub rrl_window: u32,
+    /// `rrl-ipv4-prefix-length`: sources are counted by this prefix. Default 24.
+    pub rrl_ipv4_prefix_length: u8,
+    /// `rrl-ipv6-prefix-length`: the same for IPv6. Default 56.
+    pub rrl_ipv6_prefix_length: u8,
+    /// `rrl-exempt`: prefixes never limited (`"192.0.2.0/24"`).
+    pub rrl_exempt: Vec<String>,
+    /// `rrl-log-only`: count what would be limited, limit nothing.
+    pub rrl_log_only: bool,
+    /// `rrl-table-size`: accounts in the fixed table (rounded up to a
+    /// power of two). Default 262144 (2 MiB).
+    pub rrl_table_size: usize,
     /// Queries answered per TCP connection before it is closed (0 = no
     /// limit). Default 0.
     pub tcp_max_queries: u32,
@@ -330,6 +352,14 @@ impl Default for ServerConfig {
             tcp_max_connections: 1000,
             tcp_max_connections_per_source: 100,
             tcp_write_timeout_ms: 5000,
+            rrl_responses_per_second: 200,
+            rrl_slip: 2,
+            rrl_window: 15,
+            rrl_ipv4_prefix_length: 24,
+            rrl_ipv6_prefix_length: 56,
+            rrl_exempt: Vec::new(),
+            rrl_log_only: false,
+            rrl_table_size: 262_144,
             tcp_max_queries: 0,
             nsid: None,
             identity: None,
@@ -796,6 +826,27 @@ impl Config {
                     "must be at least 1 (a listener that takes no connection would refuse every TCP client, zone transfers included)".into(),
                 ));
             }
+        }
+        let sv = &zone.server;
+        if sv.rrl_ipv4_prefix_length > 32 || sv.rrl_ipv6_prefix_length > 128 {
+            return Err(invalid(
+                if sv.rrl_ipv4_prefix_length > 32 {
+                    "rrl-ipv4-prefix-length"
+                } else {
+                    "rrl-ipv6-prefix-length"
+                },
+                "a prefix length is at most 32 (IPv4) or 128 (IPv6)".into(),
+            ));
+        }
+        if let Some(bad) = sv
+            .rrl_exempt
+            .iter()
+            .find(|p| crate::server::rrl::parse_prefix(p).is_none())
+        {
+            return Err(invalid(
+                "rrl-exempt",
+                format!("{bad:?} is not an address or address/prefix-length"),
+            ));
         }
         if zone.server.edns_max_payload < 512 {
             return Err(invalid(

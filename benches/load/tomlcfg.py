@@ -45,8 +45,9 @@ def dumps(doc, prefix=""):
 
 def write_config(repo: Path, work: Path, port: int, metrics=False) -> Path:
     """zones/mobile.toml for a benchmark: state and keys under `work`, one
-    UDP worker on 127.0.0.1:`port`, no metrics listener, no reload timer
-    and no daily CZDS export (they would run inside the measured process)."""
+    UDP worker on 127.0.0.1:`port`, no metrics listener, no reload timer,
+    no daily CZDS export (they would run inside the measured process) and
+    no response rate limiting (the load generator is one source)."""
     src = repo / "zones" / "mobile.toml"
     doc = tomllib.loads(src.read_text())
     pol = doc.setdefault("policy", {})
@@ -61,6 +62,10 @@ def write_config(repo: Path, work: Path, port: int, metrics=False) -> Path:
     srv["listen"] = [f"127.0.0.1:{port}"]
     srv["udp-workers"] = 1
     srv["reload-interval-secs"] = 0
+    # The load generator is one source asking far faster than any real
+    # resolver: response rate limiting (on by default) is turned off here,
+    # as it is for NSD and Knot in these runs.
+    srv["rrl-responses-per-second"] = 0
     if not metrics:
         srv.pop("metrics-listen", None)
     doc.setdefault("export", {})["enabled"] = False

@@ -11,6 +11,7 @@
 
 pub mod answer;
 mod mmsg;
+pub mod rrl;
 pub mod stats;
 pub mod trim;
 pub mod warm;
@@ -67,6 +68,7 @@ pub fn spawn_udp(
     current: Current,
     stats: Arc<Stats>,
     hook: Option<UdpHook>,
+    rrl: Option<Arc<rrl::Rrl>>,
     stop: Arc<AtomicBool>,
 ) -> Result<Vec<std::thread::JoinHandle<()>>, ServeError> {
     let workers = workers.max(1);
@@ -84,9 +86,10 @@ pub fn spawn_udp(
         let stats = stats.clone();
         let stop = stop.clone();
         let hook = hook.clone();
+        let rrl = rrl.clone();
         let h = std::thread::Builder::new()
             .name(format!("udp-{i}"))
-            .spawn(move || udp_worker(sock, current, &stats, hook, &stop))
+            .spawn(move || udp_worker(sock, current, &stats, hook, rrl.as_deref(), &stop))
             .map_err(|error| ServeError::Listen {
                 addr,
                 proto: "udp",
@@ -102,9 +105,12 @@ fn udp_worker(
     current: Current,
     stats: &Stats,
     hook: Option<UdpHook>,
+    rrl: Option<&rrl::Rrl>,
     stop: &AtomicBool,
 ) {
     let worker = stats.worker();
+    let mut slips = 0u32;
+    let start = std::time::Instant::now();
     // Queries are small; responses are at most the EDNS payload we allow.
     let mut batch = mmsg::Batch::new(
         4096,
@@ -150,11 +156,22 @@ fn udp_worker(
                     continue;
                 }
             }
+            let peer = if rrl.is_some() { batch.peer(i) } else { None };
             let (q, out) = batch.slot(i);
             match answer(&served.index, q, Transport::Udp, out) {
                 Some(o) => {
                     worker.count(Transport::Udp, &o);
-                    batch.respond(i, o.len);
+                    let len = match (rrl, peer) {
+                        (Some(r), Some(p)) => {
+                            let now = start.elapsed().as_secs() as u32 + 1;
+                            limit(r, &served.index, q, out, &o, p.ip(), now, &mut slips)
+                        }
+                        _ => Some(o.len),
+                    };
+                    match len {
+                        Some(n) => batch.respond(i, n),
+                        None => worker.dropped(),
+                    }
                 }
                 None => worker.dropped(),
             }
@@ -162,6 +179,58 @@ fn udp_worker(
         drop(served);
         if batch.send(&sock).is_err() {
             worker.dropped();
+        }
+    }
+}
+
+/// Response rate limiting of one UDP answer ([`rrl`]): the length to send
+/// (the answer, or an empty TC answer for a slip), or `None` to drop it.
+#[allow(clippy::too_many_arguments)]
+#[inline]
+fn limit(
+    r: &rrl::Rrl,
+    ix: &crate::index::Index,
+    q: &[u8],
+    out: &mut [u8],
+    o: &answer::Outcome,
+    peer: std::net::IpAddr,
+    now: u32,
+    slips: &mut u32,
+) -> Option<usize> {
+    use answer::Kind;
+    let class = match o.kind {
+        Kind::Referral => rrl::Class::Referral,
+        Kind::NxDomain => rrl::Class::NxDomain,
+        Kind::Refused | Kind::Error => rrl::Class::Error,
+        Kind::Truncated if o.rcode == answer::rcode::NXDOMAIN as u16 => rrl::Class::NxDomain,
+        _ => rrl::Class::Answer,
+    };
+    // The question as sent: a name in the query (no compression there).
+    let qname_end = {
+        let mut i = 12;
+        while i < q.len() && q[i] != 0 {
+            i += 1 + q[i] as usize;
+        }
+        (i + 1).min(q.len())
+    };
+    let name = rrl::name_key(
+        class,
+        q.get(12..qname_end).unwrap_or(&[]),
+        o.qtype,
+        ix.origin.label_count(),
+    );
+    match r.check(peer, class, name, now, slips) {
+        rrl::Verdict::Send => Some(o.len),
+        rrl::Verdict::Drop => None,
+        rrl::Verdict::Slip => {
+            // Header and question only, TC set (RFC 2181 §9).
+            let qend = qname_end + 4;
+            if qend > o.len || qend > out.len() {
+                return None;
+            }
+            out[2] |= 0x02;
+            out[6..12].fill(0);
+            Some(qend)
         }
     }
 }
@@ -192,6 +261,11 @@ pub fn listen(
         cfg.udp_workers
     };
     let (mut threads, mut tasks) = (Vec::new(), Vec::new());
+    // One limiter for every address and worker: one source is one account.
+    let rrl = rrl::Rrl::from_config(cfg).map(Arc::new);
+    if let Some(r) = &rrl {
+        stats.set_rrl(r.clone());
+    }
     for &addr in &cfg.listen {
         let listener = tcp_listener(addr)?;
         threads.extend(spawn_udp(
@@ -200,6 +274,7 @@ pub fn listen(
             current.clone(),
             stats.clone(),
             udp_hook.clone(),
+            rrl.clone(),
             stop.clone(),
         )?);
         tasks.push(tokio::spawn(serve_tcp(

@@ -74,6 +74,8 @@ impl Worker {
 pub struct Stats {
     workers: Mutex<Vec<Arc<Worker>>>,
     tcp_refused: AtomicU64,
+    /// The response rate limiter, when on: its dropped and slipped counts.
+    rrl: std::sync::OnceLock<Arc<super::rrl::Rrl>>,
 }
 
 /// Totals summed over workers.
@@ -101,6 +103,11 @@ impl Stats {
             .unwrap_or_else(|e| e.into_inner())
             .push(w.clone());
         w
+    }
+
+    /// The rate limiter whose counts [`Stats::export`] reports.
+    pub fn set_rrl(&self, r: Arc<super::rrl::Rrl>) {
+        let _ = self.rrl.set(r);
     }
 
     /// Count a TCP connection refused over the connection cap.
@@ -168,6 +175,25 @@ impl Stats {
         }
         metrics::counter!("tldns_queries_dropped_total").absolute(t.dropped);
         metrics::counter!("tldns_tcp_connections_refused_total").absolute(t.tcp_refused);
+        if let Some(r) = self.rrl.get() {
+            use super::rrl::Class;
+            for (i, c) in [
+                Class::Answer,
+                Class::Referral,
+                Class::NxDomain,
+                Class::Error,
+            ]
+            .iter()
+            .enumerate()
+            {
+                let (d, s) = (
+                    r.dropped[i].load(Ordering::Relaxed),
+                    r.slipped[i].load(Ordering::Relaxed),
+                );
+                metrics::counter!("tldns_rrl_dropped_total", "class" => c.label()).absolute(d);
+                metrics::counter!("tldns_rrl_slipped_total", "class" => c.label()).absolute(s);
+            }
+        }
     }
 }
 
