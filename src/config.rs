@@ -838,11 +838,7 @@ impl Config {
                 "a prefix length is at most 32 (IPv4) or 128 (IPv6)".into(),
             ));
         }
-        if let Some(bad) = sv
-            .rrl_exempt
-            .iter()
-            .find(|p| crate::server::rrl::parse_prefix(p).is_none())
-        {
+        if let Some(bad) = sv.rrl_exempt.iter().find(|p| parse_prefix(p).is_none()) {
             return Err(invalid(
                 "rrl-exempt",
                 format!("{bad:?} is not an address or address/prefix-length"),
@@ -1002,6 +998,22 @@ fn line_of_key(text: &str, key: &str) -> usize {
         })
         .map(|i| i + 1)
         .unwrap_or(0)
+}
+
+/// Parse `a.b.c.d/n` or `x::/n` (a bare address is a /32 or /128): the
+/// form of `rrl-exempt`'s entries.
+pub fn parse_prefix(s: &str) -> Option<(IpAddr, u8)> {
+    let (a, n) = match s.split_once('/') {
+        Some((a, n)) => (a, Some(n)),
+        None => (s, None),
+    };
+    let ip: IpAddr = a.trim().parse().ok()?;
+    let max = if ip.is_ipv4() { 32 } else { 128 };
+    let n = match n {
+        Some(n) => n.trim().parse::<u8>().ok().filter(|n| *n <= max)?,
+        None => max,
+    };
+    Some((ip, n))
 }
 
 #[cfg(test)]

@@ -35,9 +35,14 @@ fn server(name: &str, rrl: &str) -> Option<(TempDir, Server)> {
     let dir = TempDir::new(name);
     let port = free_port();
     let cfg = write_config(dir.path(), port, true, "");
-    let text = std::fs::read_to_string(&cfg)
+    // The demo's own rrl-* lines out, the test's in.
+    let text: String = std::fs::read_to_string(&cfg)
         .unwrap()
-        .replace("[server]\n", &format!("[server]\n{rrl}"));
+        .lines()
+        .filter(|l| !l.starts_with("rrl-"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let text = text.replace("[server]\n", &format!("[server]\n{rrl}"));
     std::fs::write(&cfg, text).unwrap();
     let db = format!("sqlite://{}", dir.path().join("srs.sqlite").display());
     let c = cfg.to_str().unwrap();

@@ -83,20 +83,7 @@ pub struct Rrl {
     pub slipped: [AtomicU64; 4],
 }
 
-/// Parse `a.b.c.d/n` or `x::/n` (a bare address is a /32 or /128).
-pub fn parse_prefix(s: &str) -> Option<(IpAddr, u8)> {
-    let (a, n) = match s.split_once('/') {
-        Some((a, n)) => (a, Some(n)),
-        None => (s, None),
-    };
-    let ip: IpAddr = a.trim().parse().ok()?;
-    let max = if ip.is_ipv4() { 32 } else { 128 };
-    let n = match n {
-        Some(n) => n.trim().parse::<u8>().ok().filter(|n| *n <= max)?,
-        None => max,
-    };
-    Some((ip, n))
-}
+pub use crate::config::parse_prefix;
 
 fn v4_mask(bits: u8) -> u32 {
     if bits == 0 {
