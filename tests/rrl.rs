@@ -17,11 +17,7 @@ use std::time::{Duration, Instant};
 fn query(id: u16, name: &str, qtype: u16) -> Vec<u8> {
     let mut q = id.to_be_bytes().to_vec();
     q.extend_from_slice(&[0, 0, 0, 1, 0, 0, 0, 0, 0, 1]);
-    for l in name.split('.').filter(|l| !l.is_empty()) {
-        q.push(l.len() as u8);
-        q.extend_from_slice(l.as_bytes());
-    }
-    q.push(0);
+    q.extend_from_slice(&wire(name));
     q.extend_from_slice(&qtype.to_be_bytes());
     q.extend_from_slice(&[0, 1]);
     q.extend_from_slice(&[0, 0, 41, 0x10, 0, 0, 0, 0x80, 0, 0, 0]);
@@ -29,35 +25,15 @@ fn query(id: u16, name: &str, qtype: u16) -> Vec<u8> {
 }
 
 fn server(name: &str, rrl: &str) -> Option<(TempDir, Server)> {
-    if !have_tool("dig") {
-        return None;
-    }
-    let dir = TempDir::new(name);
-    let port = free_port();
-    let cfg = write_config(dir.path(), port, true, "");
     // The demo's own rrl-* lines out, the test's in.
-    let text: String = std::fs::read_to_string(&cfg)
-        .unwrap()
-        .lines()
-        .filter(|l| !l.starts_with("rrl-"))
-        .map(|l| format!("{l}\n"))
-        .collect();
-    let text = text.replace("[server]\n", &format!("[server]\n{rrl}"));
-    std::fs::write(&cfg, text).unwrap();
-    let db = format!("sqlite://{}", dir.path().join("srs.sqlite").display());
-    let c = cfg.to_str().unwrap();
-    run_ok(&[
-        "--config",
-        c,
-        "--db",
-        &db,
-        "srs",
-        "seed",
-        "--domains",
-        "300",
-    ]);
-    let s = Server::start(&cfg, &db, port);
-    Some((dir, s))
+    seeded_server(name, true, 300, |t| {
+        let t: String = t
+            .lines()
+            .filter(|l| !l.starts_with("rrl-"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        t.replace("[server]\n", &format!("[server]\n{rrl}"))
+    })
 }
 
 /// What a flood of `n` NXDOMAIN+DO queries from `from` got back: full

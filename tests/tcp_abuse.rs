@@ -13,44 +13,19 @@ use std::time::{Duration, Instant};
 /// `tldns serve` on 300 signed delegations with the `[server]` TCP lines
 /// replaced by `tcp` (each `key = value`).
 fn server(name: &str, tcp: &str) -> Option<(TempDir, Server)> {
-    if !have_tool("dig") {
-        return None;
-    }
-    let dir = TempDir::new(name);
-    let port = free_port();
-    let cfg = write_config(dir.path(), port, true, "");
-    let text = std::fs::read_to_string(&cfg)
-        .unwrap()
-        .replace("tcp-idle-timeout-ms = 10000\n", "")
-        .replace("tcp-max-connections-per-source = 100\n", "")
-        .replace("tcp-write-timeout-ms = 5000\n", "")
-        .replace("tcp-max-connections = 1000\n", tcp);
-    std::fs::write(&cfg, text).unwrap();
-    let db = format!("sqlite://{}", dir.path().join("srs.sqlite").display());
-    let c = cfg.to_str().unwrap();
-    run_ok(&[
-        "--config",
-        c,
-        "--db",
-        &db,
-        "srs",
-        "seed",
-        "--domains",
-        "300",
-    ]);
-    let s = Server::start(&cfg, &db, port);
-    Some((dir, s))
+    seeded_server(name, true, 300, |t| {
+        t.replace("tcp-idle-timeout-ms = 10000\n", "")
+            .replace("tcp-max-connections-per-source = 100\n", "")
+            .replace("tcp-write-timeout-ms = 5000\n", "")
+            .replace("tcp-max-connections = 1000\n", tcp)
+    })
 }
 
 /// A query message of `qtype` for `name`, with its TCP length prefix.
 fn framed(id: u16, name: &str, qtype: u16, qr: bool) -> Vec<u8> {
     let mut q = id.to_be_bytes().to_vec();
     q.extend_from_slice(&[if qr { 0x80 } else { 0 }, 0, 0, 1, 0, 0, 0, 0, 0, 0]);
-    for l in name.split('.').filter(|l| !l.is_empty()) {
-        q.push(l.len() as u8);
-        q.extend_from_slice(l.as_bytes());
-    }
-    q.push(0);
+    q.extend_from_slice(&wire(name));
     q.extend_from_slice(&qtype.to_be_bytes());
     q.extend_from_slice(&[0, 1]);
     let mut f = (q.len() as u16).to_be_bytes().to_vec();

@@ -171,6 +171,43 @@ pub fn first_keys(config: &Path) {
     tldns::dnssec::keys::KeyDir::generate(&dir, &c.origin, &c.zone.dnssec, 1_700_000_000).unwrap();
 }
 
+/// `tldns serve` on `domains` seeded delegations of a SQLite SRS in a new
+/// temporary directory, its configuration the demo's (signed when
+/// `dnssec`) with `edit` applied; `None` (skipped) without dig.
+#[allow(dead_code)]
+pub fn seeded_server(
+    name: &str,
+    dnssec: bool,
+    domains: usize,
+    edit: impl Fn(String) -> String,
+) -> Option<(TempDir, Server)> {
+    if !have_tool("dig") {
+        return None;
+    }
+    let dir = TempDir::new(name);
+    let port = free_port();
+    let cfg = write_config(dir.path(), port, dnssec, "");
+    std::fs::write(&cfg, edit(std::fs::read_to_string(&cfg).unwrap())).unwrap();
+    let db = format!("sqlite://{}", dir.path().join("srs.sqlite").display());
+    let c = cfg.to_str().unwrap();
+    let n = domains.to_string();
+    run_ok(&["--config", c, "--db", &db, "srs", "seed", "--domains", &n]);
+    let s = Server::start(&cfg, &db, port);
+    Some((dir, s))
+}
+
+/// A name in wire form (lower-case as given, no compression).
+#[allow(dead_code)]
+pub fn wire(name: &str) -> Vec<u8> {
+    let mut w = Vec::new();
+    for l in name.split('.').filter(|l| !l.is_empty()) {
+        w.push(l.len() as u8);
+        w.extend_from_slice(l.as_bytes());
+    }
+    w.push(0);
+    w
+}
+
 pub fn tldns() -> Command {
     Command::new(env!("CARGO_BIN_EXE_tldns"))
 }
