@@ -63,6 +63,9 @@ pub struct Outcome {
     pub qtype: u16,
     /// What kind of answer it was.
     pub kind: Kind,
+    /// Where the question section ends in `out` (12 when the response has
+    /// none): the header and question alone are `out[..qend]`.
+    pub qend: usize,
 }
 
 /// Answer shapes, for metrics.
@@ -424,6 +427,7 @@ pub fn answer(ix: &Index, q: &[u8], transport: Transport, out: &mut [u8]) -> Opt
         rcode: rc,
         qtype,
         kind,
+        qend,
     })
 }
 
@@ -448,6 +452,7 @@ fn bare(out: &mut [u8], rc: u8, len: usize, kind: Kind) -> Outcome {
         rcode: rc as u16,
         qtype: 0,
         kind,
+        qend: len.max(HEADER),
     }
 }
 

@@ -134,8 +134,11 @@ fn udp_worker(
                 continue;
             }
         };
-        // One load per batch: a batch is answered from one version.
+        // One load per batch: a batch is answered from one version, and
+        // rate-limited at one second of the clock.
         let served = current.load();
+        let now = start.elapsed().as_secs() as u32 + 1;
+        let origin_len = served.index.origin.wire().len();
         if n > 1 {
             let mut qs: [&[u8]; warm::MAX] = [&[]; warm::MAX];
             for (i, q) in qs.iter_mut().enumerate().take(n) {
@@ -160,16 +163,17 @@ fn udp_worker(
             let (q, out) = batch.slot(i);
             match answer(&served.index, q, Transport::Udp, out) {
                 Some(o) => {
-                    worker.count(Transport::Udp, &o);
                     let len = match (rrl, peer) {
                         (Some(r), Some(p)) => {
-                            let now = start.elapsed().as_secs() as u32 + 1;
-                            limit(r, &served.index, q, out, &o, p.ip(), now, &mut slips)
+                            limit(r, origin_len, out, &o, p.ip(), now, &mut slips)
                         }
                         _ => Some(o.len),
                     };
                     match len {
-                        Some(n) => batch.respond(i, n),
+                        Some(n) => {
+                            worker.count(Transport::Udp, &o);
+                            batch.respond(i, n);
+                        }
                         None => worker.dropped(),
                     }
                 }
@@ -185,12 +189,11 @@ fn udp_worker(
 
 /// Response rate limiting of one UDP answer ([`rrl`]): the length to send
 /// (the answer, or an empty TC answer for a slip), or `None` to drop it.
-#[allow(clippy::too_many_arguments)]
+/// `origin_len`: the zone's origin in wire form, in octets.
 #[inline]
 fn limit(
     r: &rrl::Rrl,
-    ix: &crate::index::Index,
-    q: &[u8],
+    origin_len: usize,
     out: &mut [u8],
     o: &answer::Outcome,
     peer: std::net::IpAddr,
@@ -205,32 +208,17 @@ fn limit(
         Kind::Truncated if o.rcode == answer::rcode::NXDOMAIN as u16 => rrl::Class::NxDomain,
         _ => rrl::Class::Answer,
     };
-    // The question as sent: a name in the query (no compression there).
-    let qname_end = {
-        let mut i = 12;
-        while i < q.len() && q[i] != 0 {
-            i += 1 + q[i] as usize;
-        }
-        (i + 1).min(q.len())
-    };
-    let name = rrl::name_key(
-        class,
-        q.get(12..qname_end).unwrap_or(&[]),
-        o.qtype,
-        ix.origin.label_count(),
-    );
+    // The question name as the response echoes it (before QTYPE, QCLASS).
+    let qname = out.get(12..o.qend.saturating_sub(4)).unwrap_or(&[]);
+    let name = rrl::name_key(class, qname, o.qtype, origin_len);
     match r.check(peer, class, name, now, slips) {
         rrl::Verdict::Send => Some(o.len),
         rrl::Verdict::Drop => None,
         rrl::Verdict::Slip => {
             // Header and question only, TC set (RFC 2181 §9).
-            let qend = qname_end + 4;
-            if qend > o.len || qend > out.len() {
-                return None;
-            }
             out[2] |= 0x02;
             out[6..12].fill(0);
-            Some(qend)
+            Some(o.qend)
         }
     }
 }

@@ -207,10 +207,11 @@ impl Rrl {
 }
 
 /// The account name key of a response: for answers the query name (any
-/// case) and type; for referrals the delegation, the name's last
-/// `origin_labels + 1` labels; 0 for the rest. `qname` is in wire form.
+/// case) and type; for referrals the delegation, the name's label just
+/// above the origin (whose wire form is `origin_len` octets) and the
+/// origin; 0 for the rest. `qname` is in wire form.
 #[inline]
-pub fn name_key(class: Class, qname: &[u8], qtype: u16, origin_labels: usize) -> u64 {
+pub fn name_key(class: Class, qname: &[u8], qtype: u16, origin_len: usize) -> u64 {
     let hash = |bytes: &[u8], seed: u64| {
         let mut h = seed ^ 0xcbf2_9ce4_8422_2325;
         for &b in bytes {
@@ -222,16 +223,13 @@ pub fn name_key(class: Class, qname: &[u8], qtype: u16, origin_labels: usize) ->
     match class {
         Class::Answer => hash(qname, u64::from(qtype)),
         Class::Referral => {
-            // Label starts; the delegation is the suffix with one label
-            // more than the origin.
-            let mut starts = [0usize; 128];
-            let (mut n, mut i) = (0, 0);
-            while i < qname.len() && qname[i] != 0 && n < starts.len() {
-                starts[n] = i;
-                n += 1;
+            // The last label to start before the origin's suffix does.
+            let origin_at = qname.len().saturating_sub(origin_len);
+            let (mut i, mut from) = (0, 0);
+            while i < origin_at && qname[i] != 0 {
+                from = i;
                 i += 1 + qname[i] as usize;
             }
-            let from = n.checked_sub(origin_labels + 1).map_or(0, |k| starts[k]);
             hash(&qname[from.min(qname.len())..], 1)
         }
         Class::NxDomain | Class::Error => 0,
@@ -333,11 +331,12 @@ mod tests {
             v.push(0);
             v
         };
-        let k = |s: &str| name_key(Class::Referral, &w(s), 1, 1);
+        // The origin `mobile.` is 8 octets in wire form.
+        let k = |s: &str| name_key(Class::Referral, &w(s), 1, 8);
         assert_eq!(k("www.example.mobile"), k("EXAMPLE.mobile"));
         assert_eq!(k("a.b.example.mobile"), k("example.MOBILE"));
         assert_ne!(k("example.mobile"), k("other.mobile"));
-        let a = |s: &str, t| name_key(Class::Answer, &w(s), t, 1);
+        let a = |s: &str, t| name_key(Class::Answer, &w(s), t, 8);
         assert_eq!(a("Mobile", 6), a("mobile", 6));
         assert_ne!(a("mobile", 6), a("mobile", 48));
         assert_eq!(parse_prefix("10.0.0.0/8"), Some((ip("10.0.0.0"), 8)));
