@@ -245,22 +245,7 @@ pub fn verify_changed(
     let (oz, nz) = (&old.zone, &new.zone);
     let origin = &nz.origin;
     let mut report = ChangedReport::default();
-    if !serial_gt(nz.soa.serial, oz.soa.serial) {
-        return Err(ChangedError::Serial {
-            old: oz.soa.serial,
-            new: nz.soa.serial,
-        });
-    }
-    let mut soa = oz.soa.clone();
-    soa.serial = nz.soa.serial;
-    if soa != nz.soa || oz.origin != nz.origin || oz.ttl != nz.ttl {
-        return Err(ChangedError::Apex {
-            what: "SOA or TTLs",
-        });
-    }
-    if oz.apex_ns != nz.apex_ns {
-        return Err(ChangedError::Apex { what: "NS RRset" });
-    }
+    next_apex(oz, nz)?;
     let (prev, cur) = (
         opts.previous_delegations
             .unwrap_or(oz.content.delegations.len()),
@@ -410,6 +395,28 @@ pub fn verify_changed(
     Ok(report)
 }
 
+/// `nz` follows `oz`: a greater serial (RFC 1982), and the same origin,
+/// TTLs, SOA fields but the serial, and apex NS RRset.
+fn next_apex(oz: &tldns_zone::Zone, nz: &tldns_zone::Zone) -> Result<(), ChangedError> {
+    if !serial_gt(nz.soa.serial, oz.soa.serial) {
+        return Err(ChangedError::Serial {
+            old: oz.soa.serial,
+            new: nz.soa.serial,
+        });
+    }
+    let mut soa = oz.soa.clone();
+    soa.serial = nz.soa.serial;
+    if soa != nz.soa || oz.origin != nz.origin || oz.ttl != nz.ttl {
+        return Err(ChangedError::Apex {
+            what: "SOA or TTLs",
+        });
+    }
+    if oz.apex_ns != nz.apex_ns {
+        return Err(ChangedError::Apex { what: "NS RRset" });
+    }
+    Ok(())
+}
+
 /// The apex of `new` against `old`'s (both signed): the DNSKEY,
 /// NSEC3PARAM, CDS and CDNSKEY RRsets unchanged, the chain-of-trust gate,
 /// and every apex signature that differs (and the SOA's) verified. The
@@ -490,19 +497,7 @@ pub fn verify_refreshed(
     let (oz, nz) = (&old.zone, &new.zone);
     let origin = &nz.origin;
     let mut report = ChangedReport::default();
-    if !serial_gt(nz.soa.serial, oz.soa.serial) {
-        return Err(ChangedError::Serial {
-            old: oz.soa.serial,
-            new: nz.soa.serial,
-        });
-    }
-    let mut soa = oz.soa.clone();
-    soa.serial = nz.soa.serial;
-    if soa != nz.soa || oz.origin != nz.origin || oz.ttl != nz.ttl || oz.apex_ns != nz.apex_ns {
-        return Err(ChangedError::Apex {
-            what: "SOA, TTLs or NS RRset",
-        });
-    }
+    next_apex(oz, nz)?;
     let same = |a: &tldns_zone::Content, b: &tldns_zone::Content| {
         a.delegations.diff(&b.delegations).next().is_none() && a.glue.diff(&b.glue).next().is_none()
     };
