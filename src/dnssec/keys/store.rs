@@ -14,8 +14,6 @@ use std::path::{Path, PathBuf};
 
 /// Where a zone's keys are kept.
 pub trait Keystore: Send + Sync {
-    /// What it is, for logs and errors ("key directory /var/lib/tldns/keys").
-    fn describe(&self) -> String;
     /// Every key of the zone, able to sign, with its timing.
     fn keys(&self) -> Result<Vec<SigningKey>, KeyError>;
     /// Make a key with `flags` (KSK/CSK or ZSK) by the policy's algorithm,
@@ -55,18 +53,9 @@ impl DirKeystore {
             &config.zone.dnssec,
         )
     }
-
-    /// The directory.
-    pub fn dir(&self) -> &Path {
-        &self.dir
-    }
 }
 
 impl Keystore for DirKeystore {
-    fn describe(&self) -> String {
-        format!("key directory {}", self.dir.display())
-    }
-
     fn keys(&self) -> Result<Vec<SigningKey>, KeyError> {
         KeyDir::load(&self.dir, &self.origin)
     }
@@ -123,9 +112,6 @@ mod tests {
     }
 
     impl Keystore for Memory {
-        fn describe(&self) -> String {
-            "memory".into()
-        }
         fn keys(&self) -> Result<Vec<SigningKey>, KeyError> {
             Ok(self.keys.lock().unwrap().clone())
         }
