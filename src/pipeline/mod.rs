@@ -761,12 +761,15 @@ impl Pipeline {
     /// RRsets it should ([`Pipeline::cds`]); always true when signing is off.
     pub fn keys_match(&self, zone: &SignedZone) -> bool {
         let now = self.now();
-        !self.config.zone.dnssec.enabled
-            || (crate::dnssec::keys_current(zone, &self.keys, now as u32)
-                && zone
-                    .dnssec
-                    .as_ref()
-                    .is_none_or(|d| (d.cds.clone(), d.cdnskey.clone()) == self.cds(now)))
+        if !self.config.zone.dnssec.enabled {
+            return true;
+        }
+        let (cds, cdnskey) = self.cds(now);
+        crate::dnssec::keys_current(zone, &self.keys, now as u32)
+            && zone
+                .dnssec
+                .as_ref()
+                .is_none_or(|d| d.cds == cds && d.cdnskey == cdnskey)
     }
 
     /// The signing parameters of a version made at `now`: the
